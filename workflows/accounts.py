@@ -1,0 +1,98 @@
+"""Users, passwords (Argon2id), API tokens and login rate limiting."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from . import clock
+from .db import Database
+from .errors import AuthFailed, RateLimited
+from .model import ApiToken, LoginAttempt, User
+
+_hasher = PasswordHasher()
+# A hash to verify against when the user does not exist, so timing does not tell.
+_DUMMY_HASH = _hasher.hash("vinhdanh-no-such-user")
+MAX_FAILURES = 10
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(32)
+
+
+def _password_ok(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(db: Database, username: str, password: str, client: str = "") -> User:
+    """The active user with these credentials; failures are counted per username and client."""
+    keys = [f"user:{username.lower()}", f"client:{client}"]
+    now = clock.now()
+    with db.write() as s:
+        recent = s.scalar(
+            select(func.count(LoginAttempt.id)).where(
+                LoginAttempt.key == keys[0], LoginAttempt.at > now - FAILURE_WINDOW
+            )
+        )
+        if recent >= MAX_FAILURES:
+            raise RateLimited("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.")
+        user = s.scalar(select(User).where(User.username == username))
+        if not _password_ok(user, password) or not user.active:
+            for key in keys:
+                s.add(LoginAttempt(key=key, at=now))
+            s.execute(delete(LoginAttempt).where(LoginAttempt.at < now - FAILURE_WINDOW))
+            raise AuthFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
+        return user
+
+
+def issue_token(db: Database, user_id: int) -> tuple[str, datetime]:
+    """A random bearer token; only its SHA-256 is stored."""
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    expires = now + timedelta(hours=db.settings.token_lifetime_hours)
+    with db.write() as s:
+        s.add(ApiToken(user_id=user_id, token_hash=_token_hash(token), created_at=now, expires_at=expires))
+        s.execute(delete(ApiToken).where(ApiToken.expires_at < now))
+    return token, expires
+
+
+def user_for_token(db: Database, token: str) -> User | None:
+    with db.read() as s:
+        user = s.scalar(
+            select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+                ApiToken.token_hash == _token_hash(token), ApiToken.expires_at > clock.now(), User.active.is_(True)
+            )
+        )
+        if user is not None:
+            _ = user.roles  # load before the session closes
+        return user
+
+
+def user_for_session(db: Database, session_token: str) -> User | None:
+    with db.read() as s:
+        user = s.scalar(select(User).where(User.session_token == session_token, User.active.is_(True)))
+        if user is not None:
+            _ = user.roles
+        return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)

@@ -1,0 +1,130 @@
+"""Demo data to click through: units, one account per role, nominations in several states.
+
+Idempotent, and refuses to touch a database that has real (non-demo) users,
+since every demo account has the password ``demo``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from . import services
+from .accounts import hash_password, new_session_token
+from .db import Database
+from .model import Nomination, TaskItem, Unit, User, UserRole
+
+DEMO_PASSWORD = "demo"
+
+UNITS = [
+    ("VU_TCCB", "Vụ Tổ chức cán bộ", True),
+    ("CUC_BDDT", "Cục Bưu điện Trung ương", False),
+    ("CUC_VT", "Cục Viễn thông", False),
+    ("TT_CNTT", "Trung tâm Công nghệ thông tin", False),
+]
+
+# username, full name, unit code, roles
+ACCOUNTS = [
+    ("clerk1", "Nguyễn Thị Lan", "CUC_BDDT", ["unit_clerk"]),
+    ("head1", "Trần Văn Hùng", "CUC_BDDT", ["unit_head"]),
+    ("clerk2", "Lê Thị Hoa", "CUC_VT", ["unit_clerk"]),
+    ("head2", "Phạm Minh Tuấn", "CUC_VT", ["unit_head"]),
+    ("secretary", "Đỗ Thu Trang", "VU_TCCB", ["secretariat"]),
+    ("reviewer", "Vũ Quang Huy", "VU_TCCB", ["reviewer"]),
+    ("minister", "Bộ trưởng", "VU_TCCB", ["minister", "council_chair"]),
+    ("deputy", "Thứ trưởng", "VU_TCCB", ["deputy_minister"]),
+    ("admin", "Quản trị hệ thống", "VU_TCCB", ["admin"]),
+    ("auditor", "Thanh tra Bộ", "VU_TCCB", ["auditor"]),
+] + [(f"council{i}", f"Ủy viên Hội đồng {i}", "VU_TCCB", ["council_member"]) for i in range(1, 10)]
+
+
+class RealUsersPresent(RuntimeError):
+    pass
+
+
+def seed_demo(db: Database) -> bool:
+    """Create the demo data unless present; returns whether anything was created."""
+    with db.write() as s:
+        if s.scalar(select(func.count(User.id)).where(User.is_demo.is_(False))):
+            raise RealUsersPresent("the database has real users; the demo seed (password 'demo') refuses to run")
+        if s.scalar(select(func.count(User.id))):
+            return False
+        units = {}
+        for code, name, office in UNITS:
+            unit = Unit(code=code, name=name, is_ministry_office=office)
+            s.add(unit)
+            units[code] = unit
+        s.flush()
+        password_hash = hash_password(DEMO_PASSWORD)
+        for username, full_name, unit_code, roles in ACCOUNTS:
+            user = User(username=username, full_name=full_name, password_hash=password_hash,
+                        unit_id=units[unit_code].id, session_token=new_session_token(), is_demo=True)
+            user.role_rows = [UserRole(role=r) for r in roles]
+            s.add(user)
+    _demo_nominations(db)
+    return True
+
+
+def _user_id(db: Database, username: str) -> int:
+    with db.read() as s:
+        return s.scalar(select(User.id).where(User.username == username))
+
+
+def _ready_item(db: Database, nomination_id: int, username: str | None = None) -> int:
+    with db.read() as s:
+        query = select(TaskItem.id).where(TaskItem.nomination_id == nomination_id, TaskItem.state == "ready")
+        if username:
+            query = query.where(TaskItem.assignee_id == select(User.id).where(User.username == username).scalar_subquery())
+        return s.scalars(query.order_by(TaskItem.id)).first()
+
+
+def _step(db: Database, nomination_id: int, username: str, data: dict) -> None:
+    assignee = username if username.startswith("council") else None
+    services.complete_task(db, _user_id(db, username), _ready_item(db, nomination_id, assignee), data)
+
+
+def _demo_nominations(db: Database) -> None:
+    clerk1, clerk2 = _user_id(db, "clerk1"), _user_id(db, "clerk2")
+    approve = {"decision": "approve"}
+
+    def new(clerk: int, name: str, kind: str, form: str, achievements: str) -> int:
+        return services.create_nomination(db, clerk, {
+            "nominee_name": name, "nominee_kind": kind, "award_form": form, "year": 2026,
+            "nominee_position": "Chuyên viên" if kind == "individual" else "",
+            "movement": "Phong trào thi đua yêu nước năm 2026", "field": "Bưu chính",
+            "achievements": achievements,
+        })
+
+    # 1. Waiting in clerk1's inbox, drafted.
+    new(clerk1, "Nguyễn Văn An", "individual", "bang_khen_bo_truong",
+        "Hoàn thành xuất sắc nhiệm vụ năm 2025 và 2026; hai sáng kiến cấp cơ sở được công nhận.")
+    # 2. Waiting for head1.
+    n2 = new(clerk1, "Phòng Kế hoạch - Tài chính", "collective", "tap_the_lao_dong_xuat_sac",
+             "Tập thể hoàn thành xuất sắc nhiệm vụ hai năm liên tục, 100% thành viên hoàn thành nhiệm vụ.")
+    _step(db, n2, "clerk1", {})
+    # 3. At the council vote, four members have voted.
+    n3 = new(clerk2, "Trần Thị Bình", "individual", "bang_khen_bo_truong",
+             "Chủ trì triển khai hệ thống quản lý tần số mới, tiết kiệm 20% chi phí vận hành.")
+    _step(db, n3, "clerk2", {})
+    _step(db, n3, "head2", approve)
+    _step(db, n3, "secretary", approve)
+    for i in range(1, 5):
+        _step(db, n3, f"council{i}", {"vote": "agree"})
+    # 4. Awarded, with a decision number.
+    n4 = new(clerk2, "Lê Hoàng Cường", "individual", "ky_niem_chuong",
+             "Hơn 25 năm công tác trong ngành thông tin và truyền thông, nhiều đóng góp cho Cục.")
+    _step(db, n4, "clerk2", {})
+    _step(db, n4, "head2", approve)
+    _step(db, n4, "secretary", approve)
+    _step(db, n4, "reviewer", approve)
+    _step(db, n4, "minister", approve)
+    # 5. Returned by the secretariat for supplementation: back with clerk1.
+    n5 = new(clerk1, "Hoàng Thị Dung", "individual", "chien_si_thi_dua_bo",
+             "Ba năm liên tục đạt Chiến sĩ thi đua cơ sở; sáng kiến cấp Bộ về chuyển đổi số.")
+    _step(db, n5, "clerk1", {})
+    _step(db, n5, "head1", approve)
+    _step(db, n5, "secretary", {"decision": "return", "comment": "Bổ sung quyết định công nhận sáng kiến cấp Bộ."})
+
+
+def has_nominations(db: Database) -> bool:
+    with db.read() as s:
+        return bool(s.scalar(select(func.count(Nomination.id))))

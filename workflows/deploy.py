@@ -1,0 +1,43 @@
+"""Deploying routes: a new process-model version only when the BPMN changed."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import clock, engine
+from .model import ProcessModel
+
+BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
+NOMINATION_ROUTE = BPMN_DIR / "nomination.bpmn"
+
+
+def deploy(session: Session, xml: str, key: str = engine.PROCESS_ID) -> tuple[ProcessModel, bool]:
+    """Store ``xml`` as the next version of ``key`` unless that exact document is deployed.
+
+    Returns the process model and whether it is new. Raises ``RouteError``
+    before storing anything if the document does not parse.
+    """
+    sha = hashlib.sha256(xml.encode("utf-8")).hexdigest()
+    existing = session.scalar(select(ProcessModel).where(ProcessModel.key == key, ProcessModel.sha256 == sha))
+    if existing is not None:
+        return existing, False
+    engine.get_route(xml, sha)  # validates; and warms the cache
+    version = (session.scalar(select(func.max(ProcessModel.version)).where(ProcessModel.key == key)) or 0) + 1
+    pm = ProcessModel(key=key, version=version, sha256=sha, bpmn_xml=xml, deployed_at=clock.now())
+    session.add(pm)
+    session.flush()
+    return pm, True
+
+
+def deploy_bundled_routes(session: Session) -> tuple[ProcessModel, bool]:
+    return deploy(session, NOMINATION_ROUTE.read_text(encoding="utf-8"))
+
+
+def latest(session: Session, key: str = engine.PROCESS_ID) -> ProcessModel | None:
+    return session.scalar(
+        select(ProcessModel).where(ProcessModel.key == key).order_by(ProcessModel.version.desc()).limit(1)
+    )

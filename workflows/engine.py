@@ -1,0 +1,186 @@
+"""SpiffWorkflow behind a small interface: parse once, run, serialize without the spec.
+
+A parsed route (:class:`Route`) is cached per BPMN hash. Instance state is
+stored without ``spec``/``subprocess_specs`` (they are the same for every
+instance of a version) and restored against the cached, already-parsed spec,
+which is both smaller on disk and faster than restoring the spec each time.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+PROCESS_ID = "nomination"
+
+
+class RouteError(ValueError):
+    """The BPMN document cannot be deployed (schema, parse or convention errors)."""
+
+
+@dataclass(frozen=True)
+class UserStep:
+    name: str
+    title: str
+    role: str
+    form: str
+
+
+@dataclass
+class Route:
+    sha256: str
+    spec: object
+    subprocess_specs: dict
+    steps: dict[str, UserStep] = field(default_factory=dict)
+
+
+class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    """Leaves the spec out of the dict and takes it from the caller on restore."""
+
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, route: Route | None = None):
+        if route is None:
+            raise RouteError("a stored instance is restored against its route")
+        workflow = self.target_class(route.spec, route.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _SpeclessWorkflowConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+_serializer = _make_serializer()
+SERIALIZER_VERSION = _serializer.VERSION
+_routes: dict[str, Route] = {}
+_routes_lock = threading.Lock()
+
+
+def parse_route(xml: str, sha256: str) -> Route:
+    """Validate and parse a route document, or raise :class:`RouteError`."""
+    parser = SpiffBpmnParser(validator=BpmnValidator())
+    try:
+        parser.add_bpmn_str(xml.encode("utf-8"))
+        spec = parser.get_spec(PROCESS_ID)
+        subprocess_specs = parser.get_subprocess_specs(PROCESS_ID)
+    except Exception as exc:  # the library raises many types for a bad document
+        raise RouteError(str(exc)) from exc
+    route = Route(sha256=sha256, spec=spec, subprocess_specs=subprocess_specs)
+    lanes = _lane_of_each_node(xml)
+    for name, task_spec in spec.task_specs.items():
+        if not getattr(task_spec, "manual", False):
+            continue
+        form = task_spec.extensions.get("properties", {}).get("formJsonSchemaFilename", "")
+        role = lanes.get(getattr(task_spec, "bpmn_id", None) or name)
+        if not form or not role:
+            raise RouteError(f"user task {name!r} needs a lane (its role) and a form")
+        bpmn_id = task_spec.bpmn_id
+        route.steps[bpmn_id] = UserStep(bpmn_id, task_spec.bpmn_name or bpmn_id, role, form.removesuffix(".schema.json"))
+    return route
+
+
+def _lane_of_each_node(xml: str) -> dict[str, str]:
+    """Lane ids are role codes: map every flow node to the role of its lane."""
+    root = etree.fromstring(xml.encode("utf-8"))
+    lanes = {}
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        for ref in lane.iter(f"{{{BPMN_NS}}}flowNodeRef"):
+            lanes[ref.text.strip()] = lane.get("id")
+    return lanes
+
+
+def get_route(xml: str, sha256: str) -> Route:
+    """The parsed route for a process-model version, parsed at most once per process."""
+    route = _routes.get(sha256)
+    if route is None:
+        with _routes_lock:
+            route = _routes.get(sha256) or parse_route(xml, sha256)
+            _routes[sha256] = route
+    return route
+
+
+def is_route_cached(sha256: str) -> bool:
+    return sha256 in _routes
+
+
+def start(route: Route, data: dict) -> BpmnWorkflow:
+    workflow = BpmnWorkflow(route.spec, route.subprocess_specs)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+    workflow.do_engine_steps()
+    return workflow
+
+
+def dumps(workflow: BpmnWorkflow) -> str:
+    registry = _serializer.registry
+    registry._encoder_mode = True  # what serialize_json does around to_dict
+    try:
+        return json.dumps(_serializer.to_dict(workflow), separators=(",", ":"))
+    finally:
+        registry._encoder_mode = False
+
+
+def loads(route: Route, state: str) -> BpmnWorkflow:
+    return _serializer.from_dict(json.loads(state), route=route)
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    return workflow.get_tasks(state=TaskState.READY, manual=True)
+
+
+def find_ready_task(workflow: BpmnWorkflow, task_uuid: str) -> Task | None:
+    """The task with this id if, and only if, it is READY (``Task.run`` checks nothing)."""
+    task = workflow.get_task_from_id(UUID(task_uuid))
+    if task is None or task.state != TaskState.READY:
+        return None
+    return task
+
+
+def run_task(workflow: BpmnWorkflow, task: Task, data: dict) -> None:
+    task.data.update(data)
+    task.run()
+    workflow.do_engine_steps()
+
+
+def outcome(workflow: BpmnWorkflow) -> str | None:
+    """The end reached (``outcome`` set by the route's last script task), or None while running."""
+    if not workflow.is_completed():
+        return None
+    return workflow.last_task.data.get("outcome")
+
+
+def assignee_of(task: Task) -> object | None:
+    """For a multi-instance child, the item it was created for (a council member's id)."""
+    parent_spec = task.parent.task_spec if task.parent is not None else None
+    input_item = getattr(parent_spec, "input_item", None)
+    if input_item is None:
+        return None
+    return task.data.get(input_item.bpmn_id)
+
+
+def ready_children_of(workflow: BpmnWorkflow, step: str) -> list[Task]:
+    return [t for t in ready_user_tasks(workflow) if t.task_spec.bpmn_id == step]

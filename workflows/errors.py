@@ -1,0 +1,44 @@
+"""Domain errors. Entry points map each to an HTTP status and a Vietnamese message."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class NotFound(ServiceError):
+    """Unknown, or outside the user's scope (the two are not distinguished)."""
+
+    code = "not_found"
+
+
+class Forbidden(ServiceError):
+    """In scope, but not this user's role or task."""
+
+    code = "forbidden"
+
+
+class Conflict(ServiceError):
+    """The task is no longer ready, or the caller's version is stale."""
+
+    code = "conflict"
+
+
+class Invalid(ServiceError):
+    """Field errors: nothing was changed."""
+
+    code = "invalid"
+
+
+class AuthFailed(ServiceError):
+    code = "unauthorized"
+
+
+class RateLimited(ServiceError):
+    code = "rate_limited"

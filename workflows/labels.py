@@ -1,0 +1,39 @@
+"""Vietnamese labels for states, actions and roles, shared by every entry point."""
+
+STATES = {
+    "in_progress": "Đang xử lý",
+    "submitted": "Đã trình cấp trên",
+    "awarded": "Đã khen thưởng",
+    "rejected": "Không khen thưởng",
+    "withdrawn": "Đã rút",
+}
+
+ACTIONS = {
+    "created": "Tạo hồ sơ",
+    "submitted": "Nộp hồ sơ",
+    "approve": "Đồng ý",
+    "return": "Trả lại",
+    "reject": "Từ chối",
+    "withdraw": "Rút hồ sơ",
+    "voted": "Đã bỏ phiếu",
+    "vote_closed": "Kết thúc bỏ phiếu",
+    "council_result": "Kết quả bỏ phiếu",
+    "decision_issued": "Ban hành quyết định",
+    "submitted_above": "Trình cấp trên",
+    "attachment_added": "Thêm tệp đính kèm",
+}
+
+ROLES = {
+    "unit_clerk": "Cán bộ TĐKT đơn vị",
+    "unit_head": "Thủ trưởng đơn vị",
+    "secretariat": "Bộ phận TĐKT (Vụ TCCB)",
+    "council_member": "Ủy viên Hội đồng TĐKT",
+    "council_chair": "Chủ tịch Hội đồng TĐKT",
+    "reviewer": "Lãnh đạo Vụ TCCB",
+    "minister": "Bộ trưởng",
+    "deputy_minister": "Thứ trưởng",
+    "admin": "Quản trị",
+    "auditor": "Thanh tra / kiểm tra",
+}
+
+NOMINEE_KINDS = {"individual": "Cá nhân", "collective": "Tập thể"}

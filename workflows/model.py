@@ -1,0 +1,288 @@
+"""SQLAlchemy 2 typed models: the database is the source of truth.
+
+Times are stored in UTC; :class:`UTCDateTime` gives back aware datetimes on
+SQLite too (which would otherwise return naive ones).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON(none_as_null=True)}
+
+
+# --- organisation and people -------------------------------------------------------------
+
+class Unit(Base):
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    is_ministry_office: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    # Changing it logs the user out everywhere (flask-login identifies sessions by it).
+    session_token: Mapped[str] = mapped_column(String(64), unique=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    role_rows: Mapped[list[UserRole]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(r.role for r in self.role_rows)
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class LoginAttempt(Base):
+    """Failed logins, counted per key (username and address) to rate-limit guessing."""
+
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- reference data (admins change it; code never hard-codes it) ----------------------
+
+class AwardForm(Base):
+    __tablename__ = "award_forms"
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(20))  # individual | collective | both
+    level: Mapped[str] = mapped_column(String(20))  # unit | ministry | above
+    needs_vote: Mapped[bool] = mapped_column(Boolean)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CouncilRule(Base):
+    """Quorum and pass threshold of the council vote for one award form, from a date."""
+
+    __tablename__ = "council_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_form: Mapped[str] = mapped_column(ForeignKey("award_forms.code"), index=True)
+    effective_from: Mapped[datetime]
+    quorum_num: Mapped[int] = mapped_column(Integer)  # present * den >= members * num
+    quorum_den: Mapped[int] = mapped_column(Integer)
+    threshold_kind: Mapped[str] = mapped_column(String(30))  # pct_of_all | majority_of_present
+    threshold_pct: Mapped[int | None] = mapped_column(Integer)
+
+
+class StepDeadline(Base):
+    """Working days allowed for a step; award_form NULL is the default for all forms."""
+
+    __tablename__ = "step_deadlines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step: Mapped[str] = mapped_column(String(60))
+    award_form: Mapped[str | None] = mapped_column(ForeignKey("award_forms.code"))
+    working_days: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (UniqueConstraint("step", "award_form", name="uq_step_deadlines_step_form"),)
+
+
+# --- routes and instances ------------------------------------------------------------------
+
+class ProcessModel(Base):
+    """One deployed version of a BPMN route; instances stay pinned to theirs."""
+
+    __tablename__ = "process_models"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[datetime]
+    __table_args__ = (
+        UniqueConstraint("key", "version", name="uq_process_models_key_version"),
+        UniqueConstraint("key", "sha256", name="uq_process_models_key_sha256"),
+    )
+
+
+class Nomination(Base):
+    __tablename__ = "nominations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_model_id: Mapped[int] = mapped_column(ForeignKey("process_models.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(20), index=True, default="in_progress")
+    current_step: Mapped[str | None] = mapped_column(String(60))
+    award_form: Mapped[str] = mapped_column(ForeignKey("award_forms.code"))
+    nominee_name: Mapped[str] = mapped_column(String(255))
+    nominee_kind: Mapped[str] = mapped_column(String(20))
+    nominee_position: Mapped[str | None] = mapped_column(String(255))
+    nominee_unit: Mapped[str | None] = mapped_column(String(255))
+    movement: Mapped[str | None] = mapped_column(String(255))
+    field: Mapped[str | None] = mapped_column(String(120))
+    year: Mapped[int] = mapped_column(Integer)
+    achievements: Mapped[str] = mapped_column(Text)
+    return_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The running tally of the secret ballot: counts only, never who chose what.
+    votes_agree: Mapped[int] = mapped_column(Integer, default=0)
+    votes_disagree: Mapped[int] = mapped_column(Integer, default=0)
+    council_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    decision_number: Mapped[str | None] = mapped_column(String(60), unique=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    process_model: Mapped[ProcessModel] = relationship(lazy="raise")
+
+
+class InstanceState(Base):
+    """Serialized SpiffWorkflow state of one nomination, without the spec."""
+
+    __tablename__ = "instance_states"
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), primary_key=True)
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(Text)
+
+
+class TaskItem(Base):
+    """Relational projection of a user task for the inbox; rows outlive the task."""
+
+    __tablename__ = "task_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"))
+    task_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(255))
+    form: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(40))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(20), default="ready")  # ready | completed | cancelled
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    __table_args__ = (
+        Index("ix_task_items_inbox_role", "state", "role", "unit_id", "due_at"),
+        Index("ix_task_items_inbox_assignee", "state", "assignee_id", "due_at"),
+        Index("ix_task_items_nomination", "nomination_id", "state"),
+    )
+
+    nomination: Mapped[Nomination] = relationship(lazy="raise")
+
+
+class AuditEvent(Base):
+    """One action on a nomination, chained by hash so tampering shows."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str | None] = mapped_column(String(40))
+    task: Mapped[str | None] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(40))
+    comment: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("nomination_id", "seq", name="uq_audit_events_nomination_seq"),)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), index=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime]
+
+
+class Counter(Base):
+    """Sequences such as decision numbers: one locked row per (name, year)."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AwardRecord(Base):
+    """The award registry: one row per award the ministry decided."""
+
+    __tablename__ = "award_registry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"), unique=True)
+    award_form: Mapped[str] = mapped_column(ForeignKey("award_forms.code"))
+    nominee_name: Mapped[str] = mapped_column(String(255))
+    nominee_kind: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    decision_number: Mapped[str] = mapped_column(String(60), unique=True)
+    decided_at: Mapped[datetime]
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,0 +1,76 @@
+"""Reference data the product ships with: award forms, council rules, step deadlines.
+
+Inserted when missing (at migrate time), never overwritten: once admins edit
+a row it is theirs. Numbers tagged [U]/[S] in domain.md live here as data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .model import AwardForm, CouncilRule, StepDeadline
+
+# code, Vietnamese name, subject, level, needs ministry council vote
+AWARD_FORMS = [
+    ("lao_dong_tien_tien", "Lao động tiên tiến", "individual", "unit", False),
+    ("chien_si_thi_dua_co_so", "Chiến sĩ thi đua cơ sở", "individual", "unit", False),
+    ("giay_khen", "Giấy khen", "both", "unit", False),
+    ("bang_khen_bo_truong", "Bằng khen của Bộ trưởng", "both", "ministry", True),
+    ("chien_si_thi_dua_bo", "Chiến sĩ thi đua cấp Bộ", "individual", "ministry", True),
+    ("tap_the_lao_dong_xuat_sac", "Tập thể lao động xuất sắc", "collective", "ministry", True),
+    ("co_thi_dua_bo", "Cờ thi đua của Bộ", "collective", "ministry", True),
+    ("ky_niem_chuong", "Kỷ niệm chương", "individual", "ministry", False),
+    ("bang_khen_thu_tuong", "Bằng khen của Thủ tướng Chính phủ", "both", "above", True),
+    ("chien_si_thi_dua_toan_quoc", "Chiến sĩ thi đua toàn quốc", "individual", "above", True),
+    ("co_thi_dua_chinh_phu", "Cờ thi đua của Chính phủ", "collective", "above", True),
+    ("huan_chuong_lao_dong_hang_ba", "Huân chương Lao động hạng Ba", "both", "above", True),
+    ("huan_chuong_lao_dong_hang_nhi", "Huân chương Lao động hạng Nhì", "both", "above", True),
+    ("huan_chuong_lao_dong_hang_nhat", "Huân chương Lao động hạng Nhất", "both", "above", True),
+]
+
+# award form → (threshold kind, percent of all members); quorum 2/3 of members for all [V]
+COUNCIL_THRESHOLDS = {
+    "bang_khen_bo_truong": ("majority_of_present", None),
+    "chien_si_thi_dua_bo": ("pct_of_all", 90),
+    "tap_the_lao_dong_xuat_sac": ("majority_of_present", None),
+    "co_thi_dua_bo": ("pct_of_all", 80),
+    "bang_khen_thu_tuong": ("majority_of_present", None),
+    "chien_si_thi_dua_toan_quoc": ("pct_of_all", 90),
+    "co_thi_dua_chinh_phu": ("pct_of_all", 80),
+    "huan_chuong_lao_dong_hang_ba": ("majority_of_present", None),
+    "huan_chuong_lao_dong_hang_nhi": ("majority_of_present", None),
+    "huan_chuong_lao_dong_hang_nhat": ("majority_of_present", None),
+}
+RULES_EFFECTIVE_FROM = datetime(2024, 1, 1, tzinfo=UTC)  # Law 06/2022/QH15
+
+# step → working days (None = every form), with per-form exceptions
+STEP_DEADLINES = [
+    ("draft", None, 10),
+    ("head_review", None, 5),
+    ("secretariat_check", None, 5),
+    ("council_vote", None, 10),
+    ("appraisal", None, 10),
+    ("appraisal", "ky_niem_chuong", 15),  # [V] the secretariat appraises in 15 days
+    ("minister_sign", None, 5),
+]
+
+
+def ensure_reference_data(session: Session) -> None:
+    known_forms = set(session.scalars(select(AwardForm.code)))
+    for order, (code, name, subject, level, needs_vote) in enumerate(AWARD_FORMS):
+        if code not in known_forms:
+            session.add(AwardForm(code=code, name=name, subject=subject, level=level,
+                                  needs_vote=needs_vote, sort_order=order))
+    session.flush()
+    ruled = set(session.scalars(select(CouncilRule.award_form)))
+    for code, (kind, pct) in COUNCIL_THRESHOLDS.items():
+        if code not in ruled:
+            session.add(CouncilRule(award_form=code, effective_from=RULES_EFFECTIVE_FROM, quorum_num=2,
+                                    quorum_den=3, threshold_kind=kind, threshold_pct=pct))
+    known_steps = set(session.execute(select(StepDeadline.step, StepDeadline.award_form)).tuples())
+    for step, form, days in STEP_DEADLINES:
+        if (step, form) not in known_steps:
+            session.add(StepDeadline(step=step, award_form=form, working_days=days))
