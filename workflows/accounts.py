@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
 
 from . import clock
 from .db import Database
@@ -38,7 +38,7 @@ def _password_ok(user: User | None, password: str) -> bool:
         return False
 
 
-def authenticate(db: Database, username: str, password: str, client: str = "") -> User:
+def authenticate(db: Database, username: str, password: str, client: str = "") -> Principal:
     """The active user with these credentials; failures are counted per username and client."""
     keys = [f"user:{username.lower()}", f"client:{client}"]
     now = clock.now()
@@ -56,7 +56,7 @@ def authenticate(db: Database, username: str, password: str, client: str = "") -
                 s.add(LoginAttempt(key=key, at=now))
             s.execute(delete(LoginAttempt).where(LoginAttempt.at < now - FAILURE_WINDOW))
             raise AuthFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
-        return user
+        return Principal.of(user)
 
 
 def issue_token(db: Database, user_id: int) -> tuple[str, datetime]:
@@ -70,29 +70,38 @@ def issue_token(db: Database, user_id: int) -> tuple[str, datetime]:
     return token, expires
 
 
-def user_for_token(db: Database, token: str) -> User | None:
+@dataclass(frozen=True)
+class Principal:
+    """A logged-in user as entry points see it, detached from any database session."""
+
+    id: int
+    username: str
+    full_name: str
+    unit_id: int
+    unit_name: str
+    roles: frozenset[str]
+    session_token: str
+
+    @classmethod
+    def of(cls, user: User) -> Principal:
+        return cls(user.id, user.username, user.full_name, user.unit_id, user.unit.name, user.roles, user.session_token)
+
+
+def user_for_token(db: Database, token: str) -> Principal | None:
     with db.read() as s:
         user = s.scalar(
             select(User).join(ApiToken, ApiToken.user_id == User.id).where(
                 ApiToken.token_hash == _token_hash(token), ApiToken.expires_at > clock.now(), User.active.is_(True)
             )
         )
-        if user is not None:
-            _ = user.roles  # load before the session closes
-        return user
+        return Principal.of(user) if user else None
 
 
-def user_for_session(db: Database, session_token: str) -> User | None:
+def user_for_session(db: Database, session_token: str) -> Principal | None:
     with db.read() as s:
         user = s.scalar(select(User).where(User.session_token == session_token, User.active.is_(True)))
-        if user is not None:
-            _ = user.roles
-        return user
+        return Principal.of(user) if user else None
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def get_user(session: Session, user_id: int) -> User | None:
-    return session.get(User, user_id)

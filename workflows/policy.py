@@ -44,3 +44,12 @@ def inbox_filter(user: User) -> ColumnElement[bool]:
             per_role.append((TaskItem.role == role) & TaskItem.assignee_id.is_(None))
     per_role.append(TaskItem.assignee_id == user.id)
     return (TaskItem.state == "ready") & or_(*per_role)
+
+
+def can_attach(user: User, nom: Nomination) -> bool:
+    """Files go into a running dossier, by the secretariat or by the proposing unit."""
+    if nom.state != "in_progress":
+        return False
+    if "secretariat" in user.roles:
+        return True
+    return bool(user.roles & UNIT_ROLES) and user.unit_id == nom.unit_id

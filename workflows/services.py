@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, clock, deploy, engine, forms, inbox, numbering
+from . import audit, clock, deploy, engine, forms, inbox, numbering, storage
 from .db import Database
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .model import (
+    Attachment,
     AwardForm,
     AwardRecord,
     CouncilRule,
@@ -27,7 +28,7 @@ from .model import (
     User,
     UserRole,
 )
-from .policy import can_act, visible_filter
+from .policy import can_act, can_attach, visible_filter
 from .rules import CouncilRuleData, evaluate
 
 MAX_RETURNS = 20
@@ -320,3 +321,31 @@ def _finish(s: Session, nom: Nomination, end: str, now, actor: User, org_code: s
     elif end == "submitted":
         audit.record(s, nom.id, at=now, actor=None, role=None, task="set_submitted",
                      action="submitted_above", changes=changes)
+
+
+def add_attachment(db: Database, actor_id: int, nomination_id: int, original_name: str, content: bytes) -> int:
+    """Attach a file to a dossier the actor is working on; the file and its row land together."""
+    content_type = storage.check(original_name, content, db.settings.max_upload_bytes)
+    stored = None
+    try:
+        with db.write() as s:
+            actor = load_actor(s, actor_id)
+            nom = lock_nomination(s, nomination_id, actor)
+            if not can_attach(actor, nom):
+                raise Forbidden("Bạn không được thêm tệp vào hồ sơ này.")
+            stored = storage.save(db.settings.upload_dir, content, content_type)
+            now = clock.now()
+            att = Attachment(nomination_id=nom.id, original_name=original_name, stored_name=stored.stored_name,
+                             content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+                             uploaded_by_id=actor.id, uploaded_at=now)
+            s.add(att)
+            nom.updated_at = now
+            s.flush()
+            audit.record(s, nom.id, at=now, actor=actor, role=None, action="attachment_added",
+                         changes={"attachment": [None, {"id": att.id, "name": original_name, "sha256": stored.sha256}]})
+            return att.id
+    except BaseException:
+        if stored is not None:
+            storage.remove(db.settings.upload_dir, stored.stored_name)
+        raise
+

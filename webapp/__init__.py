@@ -1,0 +1,34 @@
+"""Flask app factory for vinhdanh: Vietnamese pages and the JSON API over one service layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from workflows.db import Database
+
+from . import cli, errors, extensions
+from .config import load_config
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path))
+    app.config.update(overrides or {})
+    app.extensions["vinhdanh.db"] = Database(app.config["DATABASE_URL"], app.config["VINHDANH_SETTINGS"])
+    extensions.init_app(app)
+
+    from . import auth, health, inbox, nominations
+    from .api import bp as api_bp
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(nominations.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(api_bp)
+    extensions.csrf.exempt(api_bp)  # the API accepts Bearer tokens only, never the session cookie
+    errors.register(app)
+    cli.register(app)
+    app.jinja_env.filters.update(errors.template_filters())
+    return app

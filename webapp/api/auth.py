@@ -1,0 +1,34 @@
+"""Bearer-token authentication for the API (the session cookie is never accepted here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import g, request
+
+from workflows import accounts
+from workflows.accounts import Principal
+from workflows.errors import AuthFailed
+
+from ..extensions import get_db
+
+
+def token_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthFailed("Thiếu mã truy cập (Authorization: Bearer).")
+        user = accounts.user_for_token(get_db(), token.strip())
+        if user is None:
+            raise AuthFailed("Mã truy cập không hợp lệ hoặc đã hết hạn.")
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def api_user() -> Principal:
+    return g.api_user

@@ -1,0 +1,121 @@
+"""The OpenAPI 3.1 document of ``/api/v1``, served at ``/api/v1/openapi.json``."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from workflows import forms
+
+from . import bp
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _errors(*codes: int) -> dict:
+    text = {400: "Malformed body", 401: "Not logged in", 403: "In scope but not your role or task",
+            404: "Unknown, or outside your unit", 409: "Task no longer ready, or If-Match mismatch",
+            413: "Too large", 422: "Field errors; nothing changed", 429: "Too many failed logins"}
+    return {str(c): {"description": text[c], "content": {"application/json": {"schema": ERROR}}} for c in codes}
+
+
+def _ok(schema: dict, description: str = "OK", status: str = "200") -> dict:
+    return {status: {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+def document() -> dict:
+    id_param = lambda name: {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}  # noqa: E731
+    nomination = {"$ref": "#/components/schemas/Nomination"}
+    task = {"$ref": "#/components/schemas/Task"}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "vinhdanh API", "version": "1",
+                 "description": "Hồ sơ đề nghị khen thưởng: tạo, xử lý từng bước, tra cứu lịch sử. "
+                                "Mọi thời gian theo ISO 8601 có múi giờ. Lỗi: {error: {code, message, fields}}."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/auth/token": {"post": {
+                "summary": "Exchange username and password for a bearer token", "security": [],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["username", "password"], "additionalProperties": False,
+                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
+                "responses": _ok({"type": "object", "properties": {"token": {"type": "string"},
+                                                                   "expires_at": {"type": "string", "format": "date-time"}}})
+                | _errors(400, 401, 422, 429)}},
+            "/nominations": {
+                "get": {"summary": "Nominations I may see", "parameters": [
+                    {"name": n, "in": "query", "schema": {"type": "string"}} for n in ("state", "award_form", "q", "page")],
+                    "responses": _ok({"type": "object", "properties": {"items": {"type": "array"},
+                                                                       "total": {"type": "integer"}}}) | _errors(401)},
+                "post": {"summary": "A unit clerk opens a dossier for their own unit",
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": forms.load("dossier")}}},
+                         "responses": _ok(nomination, "Created", "201") | _errors(400, 401, 403, 422)}},
+            "/nominations/{id}": {"get": {"summary": "One nomination", "parameters": [id_param("id")],
+                                          "responses": _ok(nomination) | _errors(401, 404)}},
+            "/nominations/{id}/history": {"get": {
+                "summary": "Audit history, oldest first (a vote shows as `voted`, without its choice)",
+                "parameters": [id_param("id")],
+                "responses": _ok({"type": "object", "properties": {"items": {"type": "array", "items": {
+                    "$ref": "#/components/schemas/Event"}}}}) | _errors(401, 404)}},
+            "/nominations/{id}/attachments": {"post": {
+                "summary": "Attach a PDF, DOCX, JPEG or PNG (type checked by content)", "parameters": [id_param("id")],
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                "responses": _ok({"type": "object"}, "Created", "201") | _errors(401, 403, 404, 413, 422)}},
+            "/nominations/{id}/attachments/{attachment_id}": {"get": {
+                "summary": "Download an attachment", "parameters": [id_param("id"), id_param("attachment_id")],
+                "responses": {"200": {"description": "The file"}} | _errors(401, 404)}},
+            "/nominations/{id}/close-vote": {"post": {
+                "summary": "The secretariat closes the council ballot (absent members count as absent)",
+                "parameters": [id_param("id")], "responses": _ok(nomination) | _errors(401, 403, 404, 409, 422)}},
+            "/tasks": {"get": {"summary": "My ready tasks, overdue and oldest first",
+                               "responses": _ok({"type": "object", "properties": {"items": {"type": "array", "items": task}}})
+                               | _errors(401)}},
+            "/tasks/{id}": {"get": {"summary": "One task (completed tasks stay resolvable)", "parameters": [id_param("id")],
+                                    "responses": _ok(task) | _errors(401, 404)}},
+            "/tasks/{id}/complete": {"post": {
+                "summary": "Complete a task with its form data",
+                "parameters": [id_param("id"), {"name": "If-Match", "in": "header", "required": False,
+                                                "description": "The nomination version you read",
+                                                "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": False,
+                    "properties": {"data": {"type": "object", "description": "Fields of the task's form (see `form`)"}}}}}},
+                "responses": _ok({"type": "object", "properties": {
+                    "nomination_id": {"type": "integer"}, "version": {"type": "integer"}, "state": {"type": "string"},
+                    "next_tasks": {"type": "array", "items": {"type": "integer"}}}})
+                | _errors(400, 401, 403, 404, 409, 422)}},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "message": {"type": "string"}, "fields": {"type": "object"}}}}},
+                "Nomination": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "version": {"type": "integer"},
+                    "state": {"enum": ["in_progress", "submitted", "awarded", "rejected", "withdrawn"]},
+                    "award_form": {"type": "string"}, "nominee_name": {"type": "string"},
+                    "nominee_kind": {"enum": ["individual", "collective"]}, "nominee_position": {"type": ["string", "null"]},
+                    "unit_id": {"type": "integer"}, "movement": {"type": ["string", "null"]},
+                    "field": {"type": ["string", "null"]}, "year": {"type": "integer"}, "achievements": {"type": "string"},
+                    "current_tasks": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "name": {"type": "string"}, "title": {"type": "string"}}}},
+                    "council_result": {"type": ["object", "null"]}, "decision_number": {"type": ["string", "null"]},
+                    "attachments": {"type": "array"}}},
+                "Task": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "nomination_id": {"type": "integer"}, "name": {"type": "string"},
+                    "title": {"type": "string"}, "form": {"type": "object", "description": "JSON Schema of the form"},
+                    "due_at": {"type": ["string", "null"], "format": "date-time"}}},
+                "Event": {"type": "object", "properties": {
+                    "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
+                    "role": {"type": ["string", "null"]}, "task": {"type": ["string", "null"]},
+                    "action": {"type": "string"}, "comment": {"type": ["string", "null"]},
+                    "changes": {"type": ["object", "null"]}}},
+            },
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(document())

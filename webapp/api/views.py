@@ -1,0 +1,191 @@
+"""API endpoints: thin wrappers over the service layer and the read queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request, send_file
+from werkzeug.exceptions import BadRequest
+
+from workflows import accounts, forms, queries, services, storage
+from workflows.errors import Invalid
+from workflows.queries import iso
+
+from ..extensions import get_db
+from . import bp
+from .auth import api_user, token_required
+
+NOMINATION_FIELDS = ["id", "version", "state", "award_form", "nominee_name", "nominee_kind", "nominee_position",
+                     "nominee_unit", "unit_id", "movement", "field", "year", "achievements", "decision_number",
+                     "council_result", "current_tasks", "return_count"]
+
+
+def _json_body() -> Any:
+    body = request.get_json(force=True, silent=True)
+    if body is None and request.get_data():
+        raise BadRequest("malformed JSON")
+    return body
+
+
+def _json_object(allowed: set[str]) -> dict[str, Any]:
+    body = _json_body()
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise BadRequest(f"unknown keys: {', '.join(unknown)}")
+    return body
+
+
+def _nomination_json(n: dict[str, Any]) -> dict[str, Any]:
+    out = {k: n.get(k) for k in NOMINATION_FIELDS}
+    out["unit_name"] = n["unit_name"]
+    out["created_at"] = iso(n["created_at"])
+    out["updated_at"] = iso(n["updated_at"])
+    out["attachments"] = [
+        {**{k: a[k] for k in ("id", "name", "content_type", "size")}, "uploaded_at": iso(a["uploaded_at"])}
+        for a in n["attachments"]
+    ]
+    return out
+
+
+def _task_json(t: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": t["id"],
+        "nomination_id": t["nomination_id"],
+        "name": t["name"],
+        "title": t["title"],
+        "state": t["state"],
+        "form": t.get("schema") or _schema(t["form"]),
+        "nominee_name": t["nominee_name"],
+        "unit_id": t["unit_id"],
+        "award_form": t["award_form"],
+        "created_at": iso(t["created_at"]),
+        "due_at": iso(t["due_at"]),
+        "overdue": t["overdue"],
+    }
+
+
+def _schema(form: str) -> dict[str, Any]:
+    return forms.load(form)
+
+
+@bp.post("/auth/token")
+def token():
+    body = _json_object({"username", "password"})
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        raise Invalid("Cần tên đăng nhập và mật khẩu.", {k: "Trường này là bắt buộc." for k in ("username", "password")
+                                                        if not isinstance(body.get(k), str) or not body.get(k)})
+    db = get_db()
+    user = accounts.authenticate(db, username, password, request.remote_addr or "")
+    value, expires = accounts.issue_token(db, user.id)
+    return jsonify({"token": value, "expires_at": iso(expires)})
+
+
+@bp.get("/nominations")
+@token_required
+def list_nominations():
+    page = request.args.get("page", "1")
+    result = queries.nominations(get_db(), api_user().id, state=request.args.get("state") or None,
+                                 award_form=request.args.get("award_form") or None, q=request.args.get("q") or None,
+                                 page=int(page) if page.isdigit() and int(page) > 0 else 1)
+    items = [{k: n[k] for k in ("id", "version", "state", "award_form", "nominee_name", "nominee_kind", "unit_id",
+                                "year", "current_step", "decision_number")} | {"updated_at": iso(n["updated_at"])}
+             for n in result["items"]]
+    return jsonify({"items": items, "total": result["total"], "page": result["page"], "page_size": result["page_size"]})
+
+
+@bp.post("/nominations")
+@token_required
+def create_nomination():
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    db = get_db()
+    nomination_id = services.create_nomination(db, api_user().id, body)
+    return jsonify(_nomination_json(queries.nomination(db, api_user().id, nomination_id))), 201
+
+
+@bp.get("/nominations/<int:nomination_id>")
+@token_required
+def get_nomination(nomination_id: int):
+    return jsonify(_nomination_json(queries.nomination(get_db(), api_user().id, nomination_id)))
+
+
+@bp.get("/nominations/<int:nomination_id>/history")
+@token_required
+def get_history(nomination_id: int):
+    events = queries.history(get_db(), api_user().id, nomination_id)
+    items = [{k: e[k] for k in ("actor", "role", "task", "action", "comment", "changes")} | {"at": iso(e["at"])}
+             for e in events]
+    return jsonify({"items": items})
+
+
+@bp.post("/nominations/<int:nomination_id>/attachments")
+@token_required
+def add_attachment(nomination_id: int):
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise Invalid("Cần một tệp trong trường 'file' (multipart/form-data).", {"file": "Trường này là bắt buộc."})
+    db = get_db()
+    attachment_id = services.add_attachment(db, api_user().id, nomination_id, upload.filename, upload.read())
+    att = queries.attachment(db, api_user().id, nomination_id, attachment_id)
+    return jsonify({k: att[k] for k in ("id", "name", "content_type", "size")}), 201
+
+
+@bp.get("/nominations/<int:nomination_id>/attachments/<int:attachment_id>")
+@token_required
+def download_attachment(nomination_id: int, attachment_id: int):
+    db = get_db()
+    att = queries.attachment(db, api_user().id, nomination_id, attachment_id)
+    response = send_file(storage.path_of(db.settings.upload_dir, att["stored_name"]).resolve(),
+                         mimetype=att["content_type"], as_attachment=True, download_name=att["name"])
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.post("/nominations/<int:nomination_id>/close-vote")
+@token_required
+def close_vote(nomination_id: int):
+    outcome = services.close_vote(get_db(), api_user().id, nomination_id)
+    return jsonify(_nomination_json(queries.nomination(get_db(), api_user().id, outcome.nomination_id)))
+
+
+@bp.get("/tasks")
+@token_required
+def list_tasks():
+    rows = queries.inbox(get_db(), api_user().id, step=request.args.get("name") or None,
+                         award_form=request.args.get("award_form") or None,
+                         overdue_only=request.args.get("overdue") in ("1", "true"))
+    return jsonify({"items": [_task_json(r) for r in rows]})
+
+
+@bp.get("/tasks/<int:item_id>")
+@token_required
+def get_task(item_id: int):
+    return jsonify(_task_json(queries.task(get_db(), api_user().id, item_id)))
+
+
+@bp.post("/tasks/<int:item_id>/complete")
+@token_required
+def complete_task(item_id: int):
+    body = _json_object({"data"})
+    data = body.get("data", {})
+    if not isinstance(data, dict):
+        raise Invalid("'data' phải là một đối tượng JSON.", {"data": "Phải là một đối tượng."})
+    outcome = services.complete_task(get_db(), api_user().id, item_id, data, _if_match())
+    return jsonify({"nomination_id": outcome.nomination_id, "version": outcome.version, "state": outcome.state,
+                    "next_tasks": outcome.next_tasks})
+
+
+def _if_match() -> int | None:
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    raw = raw.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise BadRequest("If-Match must be the nomination version")
+    return int(raw)

@@ -1,0 +1,90 @@
+"""Login and logout for the web pages (sessions); the API has its own tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from workflows import accounts
+from workflows.accounts import Principal
+from workflows.errors import AuthFailed, RateLimited
+from workflows.labels import ROLES
+
+from .extensions import get_db, login_manager
+
+bp = Blueprint("auth", __name__)
+
+
+@dataclass(frozen=True)
+class SessionUser:
+    """What a request knows of its user; ``get_id`` is the revocable session token."""
+
+    id: int
+    username: str
+    full_name: str
+    unit_id: int
+    unit_name: str
+    roles: frozenset[str]
+    session_token: str
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_anonymous: bool = False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [ROLES.get(r, r) for r in sorted(self.roles)]
+
+    @classmethod
+    def of(cls, user: Principal) -> SessionUser:
+        return cls(user.id, user.username, user.full_name, user.unit_id, user.unit_name, user.roles, user.session_token)
+
+
+@login_manager.user_loader
+def _load(session_token: str) -> SessionUser | None:
+    user = accounts.user_for_session(get_db(), session_token)
+    return SessionUser.of(user) if user else None
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths: ``next`` must not become an open redirect."""
+    if not target:
+        return url_for("inbox.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("inbox.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("inbox.index"))
+    error = None
+    status = 200
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        try:
+            user = accounts.authenticate(get_db(), username, password, request.remote_addr or "")
+        except RateLimited as exc:
+            error, status = exc.message, 429
+        except AuthFailed as exc:
+            error, status = exc.message, 401
+        else:
+            login_user(SessionUser.of(user))
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("login.html", error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash("Đã đăng xuất.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,56 @@
+"""``flask`` commands: migrate, seed-demo, create-unit, create-user."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from workflows import accounts, demo, migrate
+from workflows.labels import ROLES
+from workflows.model import Unit, User, UserRole
+
+from .extensions import get_db
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("migrate")
+    def migrate_command() -> None:
+        """Upgrade the schema, load reference data and deploy the bundled BPMN routes."""
+        version, new = migrate.upgrade(get_db())
+        click.echo(f"database at head; route 'nomination' version {version}{' (newly deployed)' if new else ''}")
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Demo units, accounts (password 'demo') and nominations; refuses on a real database."""
+        try:
+            created = demo.seed_demo(get_db())
+        except demo.RealUsersPresent as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo("demo data created" if created else "demo data already present")
+
+    @app.cli.command("create-unit")
+    @click.argument("code")
+    @click.argument("name")
+    @click.option("--ministry-office", is_flag=True, help="The unit is the ministry's own office (Vụ TCCB).")
+    def create_unit(code: str, name: str, ministry_office: bool) -> None:
+        with get_db().write() as s:
+            s.add(Unit(code=code, name=name, is_ministry_office=ministry_office))
+        click.echo(f"unit {code} created")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--full-name", required=True)
+    @click.option("--unit", "unit_code", required=True, help="Unit code.")
+    @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(sorted(ROLES)))
+    @click.password_option()
+    def create_user(username: str, full_name: str, unit_code: str, roles: tuple[str, ...], password: str) -> None:
+        with get_db().write() as s:
+            unit = s.scalar(select(Unit).where(Unit.code == unit_code))
+            if unit is None:
+                raise click.ClickException(f"no unit with code {unit_code}")
+            user = User(username=username, full_name=full_name, password_hash=accounts.hash_password(password),
+                        unit_id=unit.id, session_token=accounts.new_session_token(), is_demo=False)
+            user.role_rows = [UserRole(role=r) for r in roles]
+            s.add(user)
+        click.echo(f"user {username} created")

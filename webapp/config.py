@@ -1,0 +1,50 @@
+"""Configuration from environment variables, with embedded-mode defaults under ``instance/``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from workflows.db import Settings
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated into ``instance/`` on first run."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance / "secret_key"
+    instance.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def load_config(instance_path: str) -> dict[str, Any]:
+    instance = Path(instance_path)
+    upload_dir = Path(os.environ.get("UPLOAD_DIR", instance / "uploads"))
+    max_upload_mb = int(os.environ.get("MAX_UPLOAD_MB", "20"))
+    settings = Settings(
+        org_code=os.environ.get("ORG_CODE", "BKHCN"),
+        upload_dir=upload_dir,
+        max_upload_bytes=max_upload_mb * 1024 * 1024,
+        token_lifetime_hours=int(os.environ.get("API_TOKEN_HOURS", "8")),
+    )
+    return {
+        "SECRET_KEY": _secret_key(instance),
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'vinhdanh.db'}",
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "VINHDANH_SETTINGS": settings,
+        # The whole request may hold the file plus form fields.
+        "MAX_CONTENT_LENGTH": settings.max_upload_bytes + 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "JSON_AS_ASCII": False,
+    }

@@ -1,0 +1,105 @@
+"""Error pages and JSON errors: never a bare 500 for user input, never HTML under /api/."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException
+
+from workflows.errors import AuthFailed, Conflict, Forbidden, Invalid, NotFound, RateLimited, ServiceError
+from workflows.labels import ACTIONS, NOMINEE_KINDS, ROLES, STATES
+from workflows.queries import iso
+
+log = logging.getLogger(__name__)
+
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422, AuthFailed: 401, RateLimited: 429}
+HTTP_MESSAGES = {
+    400: "Yêu cầu không hợp lệ.",
+    401: "Chưa đăng nhập hoặc phiên đã hết hạn.",
+    403: "Bạn không có quyền thực hiện thao tác này.",
+    404: "Không tìm thấy.",
+    405: "Phương thức không được hỗ trợ.",
+    409: "Xung đột dữ liệu, vui lòng tải lại.",
+    413: "Dữ liệu gửi lên quá lớn.",
+    415: "Định dạng dữ liệu không được hỗ trợ.",
+    422: "Dữ liệu không hợp lệ.",
+    429: "Quá nhiều yêu cầu, vui lòng thử lại sau.",
+    500: "Lỗi hệ thống. Vui lòng thử lại sau.",
+    503: "Hệ thống đang bận, vui lòng thử lại sau.",
+}
+CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+         409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid", 429: "rate_limited",
+         500: "internal_error", 503: "unavailable"}
+
+
+def status_of(exc: ServiceError) -> int:
+    return next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+
+
+def json_error(status: int, message: str | None = None, fields: dict | None = None, code: str | None = None):
+    body = {"error": {"code": code or CODES.get(status, "error"), "message": message or HTTP_MESSAGES.get(status, ""),
+                      "fields": fields or {}}}
+    return jsonify(body), status
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        status = status_of(exc)
+        if wants_json():
+            return json_error(status, exc.message, exc.fields, exc.code)
+        return render_template("error.html", status=status, message=exc.message), status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        if wants_json():
+            return json_error(status)
+        return render_template("error.html", status=status, message=HTTP_MESSAGES.get(status, exc.description)), status
+
+    @app.errorhandler(PoolTimeout)
+    def _busy(exc: PoolTimeout):
+        log.warning("database pool exhausted: %s", exc)
+        if wants_json():
+            return json_error(503)
+        return render_template("error.html", status=503, message=HTTP_MESSAGES[503]), 503
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return json_error(500)
+        return render_template("error.html", status=500, message=HTTP_MESSAGES[500]), 500
+
+
+def _datetime(value) -> str:
+    if not value:
+        return ""
+    return iso(value)[:16].replace("T", " ")
+
+
+def _duration(value: timedelta) -> str:
+    days, hours = value.days, value.seconds // 3600
+    if days:
+        return f"{days} ngày {hours} giờ"
+    if hours:
+        return f"{hours} giờ"
+    return f"{max(value.seconds // 60, 1)} phút"
+
+
+def template_filters() -> dict:
+    return {
+        "vn_datetime": _datetime,
+        "vn_duration": _duration,
+        "state_label": lambda s: STATES.get(s, s),
+        "action_label": lambda a: ACTIONS.get(a, a),
+        "role_label": lambda r: ROLES.get(r, r) if r else "Hệ thống",
+        "kind_label": lambda k: NOMINEE_KINDS.get(k, k),
+    }

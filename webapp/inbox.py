@@ -1,0 +1,62 @@
+"""The inbox and the task page: what waits for me, and the form to clear it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from workflows import queries, services
+from workflows.errors import Conflict, Invalid
+
+from .extensions import get_db
+from .formdata import from_html
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    db = get_db()
+    filters = {
+        "step": request.args.get("step") or None,
+        "award_form": request.args.get("award_form") or None,
+        "overdue_only": request.args.get("overdue") == "1",
+    }
+    tasks = queries.inbox(db, current_user.id, **filters)
+    return render_template("inbox.html", tasks=tasks, filters=filters, award_forms=queries.award_forms(db))
+
+
+@bp.route("/tasks/<int:item_id>", methods=["GET", "POST"])
+@login_required
+def task(item_id: int):
+    db = get_db()
+    item = queries.task(db, current_user.id, item_id)
+    values, errors, status = item["prefill"], {}, 200
+    if request.method == "POST":
+        data = from_html(item["schema"], request.form)
+        try:
+            services.complete_task(db, current_user.id, item_id, data, _if_match())
+        except Invalid as exc:
+            values, errors, status = {**values, **data}, exc.fields or {"": exc.message}, 422
+            flash(exc.message, "error")
+        except Conflict as exc:
+            flash(exc.message, "warning")
+            return redirect(url_for("nominations.detail", nomination_id=item["nomination_id"]))
+        else:
+            flash(f"Đã hoàn thành: {item['title']} — {item['nominee_name']}.", "success")
+            return redirect(url_for("inbox.index"))
+    return render_template(
+        "task.html",
+        item=item,
+        nomination=queries.nomination(db, current_user.id, item["nomination_id"]),
+        history=queries.history(db, current_user.id, item["nomination_id"]),
+        values=values,
+        errors=errors,
+        award_forms=queries.award_forms(db, proposable_only=True),
+    ), status
+
+
+def _if_match() -> int | None:
+    raw = request.form.get("_version", "")
+    return int(raw) if raw.isdigit() else None

@@ -1,0 +1,108 @@
+"""Nomination pages: list, create, detail with history, attachments, closing a ballot."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from workflows import forms, queries, services, storage
+from workflows.errors import Invalid
+from workflows.labels import STATES
+
+from .extensions import get_db
+from .formdata import from_html
+
+bp = Blueprint("nominations", __name__, url_prefix="/nominations")
+
+
+@bp.get("/")
+@login_required
+def index():
+    db = get_db()
+    page = request.args.get("page", "1")
+    result = queries.nominations(
+        db, current_user.id,
+        state=request.args.get("state") or None,
+        award_form=request.args.get("award_form") or None,
+        q=(request.args.get("q") or "").strip() or None,
+        page=int(page) if page.isdigit() and int(page) > 0 else 1,
+    )
+    return render_template("nominations.html", result=result, states=STATES, award_forms=queries.award_forms(db),
+                           args=request.args)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if "unit_clerk" not in current_user.roles:
+        abort(403)
+    db = get_db()
+    schema = forms.load("dossier")
+    values, errors, status = {"year": _this_year()}, {}, 200
+    if request.method == "POST":
+        data = from_html(schema, request.form)
+        try:
+            nomination_id = services.create_nomination(db, current_user.id, data)
+        except Invalid as exc:
+            values, errors, status = data, exc.fields or {"": exc.message}, 422
+            flash(exc.message, "error")
+        else:
+            detail = queries.nomination(db, current_user.id, nomination_id)
+            flash("Đã tạo hồ sơ. Kiểm tra lại và nộp hồ sơ cho thủ trưởng đơn vị.", "success")
+            if detail["my_tasks"]:
+                return redirect(url_for("inbox.task", item_id=detail["my_tasks"][0]["id"]))
+            return redirect(url_for("nominations.detail", nomination_id=nomination_id))
+    return render_template("new.html", schema=schema, values=values, errors=errors,
+                           award_forms=queries.award_forms(db, proposable_only=True)), status
+
+
+def _this_year() -> int:
+    from workflows import clock
+
+    return clock.now().astimezone(clock.VN_TZ).year
+
+
+@bp.get("/<int:nomination_id>")
+@login_required
+def detail(nomination_id: int):
+    db = get_db()
+    return render_template(
+        "nomination.html",
+        nomination=queries.nomination(db, current_user.id, nomination_id),
+        history=queries.history(db, current_user.id, nomination_id),
+    )
+
+
+@bp.post("/<int:nomination_id>/attachments")
+@login_required
+def upload(nomination_id: int):
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("Chưa chọn tệp.", "error")
+    else:
+        try:
+            services.add_attachment(get_db(), current_user.id, nomination_id, upload.filename, upload.read())
+        except Invalid as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"Đã thêm tệp {upload.filename}.", "success")
+    return redirect(url_for("nominations.detail", nomination_id=nomination_id))
+
+
+@bp.get("/<int:nomination_id>/attachments/<int:attachment_id>")
+@login_required
+def download(nomination_id: int, attachment_id: int):
+    db = get_db()
+    att = queries.attachment(db, current_user.id, nomination_id, attachment_id)
+    response = send_file(storage.path_of(db.settings.upload_dir, att["stored_name"]).resolve(),
+                         mimetype=att["content_type"], as_attachment=True, download_name=att["name"])
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.post("/<int:nomination_id>/close-vote")
+@login_required
+def close_vote(nomination_id: int):
+    services.close_vote(get_db(), current_user.id, nomination_id)
+    flash("Đã kết thúc bỏ phiếu.", "success")
+    return redirect(url_for("nominations.detail", nomination_id=nomination_id))

@@ -1,0 +1,234 @@
+"""The read side: inbox, lists, a nomination with its history. Scoped like the commands.
+
+Every query takes the user and applies :mod:`workflows.policy`; unknown and
+out-of-scope ids are both "not found". Results are plain dicts so the web
+pages and the JSON API render the same facts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import clock, forms
+from .db import Database
+from .errors import NotFound
+from .labels import ACTIONS, NOMINEE_KINDS, STATES
+from .model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Unit, User
+from .policy import can_act, can_attach, inbox_filter, visible_filter
+
+PAGE_SIZE = 50
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in Vietnam time, with its offset."""
+    return value.astimezone(clock.VN_TZ).isoformat() if value else None
+
+
+def _user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise NotFound("Không tìm thấy người dùng.")
+    return user
+
+
+def _visible_nomination(session: Session, user: User, nomination_id: int) -> Nomination:
+    nom = session.scalar(select(Nomination).where(Nomination.id == nomination_id, visible_filter(user)))
+    if nom is None:
+        raise NotFound("Không tìm thấy hồ sơ.")
+    return nom
+
+
+def award_forms(db: Database, proposable_only: bool = False) -> list[dict[str, Any]]:
+    with db.read() as s:
+        query = select(AwardForm).order_by(AwardForm.sort_order)
+        if proposable_only:
+            query = query.where(AwardForm.level != "unit")
+        return [{"code": a.code, "name": a.name, "subject": a.subject, "level": a.level, "needs_vote": a.needs_vote}
+                for a in s.scalars(query)]
+
+
+def _task_row(item: TaskItem, nom: Nomination, unit_name: str, award_name: str, now: datetime) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "nomination_id": nom.id,
+        "name": item.name,
+        "title": item.title,
+        "form": item.form,
+        "role": item.role,
+        "state": item.state,
+        "nominee_name": nom.nominee_name,
+        "nominee_kind": nom.nominee_kind,
+        "unit_id": nom.unit_id,
+        "unit_name": unit_name,
+        "award_form": nom.award_form,
+        "award_form_name": award_name,
+        "created_at": item.created_at,
+        "due_at": item.due_at,
+        "overdue": bool(item.due_at and item.due_at < now),
+        "waiting": now - item.created_at,
+    }
+
+
+def inbox(db: Database, user_id: int, *, step: str | None = None, award_form: str | None = None,
+          unit_id: int | None = None, overdue_only: bool = False) -> list[dict[str, Any]]:
+    """My ready tasks, overdue and oldest deadline first, then oldest waiting."""
+    now = clock.now()
+    with db.read() as s:
+        user = _user(s, user_id)
+        query = (
+            select(TaskItem, Nomination, Unit.name, AwardForm.name)
+            .join(Nomination, TaskItem.nomination_id == Nomination.id)
+            .join(Unit, Nomination.unit_id == Unit.id)
+            .join(AwardForm, Nomination.award_form == AwardForm.code)
+            .where(inbox_filter(user))
+            .order_by(TaskItem.due_at.is_(None), TaskItem.due_at, TaskItem.created_at, TaskItem.id)
+        )
+        if step:
+            query = query.where(TaskItem.name == step)
+        if award_form:
+            query = query.where(Nomination.award_form == award_form)
+        if unit_id:
+            query = query.where(Nomination.unit_id == unit_id)
+        if overdue_only:
+            query = query.where(TaskItem.due_at < now)
+        return [_task_row(item, nom, unit, award, now) for item, nom, unit, award in s.execute(query)]
+
+
+def task(db: Database, user_id: int, item_id: int) -> dict[str, Any]:
+    """One task row (completed ones stay resolvable) with its form and whether I may act."""
+    now = clock.now()
+    with db.read() as s:
+        user = _user(s, user_id)
+        item = s.get(TaskItem, item_id)
+        if item is None:
+            raise NotFound("Không tìm thấy công việc.")
+        nom = _visible_nomination(s, user, item.nomination_id)
+        row = _task_row(item, nom, nom.unit.name, s.get(AwardForm, nom.award_form).name, now)
+        row["can_act"] = item.state == "ready" and can_act(user, item)
+        row["schema"] = forms.load(item.form)
+        row["prefill"] = _dossier(nom) if item.form == "dossier" else {}
+        return row
+
+
+def _dossier(nom: Nomination) -> dict[str, Any]:
+    return {k: getattr(nom, k) for k in forms.field_names("dossier") if getattr(nom, k) is not None}
+
+
+def nominations(db: Database, user_id: int, *, state: str | None = None, award_form: str | None = None,
+                q: str | None = None, page: int = 1) -> dict[str, Any]:
+    with db.read() as s:
+        user = _user(s, user_id)
+        query = select(Nomination).where(visible_filter(user))
+        if state:
+            query = query.where(Nomination.state == state)
+        if award_form:
+            query = query.where(Nomination.award_form == award_form)
+        if q:
+            query = query.where(Nomination.nominee_name.ilike(f"%{q}%"))
+        total = s.scalar(select(func.count()).select_from(query.subquery()))
+        rows = s.scalars(query.order_by(Nomination.updated_at.desc(), Nomination.id.desc())
+                         .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        names = dict(s.execute(select(AwardForm.code, AwardForm.name)).tuples().all())
+        return {"items": [_summary(n, names) for n in rows], "total": total, "page": page, "page_size": PAGE_SIZE}
+
+
+def _summary(nom: Nomination, award_names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": nom.id,
+        "version": nom.version,
+        "state": nom.state,
+        "state_label": STATES.get(nom.state, nom.state),
+        "award_form": nom.award_form,
+        "award_form_name": award_names.get(nom.award_form, nom.award_form),
+        "nominee_name": nom.nominee_name,
+        "nominee_kind": nom.nominee_kind,
+        "nominee_kind_label": NOMINEE_KINDS.get(nom.nominee_kind, nom.nominee_kind),
+        "unit_id": nom.unit_id,
+        "unit_name": nom.unit.name,
+        "year": nom.year,
+        "current_step": nom.current_step,
+        "decision_number": nom.decision_number,
+        "updated_at": nom.updated_at,
+    }
+
+
+def nomination(db: Database, user_id: int, nomination_id: int) -> dict[str, Any]:
+    with db.read() as s:
+        user = _user(s, user_id)
+        nom = _visible_nomination(s, user, nomination_id)
+        names = dict(s.execute(select(AwardForm.code, AwardForm.name)).tuples().all())
+        data = _summary(nom, names) | _dossier(nom)
+        data["nominee_position"] = nom.nominee_position
+        data["nominee_unit"] = nom.nominee_unit
+        data["movement"] = nom.movement
+        data["field"] = nom.field
+        data["achievements"] = nom.achievements
+        data["return_count"] = nom.return_count
+        data["created_at"] = nom.created_at
+        open_items = s.scalars(select(TaskItem).where(TaskItem.nomination_id == nom.id, TaskItem.state == "ready")
+                               .order_by(TaskItem.id)).all()
+        # One entry per step; a ballot's many per-member rows collapse into one.
+        steps: dict[str, dict[str, Any]] = {}
+        for item in open_items:
+            steps.setdefault(item.name, {"id": item.id, "name": item.name, "title": item.title})
+        data["current_tasks"] = list(steps.values())
+        data["my_tasks"] = [{"id": i.id, "name": i.name, "title": i.title} for i in open_items if can_act(user, i)]
+        # The tally is shown only once the ballot is closed (council_result is set then).
+        data["council_result"] = nom.council_result
+        data["ballot_open"] = "council_vote" in steps
+        data["ballot_progress"] = _ballot_progress(s, nom.id) if data["ballot_open"] else None
+        data["can_close_vote"] = data["ballot_open"] and "secretariat" in user.roles
+        data["can_attach"] = can_attach(user, nom)
+        data["attachments"] = [
+            {"id": a.id, "name": a.original_name, "content_type": a.content_type, "size": a.size,
+             "uploaded_at": a.uploaded_at}
+            for a in s.scalars(select(Attachment).where(Attachment.nomination_id == nom.id).order_by(Attachment.id))
+        ]
+        return data
+
+
+def _ballot_progress(s: Session, nomination_id: int) -> dict[str, int]:
+    """How many members have voted (never how): completed ballot rows over all ballot rows."""
+    rows = s.execute(
+        select(TaskItem.state, func.count()).where(TaskItem.nomination_id == nomination_id,
+                                                   TaskItem.name == "council_vote").group_by(TaskItem.state)
+    ).tuples()
+    counts = dict(rows)
+    return {"voted": counts.get("completed", 0), "members": sum(counts.values())}
+
+
+def history(db: Database, user_id: int, nomination_id: int) -> list[dict[str, Any]]:
+    with db.read() as s:
+        user = _user(s, user_id)
+        _visible_nomination(s, user, nomination_id)
+        events = s.scalars(select(AuditEvent).where(AuditEvent.nomination_id == nomination_id)
+                           .order_by(AuditEvent.seq)).all()
+        return [
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "actor": e.actor,
+                "role": e.role,
+                "task": e.task,
+                "action": e.action,
+                "action_label": ACTIONS.get(e.action, e.action),
+                "comment": e.comment,
+                "changes": e.changes,
+            }
+            for e in events
+        ]
+
+
+def attachment(db: Database, user_id: int, nomination_id: int, attachment_id: int) -> dict[str, Any]:
+    with db.read() as s:
+        user = _user(s, user_id)
+        _visible_nomination(s, user, nomination_id)
+        att = s.get(Attachment, attachment_id)
+        if att is None or att.nomination_id != nomination_id:
+            raise NotFound("Không tìm thấy tệp đính kèm.")
+        return {"id": att.id, "name": att.original_name, "stored_name": att.stored_name,
+                "content_type": att.content_type, "size": att.size}
