@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, delete, func, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, delete, event, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
@@ -250,12 +250,18 @@ class Client:
         return nomination_id
 
 
-def measure_service(db: Database, n: int, profile: cProfile.Profile | None = None) -> tuple[float, float]:
-    """Seconds for ``n`` lifecycles through the services, and the part spent in lookups."""
+def measure_service(db: Database, n: int, profile: cProfile.Profile | None = None) -> dict[str, float]:
+    """Seconds for ``n`` lifecycles through the services, the part spent in lookups, SQL statements run."""
     client = Client(db, seed_users(db))
     for _ in range(WARMUP):
         client.lifecycle()
     client.lookup_seconds = 0.0
+    statements = [0]
+
+    def count(*_args) -> None:
+        statements[0] += 1
+
+    event.listen(db.engine, "before_cursor_execute", count)
     if profile is not None:
         profile.enable()
     started = time.perf_counter()
@@ -264,7 +270,8 @@ def measure_service(db: Database, n: int, profile: cProfile.Profile | None = Non
     elapsed = time.perf_counter() - started
     if profile is not None:
         profile.disable()
-    return elapsed, client.lookup_seconds
+    event.remove(db.engine, "before_cursor_execute", count)
+    return {"seconds": elapsed, "lookup_seconds": client.lookup_seconds, "statements": statements[0]}
 
 
 # --- step time vs stored nominations ---------------------------------------------------------
@@ -386,13 +393,14 @@ BREAKDOWN = [  # (label, file suffix, function): cumulative times, overlapping b
     ("inbox.sync", "workflows/inbox.py", "sync"),
     ("audit.record", "workflows/audit.py", "record"),
     ("forms.validate", "workflows/forms.py", "validate"),
-    ("Session.commit", "sqlalchemy/orm/session.py", "commit"),
-    ("Session.flush", "sqlalchemy/orm/session.py", "flush"),
+    ("Session.flush (autoflush included)", "sqlalchemy/orm/session.py", "flush"),
     ("Session.execute", "sqlalchemy/orm/session.py", "execute"),
     ("Session.get", "sqlalchemy/orm/session.py", "get"),
     ("Session.refresh", "sqlalchemy/orm/session.py", "refresh"),
+    ("transaction commit", "sqlalchemy/orm/session.py", "commit"),
+    ("pool checkout", "sqlalchemy/pool/base.py", "_checkout"),
+    ("pool pre-ping", "sqlalchemy/engine/default.py", "do_ping"),
     ("psycopg cursor.execute", "psycopg/cursor.py", "execute"),
-    ("psycopg cursor.executemany", "psycopg/cursor.py", "executemany"),
     ("client lookups (bench)", "bench/lifecycle.py", "ready_item"),
 ]
 
@@ -413,9 +421,11 @@ def profile_report(profile: cProfile.Profile, n: int, top: int = 15) -> list[str
         lines.append(f"    {cumtime:7.2f} {cumtime / n * 1000:8.2f} {calls:8d}  {where}:{line}({function})")
     lines.append("  breakdown (cumulative, overlapping):")
     for label, suffix, function in BREAKDOWN:
-        cumtime = sum(v[3] for k, v in stats.items() if k[0].endswith(suffix) and k[2] == function)
-        calls = sum(v[1] for k, v in stats.items() if k[0].endswith(suffix) and k[2] == function)
-        if calls:
+        # several methods may share a name in one file (Session.commit, SessionTransaction.commit):
+        # the outermost one, the largest cumulative time, is the one that counts
+        matches = [v for k, v in stats.items() if k[0].endswith(suffix) and k[2] == function]
+        if matches:
+            _cc, calls, _tt, cumtime, _callers = max(matches, key=lambda v: v[3])
             lines.append(f"    {label:34} {cumtime / n * 1000:7.2f} ms/lifecycle {100 * cumtime / total:5.1f} %  ({calls} calls)")
     return lines
 
@@ -467,15 +477,18 @@ def main(argv: list[str] | None = None) -> int:
 
     result["sqlite_per_s"] = result["pg_per_s"] = None
     result["lookup_ms_per_lifecycle"] = {}
+    result["sql_statements_per_action"] = {}
     for name, open_db in backends:
         with open_db() as db:
-            seconds, lookups = measure_service(db, n)
+            run = measure_service(db, n)
+        seconds, lookups = run["seconds"], run["lookup_seconds"]
         key = "pg_per_s" if name == "postgresql" else "sqlite_per_s"
         result[key] = round(n / seconds, 2)
         result["lookup_ms_per_lifecycle"][name] = round(lookups / n * 1000, 3)
-        log(_rate_line(f"   service layer on {name}", n, seconds,
-                       f"  (client lookups {lookups / n * 1000:.2f} ms of it; "
-                       f"{n / (seconds - lookups):.1f}/s without them)"))
+        result["sql_statements_per_action"][name] = round(run["statements"] / n / ACTIONS_PER_LIFECYCLE, 1)
+        log(_rate_line(f"C/D service layer on {name}", n, seconds))
+        log(f"{'':46} client lookups {lookups / n * 1000:.2f} ms/lifecycle of it ({n / (seconds - lookups):.1f}/s "
+            f"without them); {run['statements'] / n / ACTIONS_PER_LIFECYCLE:.1f} SQL statements per action incl. lookup")
 
     result["ratio_pg_vs_json"] = _ratio(result["pg_per_s"], result["json_per_s"])
     result["ratio_pg_vs_bare"] = _ratio(result["pg_per_s"], result["bare_per_s"])

@@ -175,7 +175,7 @@ def semantic():
 def diagram():
     width = X0 + 18 * COL_W
     out = ['  <bpmndi:BPMNDiagram id="diagram">', '    <bpmndi:BPMNPlane id="plane" bpmnElement="collaboration">']
-    out.append(f'      <bpmndi:BPMNShape id="participant_di" bpmnElement="participant" isHorizontal="true">')
+    out.append('      <bpmndi:BPMNShape id="participant_di" bpmnElement="participant" isHorizontal="true">')
     out.append(f'        <dc:Bounds x="{LANE_X - 30}" y="60" width="{width - LANE_X + 30}" height="{LANE_H * len(LANES)}" />')
     out.append("      </bpmndi:BPMNShape>")
     for i, (lane, _) in enumerate(LANES):

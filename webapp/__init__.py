@@ -12,11 +12,12 @@ from . import cli, errors, extensions
 from .config import load_config
 
 
-def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+def create_app(overrides: dict[str, Any] | None = None, db: Database | None = None) -> Flask:
+    """Build the app; tests may pass config ``overrides`` and an existing :class:`Database`."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(app.instance_path))
     app.config.update(overrides or {})
-    app.extensions["vinhdanh.db"] = Database(app.config["DATABASE_URL"], app.config["VINHDANH_SETTINGS"])
+    app.extensions["vinhdanh.db"] = db or Database(app.config["DATABASE_URL"], app.config["VINHDANH_SETTINGS"])
     extensions.init_app(app)
 
     from . import auth, health, inbox, nominations

@@ -78,11 +78,9 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        """A session for queries; closing it ends the transaction without expiring loaded objects."""
         with self._read() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:

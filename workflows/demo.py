@@ -6,6 +6,8 @@ since every demo account has the password ``demo``.
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy import func, select
 
 from . import services
@@ -43,6 +45,19 @@ class RealUsersPresent(RuntimeError):
 
 def seed_demo(db: Database) -> bool:
     """Create the demo data unless present; returns whether anything was created."""
+    if not seed_people(db):
+        return False
+    _demo_nominations(db)
+    return True
+
+
+@cache
+def _demo_password_hash() -> str:
+    return hash_password(DEMO_PASSWORD)
+
+
+def seed_people(db: Database) -> bool:
+    """Demo units and accounts only (tests build their own nominations on top)."""
     with db.write() as s:
         if s.scalar(select(func.count(User.id)).where(User.is_demo.is_(False))):
             raise RealUsersPresent("the database has real users; the demo seed (password 'demo') refuses to run")
@@ -54,13 +69,12 @@ def seed_demo(db: Database) -> bool:
             s.add(unit)
             units[code] = unit
         s.flush()
-        password_hash = hash_password(DEMO_PASSWORD)
+        password_hash = _demo_password_hash()
         for username, full_name, unit_code, roles in ACCOUNTS:
             user = User(username=username, full_name=full_name, password_hash=password_hash,
                         unit_id=units[unit_code].id, session_token=new_session_token(), is_demo=True)
             user.role_rows = [UserRole(role=r) for r in roles]
             s.add(user)
-    _demo_nominations(db)
     return True
 
 

@@ -132,7 +132,7 @@ def nominations(db: Database, user_id: int, *, state: str | None = None, award_f
         total = s.scalar(select(func.count()).select_from(query.subquery()))
         rows = s.scalars(query.order_by(Nomination.updated_at.desc(), Nomination.id.desc())
                          .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-        names = dict(s.execute(select(AwardForm.code, AwardForm.name)).tuples().all())
+        names = dict(s.execute(select(AwardForm.code, AwardForm.name)).all())
         return {"items": [_summary(n, names) for n in rows], "total": total, "page": page, "page_size": PAGE_SIZE}
 
 
@@ -160,7 +160,7 @@ def nomination(db: Database, user_id: int, nomination_id: int) -> dict[str, Any]
     with db.read() as s:
         user = _user(s, user_id)
         nom = _visible_nomination(s, user, nomination_id)
-        names = dict(s.execute(select(AwardForm.code, AwardForm.name)).tuples().all())
+        names = dict(s.execute(select(AwardForm.code, AwardForm.name)).all())
         data = _summary(nom, names) | _dossier(nom)
         data["nominee_position"] = nom.nominee_position
         data["nominee_unit"] = nom.nominee_unit
@@ -196,7 +196,7 @@ def _ballot_progress(s: Session, nomination_id: int) -> dict[str, int]:
     rows = s.execute(
         select(TaskItem.state, func.count()).where(TaskItem.nomination_id == nomination_id,
                                                    TaskItem.name == "council_vote").group_by(TaskItem.state)
-    ).tuples()
+    ).all()
     counts = dict(rows)
     return {"voted": counts.get("completed", 0), "members": sum(counts.values())}
 

@@ -70,7 +70,7 @@ def ensure_reference_data(session: Session) -> None:
         if code not in ruled:
             session.add(CouncilRule(award_form=code, effective_from=RULES_EFFECTIVE_FROM, quorum_num=2,
                                     quorum_den=3, threshold_kind=kind, threshold_pct=pct))
-    known_steps = set(session.execute(select(StepDeadline.step, StepDeadline.award_form)).tuples())
+    known_steps = set(session.execute(select(StepDeadline.step, StepDeadline.award_form)).all())
     for step, form, days in STEP_DEADLINES:
         if (step, form) not in known_steps:
             session.add(StepDeadline(step=step, award_form=form, working_days=days))

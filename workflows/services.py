@@ -167,9 +167,11 @@ def complete_task(db: Database, actor_id: int, item_id: int, data: Any, if_match
         handler = _HANDLERS.get(item.form)
         if handler is None:
             raise RuntimeError(f"no handler for form {item.form!r}")
-        task_data, event = handler(s, actor, nom, item, workflow, data)
+        task_data, event, system_events = handler(s, actor, nom, item, workflow, data)
         engine.run_task(workflow, task, task_data)
         audit.record(s, nom.id, at=now, actor=actor, role=item.role, task=item.name, **event)
+        for extra in system_events:
+            audit.record(s, nom.id, at=now, actor=None, role=None, **extra)
         return _after_step(s, nom, route, workflow, now, actor, item, db.settings.org_code)
 
 
@@ -193,7 +195,8 @@ def close_vote(db: Database, actor_id: int, nomination_id: int) -> Outcome:
         return _after_step(s, nom, route, workflow, now, actor, None, db.settings.org_code)
 
 
-# --- step handlers: (session, actor, nomination, item, workflow, data) -> (task data, audit event)
+# --- step handlers: (session, actor, nomination, item, workflow, data)
+#     -> (task data, the actor's audit event, audit events the system adds after it)
 
 def _submit_dossier(s: Session, actor: User, nom: Nomination, item: TaskItem, workflow, data: Any):
     if not isinstance(data, dict):
@@ -210,7 +213,7 @@ def _submit_dossier(s: Session, actor: User, nom: Nomination, item: TaskItem, wo
         if old != new:
             changes[key] = [old, new]
             setattr(nom, key, new)
-    return _routing_flags(award), {"action": "submitted", "changes": changes}
+    return _routing_flags(award), {"action": "submitted", "changes": changes}, []
 
 
 def _review(s: Session, actor: User, nom: Nomination, item: TaskItem, workflow, data: Any):
@@ -226,7 +229,7 @@ def _review(s: Session, actor: User, nom: Nomination, item: TaskItem, workflow, 
         nom.return_count += 1
     if item.name == "secretariat_check" and decision == "approve":
         task_data |= _open_ballot(s, nom, workflow)
-    return task_data, {"action": decision, "comment": comment, "changes": changes}
+    return task_data, {"action": decision, "comment": comment, "changes": changes}, []
 
 
 def _open_ballot(s: Session, nom: Nomination, workflow) -> dict[str, Any]:
@@ -252,11 +255,10 @@ def _vote(s: Session, actor: User, nom: Nomination, item: TaskItem, workflow, da
         nom.votes_disagree += 1
     others_open = [t for t in engine.ready_children_of(workflow, "council_vote") if str(t.id) != item.task_uuid]
     if others_open:
-        return {}, {"action": "voted"}
+        return {}, {"action": "voted"}, []
     result = _council_result(s, nom)
-    audit.record(s, nom.id, at=clock.now(), actor=None, role=None, task="council_vote", action="council_result",
-                 changes={"council_result": [None, result]})
-    return _council_flags(result), {"action": "voted"}
+    closing = {"task": "council_vote", "action": "council_result", "changes": {"council_result": [None, result]}}
+    return _council_flags(result), {"action": "voted"}, [closing]
 
 
 def _council_result(s: Session, nom: Nomination) -> dict[str, Any]:

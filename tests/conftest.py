@@ -1,0 +1,136 @@
+"""Fixtures: a real database per backend (SQLite file and PostgreSQL), migrated once per session.
+
+Tests that take ``db`` run on both backends. PostgreSQL tests use a database
+created for this session (so parallel runs never collide) on the server at
+``TEST_DATABASE_URL``; without that server they are skipped with a reason,
+except under CI (``CI=true``), where a missing server is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from workflows import migrate
+from workflows.db import Database, Settings
+from workflows.demo import seed_people
+from workflows.model import Base
+
+from .support import Driver
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Reference data and deployed routes survive between tests; everything else is emptied.
+KEPT_TABLES = {"alembic_version", "award_forms", "council_rules", "step_deadlines", "process_models"}
+
+
+def _unavailable(what: str, reason: str) -> None:
+    message = f"{what} unavailable ({reason})"
+    if IN_CI:
+        pytest.fail(f"{message}: under CI a missing server is a failure", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    server = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG))
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"vinhdanh_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # no server, no rights: say which
+        admin.dispose()
+        _unavailable("PostgreSQL", f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS)
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        _unavailable("Redis", f"{type(exc).__name__}: {exc}")
+    return url
+
+
+def _settings(tmp: Path) -> Settings:
+    return Settings(org_code="BKHCN", upload_dir=tmp / "uploads", max_upload_bytes=2 * 1024 * 1024)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    tmp = tmp_path_factory.mktemp("sqlite")
+    db = Database(f"sqlite:///{tmp / 'test.db'}", _settings(tmp))
+    migrate.upgrade(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    url = request.getfixturevalue("pg_url")
+    db = Database(url, _settings(tmp_path_factory.mktemp("pg")), pool_size=10, max_overflow=30)
+    migrate.upgrade(db)
+    yield db
+    db.dispose()
+
+
+def _empty(db: Database) -> None:
+    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT_TABLES]
+    with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for table in tables:
+                conn.execute(table.delete())
+        else:
+            conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest) -> Database:
+    """An empty database with the demo people (units and accounts), on each backend."""
+    database = request.getfixturevalue("_sqlite_db" if request.param == "sqlite" else "_pg_db")
+    _empty(database)
+    seed_people(database)
+    return database
+
+
+@pytest.fixture
+def sqlite_db(_sqlite_db: Database) -> Database:
+    _empty(_sqlite_db)
+    seed_people(_sqlite_db)
+    return _sqlite_db
+
+
+@pytest.fixture
+def driver(db: Database) -> Driver:
+    return Driver(db)
+
+
+@pytest.fixture
+def app(db: Database):
+    from webapp import create_app
+
+    application = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": db.url}, db=db)
+    return application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

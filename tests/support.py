@@ -1,0 +1,79 @@
+"""Test helpers that drive nominations through the real service layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from workflows import services
+from workflows.db import Database
+from workflows.model import Nomination, TaskItem, User
+
+DOSSIER = {
+    "nominee_name": "Nguyễn Văn An",
+    "nominee_kind": "individual",
+    "nominee_position": "Chuyên viên chính",
+    "award_form": "bang_khen_bo_truong",
+    "movement": "Phong trào thi đua năm 2026",
+    "field": "Bưu chính",
+    "year": 2026,
+    "achievements": "Hoàn thành xuất sắc nhiệm vụ hai năm liên tục, có hai sáng kiến cấp cơ sở.",
+}
+APPROVE = {"decision": "approve"}
+COUNCIL = [f"council{i}" for i in range(1, 10)]
+
+
+def returned(reason: str = "Bổ sung minh chứng") -> dict[str, str]:
+    return {"decision": "return", "comment": reason}
+
+
+class Driver:
+    """Acts as the demo users: ``act(nid, "head1", APPROVE)`` completes head1's ready task."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._ids: dict[str, int] = {}
+
+    def uid(self, username: str) -> int:
+        if username not in self._ids:
+            with self.db.read() as s:
+                self._ids[username] = s.scalar(select(User.id).where(User.username == username))
+        return self._ids[username]
+
+    def create(self, clerk: str = "clerk1", **fields: Any) -> int:
+        return services.create_nomination(self.db, self.uid(clerk), DOSSIER | fields)
+
+    def item_for(self, nomination_id: int, username: str) -> int:
+        """The ready task row of this nomination that ``username`` may act on."""
+        with self.db.read() as s:
+            user = s.get(User, self.uid(username))
+            from workflows.policy import can_act
+
+            items = s.scalars(select(TaskItem).where(TaskItem.nomination_id == nomination_id,
+                                                     TaskItem.state == "ready").order_by(TaskItem.id)).all()
+            mine = [i.id for i in items if can_act(user, i)]
+        assert mine, f"{username} has no ready task on nomination {nomination_id}"
+        return mine[0]
+
+    def act(self, nomination_id: int, username: str, data: dict[str, Any] | None = None) -> services.Outcome:
+        return services.complete_task(self.db, self.uid(username), self.item_for(nomination_id, username), data or {})
+
+    def submit(self, nomination_id: int, clerk: str = "clerk1", head: str = "head1") -> None:
+        """Clerk submits the draft and the unit head approves it."""
+        self.act(nomination_id, clerk, {})
+        self.act(nomination_id, head, APPROVE)
+
+    def vote(self, nomination_id: int, votes: list[str]) -> None:
+        """``votes[i]`` is council member i+1's choice; members beyond the list do not vote."""
+        for member, choice in zip(COUNCIL, votes, strict=False):
+            self.act(nomination_id, member, {"vote": choice})
+
+    def nomination(self, nomination_id: int) -> Nomination:
+        with self.db.read() as s:
+            return s.get(Nomination, nomination_id)
+
+    def ready_steps(self, nomination_id: int) -> list[str]:
+        with self.db.read() as s:
+            return sorted(set(s.scalars(select(TaskItem.name).where(TaskItem.nomination_id == nomination_id,
+                                                                    TaskItem.state == "ready"))))
