@@ -399,7 +399,7 @@ BREAKDOWN = [  # (label, file suffix, function): cumulative times, overlapping b
     ("Session.refresh", "sqlalchemy/orm/session.py", "refresh"),
     ("transaction commit", "sqlalchemy/orm/session.py", "commit"),
     ("pool checkout", "sqlalchemy/pool/base.py", "_checkout"),
-    ("pool pre-ping", "sqlalchemy/engine/default.py", "do_ping"),
+    ("pool pre-ping (psycopg)", "postgresql/_psycopg_common.py", "do_ping"),
     ("psycopg cursor.execute", "psycopg/cursor.py", "execute"),
     ("client lookups (bench)", "bench/lifecycle.py", "ready_item"),
 ]

@@ -104,7 +104,7 @@ def centre(node_id):
 
 def waypoints(src, dst):
     (sx, sy), (tx, ty) = centre(src), centre(dst)
-    sxb, syb, sw, sh = bounds(src)
+    sxb, syb, sw, _sh = bounds(src)
     txb, tyb, _tw, _th = bounds(dst)
     if tx > sx:  # forward: leave right, enter left (elbow when lanes differ)
         start, end = (sxb + sw, sy), (txb, ty)
@@ -154,7 +154,8 @@ def semantic():
             out.append("      <bpmn:multiInstanceLoopCharacteristics>")
             out.append("        <bpmn:loopDataInputRef>council_members</bpmn:loopDataInputRef>")
             out.append('        <bpmn:inputDataItem id="member" name="member" />')
-            out.append('        <bpmn:completionCondition xsi:type="bpmn:tFormalExpression">vote_closed</bpmn:completionCondition>')
+            out.append('        <bpmn:completionCondition xsi:type="bpmn:tFormalExpression">'
+                       "vote_closed</bpmn:completionCondition>")
             out.append("      </bpmn:multiInstanceLoopCharacteristics>")
         if "script" in extra:
             out.append(f"      <bpmn:script>{escape(extra['script'])}</bpmn:script>")
@@ -165,7 +166,8 @@ def semantic():
             attrs += f' name="{escape(name)}"'
         if cond and cond != "default":
             out.append(f"    <bpmn:sequenceFlow{attrs}>")
-            out.append(f'      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{escape(cond)}</bpmn:conditionExpression>')
+            out.append(f'      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{escape(cond)}'
+                       "</bpmn:conditionExpression>")
             out.append("    </bpmn:sequenceFlow>")
         else:
             out.append(f"    <bpmn:sequenceFlow{attrs} />")

@@ -1,0 +1,38 @@
+# vinhdanh: `make run` sets up and serves the whole product on SQLite; `make test` runs the checks.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app webapp
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint install browser clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Set up (venv, schema, demo data, secret key) and serve on http://127.0.0.1:$(PORT)
+run: $(STAMP)
+	$(FLASK) migrate
+	$(FLASK) seed-demo
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) --access-logfile - 'webapp:create_app()'
+
+## Lint and run the whole test suite (SQLite, PostgreSQL, Redis, browser)
+test: $(STAMP) browser
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+## Debian's Chromium for the browser tests (Playwright cannot download its own here)
+browser:
+	@tools/ensure-chromium.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

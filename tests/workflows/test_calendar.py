@@ -1,0 +1,38 @@
+"""Working days: weekends, Tết and the other public holidays skipped; admin days off and make-up days."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from workflows.calendar import DEFAULT_CALENDAR, WorkingCalendar
+from workflows.clock import VN_TZ
+
+
+def test_tet_2026_is_skipped():
+    # Tết holidays 16–20/2/2026 (Mon–Fri): a step starting Friday 13/2 is due a week later than usual.
+    assert DEFAULT_CALENDAR.add_working_days(date(2026, 2, 13), 1) == date(2026, 2, 23)
+    assert DEFAULT_CALENDAR.add_working_days(date(2026, 2, 13), 5) == date(2026, 2, 27)
+
+
+def test_reunification_and_labour_day():
+    assert not DEFAULT_CALENDAR.is_working_day(date(2026, 4, 30))
+    assert not DEFAULT_CALENDAR.is_working_day(date(2026, 5, 1))
+    assert DEFAULT_CALENDAR.add_working_days(date(2026, 4, 29), 1) == date(2026, 5, 4)
+
+
+def test_weekends_are_not_working_days():
+    assert DEFAULT_CALENDAR.add_working_days(date(2026, 11, 27), 1) == date(2026, 11, 30)  # Fri → Mon
+
+
+def test_admin_day_off_and_make_up_saturday():
+    cal = WorkingCalendar(extra_days_off={date(2026, 8, 31)}, extra_working_days={date(2026, 8, 22)})
+    assert cal.is_working_day(date(2026, 8, 22))  # Saturday worked in exchange
+    assert not cal.is_working_day(date(2026, 8, 31))
+    assert cal.add_working_days(date(2026, 8, 21), 1) == date(2026, 8, 22)
+
+
+def test_deadline_is_close_of_office_hours_vietnam_time():
+    start = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)  # already Saturday 03:00 in Hà Nội
+    due = DEFAULT_CALENDAR.deadline(start, 2)
+    assert due == datetime(2026, 11, 25, 17, 0, tzinfo=VN_TZ)  # Mon 23, (24/11 holiday), Wed 25
+    assert due.utcoffset() == timedelta(hours=7)

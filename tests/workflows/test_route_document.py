@@ -1,0 +1,74 @@
+"""bpmn/nomination.bpmn is a real BPMN 2.0 document: schema-valid, drawable, and following our conventions."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib.metadata import version
+
+import pytest
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+
+from workflows import engine, forms
+from workflows.deploy import NOMINATION_ROUTE
+from workflows.labels import ROLES
+
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI"}
+XML = NOMINATION_ROUTE.read_text(encoding="utf-8")
+ROOT = etree.fromstring(XML.encode())
+
+
+def test_engine_version_is_pinned():
+    assert version("spiffworkflow") == "3.2.0"
+
+
+def test_validates_against_the_bpmn_schema():
+    BpmnValidator().validate(ROOT)  # raises ValidationException with the line on error
+
+
+def test_an_invalid_document_is_refused():
+    broken = XML.replace('<bpmn:userTask id="appraisal"', '<bpmn:userTask bogus="1" id="appraisal"', 1)
+    with pytest.raises(engine.RouteError):
+        engine.parse_route(broken, "broken")
+
+
+def test_every_flow_node_and_flow_is_drawn():
+    drawn = {s.get("bpmnElement") for s in ROOT.iterfind(".//bpmndi:BPMNShape", NS)}
+    drawn |= {e.get("bpmnElement") for e in ROOT.iterfind(".//bpmndi:BPMNEdge", NS)}
+    process = ROOT.find("bpmn:process", NS)
+    elements = {el.get("id") for el in process if el.get("id") and etree.QName(el).localname != "laneSet"}
+    assert elements - drawn == set()
+    lanes = {lane.get("id") for lane in ROOT.iterfind(".//bpmn:lane", NS)}
+    assert lanes <= drawn
+
+
+def test_lanes_are_roles_and_every_user_task_has_a_form():
+    route = engine.parse_route(XML, "doc")
+    assert {step.role for step in route.steps.values()} <= set(ROLES)
+    assert set(route.steps) == {"draft", "head_review", "secretariat_check", "council_vote", "appraisal", "minister_sign"}
+    for step in route.steps.values():
+        schema = forms.load(step.form)
+        assert schema["additionalProperties"] is False, step.form
+
+
+def test_no_reserved_element_ids():
+    ids = {el.get("id") for el in ROOT.iter() if el.get("id")}
+    assert not ids & {"Start", "End"}  # they collide with SpiffWorkflow's internal task specs
+
+
+def test_routes_are_parsed_once_and_cached():
+    sha = hashlib.sha256(XML.encode()).hexdigest()
+    assert engine.get_route(XML, sha) is engine.get_route(XML, sha)
+
+
+def test_stored_state_leaves_the_spec_out_and_round_trips():
+    route = engine.parse_route(XML, "roundtrip")
+    wf = engine.start(route, {"needs_vote": False, "above_ministry": False, "council_done": False, "vote_closed": False})
+    state = engine.dumps(wf)
+    assert '"spec"' not in state and "subprocess_specs" not in state
+    again = engine.loads(route, state)
+    [task] = engine.ready_user_tasks(again)
+    assert task.task_spec.bpmn_id == "draft"
+    assert engine.find_ready_task(again, str(task.id)) is not None
+    engine.run_task(again, task, {})
+    assert engine.find_ready_task(again, str(task.id)) is None  # completed tasks are never run again

@@ -1,0 +1,1 @@
+"""Background work on RQ (timers, reminders, notifications): arrives with the timers issue."""
