@@ -8,7 +8,7 @@ from flask import Flask
 
 from workflows.db import Database
 
-from . import cli, errors, extensions
+from . import cli, errors, extensions, filters
 from .config import load_config
 
 
@@ -31,5 +31,5 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     extensions.csrf.exempt(api_bp)  # the API accepts Bearer tokens only, never the session cookie
     errors.register(app)
     cli.register(app)
-    app.jinja_env.filters.update(errors.template_filters())
+    app.jinja_env.filters.update(filters.ALL)
     return app

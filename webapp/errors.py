@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from workflows.errors import AuthFailed, Conflict, Forbidden, Invalid, NotFound, RateLimited, ServiceError
-from workflows.labels import ACTIONS, NOMINEE_KINDS, ROLES, STATES
-from workflows.queries import iso
 
 log = logging.getLogger(__name__)
 
@@ -77,29 +74,3 @@ def register(app: Flask) -> None:
         if wants_json():
             return json_error(500)
         return render_template("error.html", status=500, message=HTTP_MESSAGES[500]), 500
-
-
-def _datetime(value) -> str:
-    if not value:
-        return ""
-    return iso(value)[:16].replace("T", " ")
-
-
-def _duration(value: timedelta) -> str:
-    days, hours = value.days, value.seconds // 3600
-    if days:
-        return f"{days} ngày {hours} giờ"
-    if hours:
-        return f"{hours} giờ"
-    return f"{max(value.seconds // 60, 1)} phút"
-
-
-def template_filters() -> dict:
-    return {
-        "vn_datetime": _datetime,
-        "vn_duration": _duration,
-        "state_label": lambda s: STATES.get(s, s),
-        "action_label": lambda a: ACTIONS.get(a, a),
-        "role_label": lambda r: ROLES.get(r, r) if r else "Hệ thống",
-        "kind_label": lambda k: NOMINEE_KINDS.get(k, k),
-    }

@@ -37,6 +37,23 @@ def deploy_bundled_routes(session: Session) -> tuple[ProcessModel, bool]:
     return deploy(session, NOMINATION_ROUTE.read_text(encoding="utf-8"))
 
 
+# Process-model rows never change once deployed, so id → hash is safe to remember.
+_sha_of_model: dict[tuple[str, int], str] = {}
+
+
+def route_for(session: Session, process_model_id: int) -> engine.Route:
+    """The parsed route a nomination is pinned to (parsed once per version per process)."""
+    key = (str(session.get_bind().url), process_model_id)
+    sha = _sha_of_model.get(key)
+    if sha is not None and engine.is_route_cached(sha):
+        return engine.get_route("", sha)
+    sha, xml = session.execute(
+        select(ProcessModel.sha256, ProcessModel.bpmn_xml).where(ProcessModel.id == process_model_id)
+    ).one()
+    _sha_of_model[key] = sha
+    return engine.get_route(xml, sha)
+
+
 def latest(session: Session, key: str = engine.PROCESS_ID) -> ProcessModel | None:
     return session.scalar(
         select(ProcessModel).where(ProcessModel.key == key).order_by(ProcessModel.version.desc()).limit(1)

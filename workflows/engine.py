@@ -45,6 +45,7 @@ class Route:
     spec: object
     subprocess_specs: dict
     steps: dict[str, UserStep] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # every named element, for history
 
 
 class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -91,6 +92,9 @@ def parse_route(xml: str, sha256: str) -> Route:
         raise RouteError(str(exc)) from exc
     route = Route(sha256=sha256, spec=spec, subprocess_specs=subprocess_specs)
     lanes = _lane_of_each_node(xml)
+    for task_spec in spec.task_specs.values():
+        if getattr(task_spec, "bpmn_id", None) and getattr(task_spec, "bpmn_name", None):
+            route.titles[task_spec.bpmn_id] = task_spec.bpmn_name
     for name, task_spec in spec.task_specs.items():
         if not getattr(task_spec, "manual", False):
             continue

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import clock, forms
+from . import clock, deploy, forms
 from .db import Database
 from .errors import NotFound
 from .labels import ACTIONS, NOMINEE_KINDS, STATES
@@ -202,25 +202,42 @@ def _ballot_progress(s: Session, nomination_id: int) -> dict[str, int]:
 
 
 def history(db: Database, user_id: int, nomination_id: int) -> list[dict[str, Any]]:
+    """Audit events oldest first, with the labels people read (step titles, the decision as worded)."""
     with db.read() as s:
         user = _user(s, user_id)
-        _visible_nomination(s, user, nomination_id)
-        events = s.scalars(select(AuditEvent).where(AuditEvent.nomination_id == nomination_id)
-                           .order_by(AuditEvent.seq)).all()
+        nom = _visible_nomination(s, user, nomination_id)
+        route = deploy.route_for(s, nom.process_model_id)
+        rows = s.execute(
+            select(AuditEvent, User.full_name).outerjoin(User, AuditEvent.actor_id == User.id)
+            .where(AuditEvent.nomination_id == nomination_id).order_by(AuditEvent.seq)
+        ).all()
         return [
             {
                 "seq": e.seq,
                 "at": e.at,
                 "actor": e.actor,
+                "actor_name": full_name or "Hệ thống",
                 "role": e.role,
                 "task": e.task,
+                "task_title": route.titles.get(e.task, e.task) if e.task else None,
                 "action": e.action,
-                "action_label": ACTIONS.get(e.action, e.action),
+                "action_label": _action_label(route, e.task, e.action),
                 "comment": e.comment,
                 "changes": e.changes,
             }
-            for e in events
+            for e, full_name in rows
         ]
+
+
+def _action_label(route, task: str | None, action: str) -> str:
+    """A decision reads as the step's own wording ("Ký", "Hồ sơ đầy đủ, tiếp nhận"), else the generic label."""
+    step = route.steps.get(task) if task else None
+    if step is not None:
+        choices = forms.load(step.form).get("properties", {}).get("decision", {}).get("oneOf", [])
+        for choice in choices:
+            if choice.get("const") == action:
+                return choice["title"]
+    return ACTIONS.get(action, action)
 
 
 def attachment(db: Database, user_id: int, nomination_id: int, attachment_id: int) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from .model import (
     CouncilRule,
     InstanceState,
     Nomination,
-    ProcessModel,
     TaskItem,
     User,
     UserRole,
@@ -67,14 +66,6 @@ def lock_nomination(session: Session, nomination_id: int, actor: User) -> Nomina
     if nom is None:
         raise NotFound("Không tìm thấy hồ sơ.")
     return nom
-
-
-def _route_for(session: Session, process_model_id: int) -> engine.Route:
-    sha = session.scalar(select(ProcessModel.sha256).where(ProcessModel.id == process_model_id))
-    if engine.is_route_cached(sha):
-        return engine.get_route("", sha)
-    xml = session.scalar(select(ProcessModel.bpmn_xml).where(ProcessModel.id == process_model_id))
-    return engine.get_route(xml, sha)
 
 
 def _award(session: Session, code: str, nominee_kind: str) -> AwardForm:
@@ -126,7 +117,7 @@ def create_nomination(db: Database, actor_id: int, data: Any) -> int:
         pm = deploy.latest(s)
         if pm is None:
             raise RuntimeError("no route deployed: run `flask --app webapp migrate`")
-        route = _route_for(s, pm.id)
+        route = deploy.route_for(s, pm.id)
         now = clock.now()
         nom = Nomination(process_model_id=pm.id, unit_id=actor.unit_id, created_by_id=actor.id,
                          state="in_progress", created_at=now, updated_at=now, return_count=0,
@@ -158,7 +149,7 @@ def complete_task(db: Database, actor_id: int, item_id: int, data: Any, if_match
             raise Conflict("Công việc đã được xử lý.")
         if if_match is not None and if_match != nom.version:
             raise Conflict("Hồ sơ đã thay đổi, vui lòng tải lại.")
-        route = _route_for(s, nom.process_model_id)
+        route = deploy.route_for(s, nom.process_model_id)
         workflow = _load_workflow(s, nom, route)
         task = engine.find_ready_task(workflow, item.task_uuid)
         if task is None:
@@ -182,7 +173,7 @@ def close_vote(db: Database, actor_id: int, nomination_id: int) -> Outcome:
         nom = lock_nomination(s, nomination_id, actor)
         if "secretariat" not in actor.roles:
             raise Forbidden("Chỉ bộ phận TĐKT được kết thúc bỏ phiếu.")
-        route = _route_for(s, nom.process_model_id)
+        route = deploy.route_for(s, nom.process_model_id)
         workflow = _load_workflow(s, nom, route)
         open_ballots = engine.ready_children_of(workflow, "council_vote")
         if not open_ballots:

@@ -119,7 +119,8 @@ def get_nomination(nomination_id: int):
 @token_required
 def get_history(nomination_id: int):
     events = queries.history(get_db(), api_user().id, nomination_id)
-    items = [{k: e[k] for k in ("actor", "role", "task", "action", "comment", "changes")} | {"at": iso(e["at"])}
+    keys = ("actor", "actor_name", "role", "task", "task_title", "action", "action_label", "comment", "changes")
+    items = [{k: e[k] for k in keys} | {"at": iso(e["at"])}
              for e in events]
     return jsonify({"items": items})
 
