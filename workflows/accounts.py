@@ -31,32 +31,37 @@ def new_session_token() -> str:
     return secrets.token_hex(32)
 
 
-def _password_ok(user: User | None, password: str) -> bool:
+def _password_ok(stored_hash: str | None, password: str) -> bool:
+    """Always runs one verification, so an unknown user costs the same time as a wrong password."""
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
 def authenticate(db: Database, username: str, password: str, client: str = "") -> Principal:
-    """The active user with these credentials; failures are counted per username and client."""
+    """The active user with these credentials; failures are counted per username and client.
+
+    The slow password check runs outside any transaction so that, on SQLite, logins
+    never hold the database's write lock while hashing.
+    """
     keys = [f"user:{username.lower()}", f"client:{client}"]
     now = clock.now()
-    with db.write() as s:
+    with db.read() as s:
         recent = s.scalar(
-            select(func.count(LoginAttempt.id)).where(
-                LoginAttempt.key == keys[0], LoginAttempt.at > now - FAILURE_WINDOW
-            )
+            select(func.count(LoginAttempt.id)).where(LoginAttempt.key == keys[0], LoginAttempt.at > now - FAILURE_WINDOW)
         )
-        if recent >= MAX_FAILURES:
-            raise RateLimited("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.")
         user = s.scalar(select(User).where(User.username == username))
-        if not _password_ok(user, password) or not user.active:
-            for key in keys:
-                s.add(LoginAttempt(key=key, at=now))
+        principal = Principal.of(user) if user is not None and user.active else None
+        stored_hash = user.password_hash if principal else None
+    if recent >= MAX_FAILURES:
+        raise RateLimited("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.")
+    if not _password_ok(stored_hash, password) or principal is None:
+        with db.write() as s:
+            s.add_all([LoginAttempt(key=key, at=now) for key in keys])
             s.execute(delete(LoginAttempt).where(LoginAttempt.at < now - FAILURE_WINDOW))
-            raise AuthFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
-        return Principal.of(user)
+        raise AuthFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
+    return principal
 
 
 def issue_token(db: Database, user_id: int) -> tuple[str, datetime]:

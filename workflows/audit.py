@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .model import AuditEvent, User
+from .model import AuditEvent, Nomination, User
 
 GENESIS = "0" * 64
 
@@ -37,7 +37,7 @@ def _fields(event: AuditEvent) -> dict[str, Any]:
 
 def record(
     session: Session,
-    nomination_id: int,
+    nomination: Nomination,
     *,
     at: datetime,
     actor: User | None,
@@ -47,16 +47,10 @@ def record(
     comment: str | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event; the caller holds the nomination's lock, so ``seq`` is safe."""
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash)
-        .where(AuditEvent.nomination_id == nomination_id)
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
-    ).first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    """Append one event and move the chain's head; the caller holds the nomination's lock."""
+    seq, prev_hash = (nomination.audit_seq or 0) + 1, nomination.audit_hash or GENESIS
     event = AuditEvent(
-        nomination_id=nomination_id,
+        nomination_id=nomination.id,
         seq=seq,
         at=at,
         actor_id=actor.id if actor else None,
@@ -70,15 +64,31 @@ def record(
         hash="",
     )
     event.hash = _digest(prev_hash, _fields(event))
+    nomination.audit_seq, nomination.audit_hash = seq, event.hash
     session.add(event)
     return event
 
 
-def verify_chain(events: list[AuditEvent]) -> int | None:
-    """The ``seq`` of the first event that does not match its hash, or None if intact."""
+def verify_chain(events: list[AuditEvent], head: tuple[int, str] | None = None) -> int | None:
+    """The ``seq`` of the first event that does not match its hash, or None if intact.
+
+    With ``head`` (the nomination's ``audit_seq``, ``audit_hash``), a chain cut short
+    at its end is reported too, at the first missing ``seq``.
+    """
     prev = GENESIS
     for expected_seq, event in enumerate(events, start=1):
         if event.seq != expected_seq or event.prev_hash != prev or _digest(prev, _fields(event)) != event.hash:
             return event.seq
         prev = event.hash
+    if head is not None and (len(events), prev) != tuple(head):
+        return len(events) + 1
     return None
+
+
+def verify_nomination(session: Session, nomination_id: int) -> int | None:
+    """Check one nomination's whole chain against its recorded head."""
+    nomination = session.get(Nomination, nomination_id)
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.nomination_id == nomination_id).order_by(AuditEvent.seq)
+    ).all()
+    return verify_chain(list(events), (nomination.audit_seq, nomination.audit_hash))

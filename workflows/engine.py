@@ -17,6 +17,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_FORMAT
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -75,8 +76,18 @@ def _make_serializer() -> BpmnWorkflowSerializer:
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
-_serializer = _make_serializer()
-SERIALIZER_VERSION = _serializer.VERSION
+# The serializer's registry keeps a mode flag while converting: one serializer per thread.
+_local = threading.local()
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    serializer = getattr(_local, "serializer", None)
+    if serializer is None:
+        serializer = _local.serializer = _make_serializer()
+    return serializer
+
+
+SERIALIZER_VERSION = SERIALIZER_FORMAT
 _routes: dict[str, Route] = {}
 _routes_lock = threading.Lock()
 
@@ -140,16 +151,17 @@ def start(route: Route, data: dict) -> BpmnWorkflow:
 
 
 def dumps(workflow: BpmnWorkflow) -> str:
-    registry = _serializer.registry
-    registry._encoder_mode = True  # what serialize_json does around to_dict
+    """JSON of the running state, without the spec (what ``serialize_json`` does, minus the spec)."""
+    serializer = _serializer()
+    serializer.registry._encoder_mode = True  # shallow conversion; the encoder handles nested values
     try:
-        return json.dumps(_serializer.to_dict(workflow), separators=(",", ":"))
+        return json.dumps(serializer.to_dict(workflow), cls=serializer._encoder_cls, separators=(",", ":"))
     finally:
-        registry._encoder_mode = False
+        serializer.registry._encoder_mode = False
 
 
 def loads(route: Route, state: str) -> BpmnWorkflow:
-    return _serializer.from_dict(json.loads(state), route=route)
+    return _serializer().from_dict(json.loads(state), route=route)
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:

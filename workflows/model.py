@@ -185,6 +185,9 @@ class Nomination(Base):
     votes_disagree: Mapped[int] = mapped_column(Integer, default=0)
     council_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     decision_number: Mapped[str | None] = mapped_column(String(60), unique=True)
+    # Head of the audit hash chain: a deleted newest event shows as a mismatch here.
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0)
+    audit_hash: Mapped[str] = mapped_column(String(64), default="0" * 64)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -130,7 +130,7 @@ def create_nomination(db: Database, actor_id: int, data: Any) -> int:
         _save(s, nom, workflow, now)
         open_items = inbox.sync(s, nom, route, workflow, now)
         nom.current_step = open_items[0].name if open_items else None
-        audit.record(s, nom.id, at=now, actor=actor, role="unit_clerk", action="created",
+        audit.record(s, nom, at=now, actor=actor, role="unit_clerk", action="created",
                      changes={k: [None, v] for k, v in dossier.items()})
         return nom.id
 
@@ -160,9 +160,9 @@ def complete_task(db: Database, actor_id: int, item_id: int, data: Any, if_match
             raise RuntimeError(f"no handler for form {item.form!r}")
         task_data, event, system_events = handler(s, actor, nom, item, workflow, data)
         engine.run_task(workflow, task, task_data)
-        audit.record(s, nom.id, at=now, actor=actor, role=item.role, task=item.name, **event)
+        audit.record(s, nom, at=now, actor=actor, role=item.role, task=item.name, **event)
         for extra in system_events:
-            audit.record(s, nom.id, at=now, actor=None, role=None, **extra)
+            audit.record(s, nom, at=now, actor=None, role=None, **extra)
         return _after_step(s, nom, route, workflow, now, actor, item, db.settings.org_code)
 
 
@@ -180,7 +180,7 @@ def close_vote(db: Database, actor_id: int, nomination_id: int) -> Outcome:
             raise Conflict("Hồ sơ không ở bước bỏ phiếu.")
         now = clock.now()
         result = _council_result(s, nom)
-        audit.record(s, nom.id, at=now, actor=actor, role="secretariat", task="council_vote",
+        audit.record(s, nom, at=now, actor=actor, role="secretariat", task="council_vote",
                      action="vote_closed", changes={"council_result": [None, result]})
         engine.run_task(workflow, open_ballots[0], _council_flags(result) | {"vote_closed": True})
         return _after_step(s, nom, route, workflow, now, actor, None, db.settings.org_code)
@@ -309,10 +309,10 @@ def _finish(s: Session, nom: Nomination, end: str, now, actor: User, org_code: s
                           nominee_kind=nom.nominee_kind, unit_id=nom.unit_id, year=nom.year,
                           decision_number=nom.decision_number, decided_at=now, signed_by_id=actor.id))
         changes["decision_number"] = [None, nom.decision_number]
-        audit.record(s, nom.id, at=now, actor=None, role=None, task="issue_decision",
+        audit.record(s, nom, at=now, actor=None, role=None, task="issue_decision",
                      action="decision_issued", changes=changes)
     elif end == "submitted":
-        audit.record(s, nom.id, at=now, actor=None, role=None, task="set_submitted",
+        audit.record(s, nom, at=now, actor=None, role=None, task="set_submitted",
                      action="submitted_above", changes=changes)
 
 
@@ -334,7 +334,7 @@ def add_attachment(db: Database, actor_id: int, nomination_id: int, original_nam
             s.add(att)
             nom.updated_at = now
             s.flush()
-            audit.record(s, nom.id, at=now, actor=actor, role=None, action="attachment_added",
+            audit.record(s, nom, at=now, actor=actor, role=None, action="attachment_added",
                          changes={"attachment": [None, {"id": att.id, "name": original_name, "sha256": stored.sha256}]})
             return att.id
     except BaseException:

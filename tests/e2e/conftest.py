@@ -97,7 +97,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
-             "--access-logfile", "-", "--error-logfile", "-", "webapp:create_app()"],
+             "--no-control-socket", "--access-logfile", "-", "--error-logfile", "-",
+             "webapp:create_app()"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     server = LiveServer(url, log)

@@ -132,6 +132,8 @@ def upgrade() -> None:
     sa.Column('votes_disagree', sa.Integer(), nullable=False),
     sa.Column('council_result', sa.JSON(), nullable=True),
     sa.Column('decision_number', sa.String(length=60), nullable=True),
+    sa.Column('audit_seq', sa.Integer(), nullable=False),
+    sa.Column('audit_hash', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
