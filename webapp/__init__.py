@@ -17,6 +17,7 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(app.instance_path))
     app.config.update(overrides or {})
+    app.json.ensure_ascii = False  # Vietnamese stays readable in API answers
     app.extensions["vinhdanh.db"] = db or Database(app.config["DATABASE_URL"], app.config["VINHDANH_SETTINGS"])
     extensions.init_app(app)
 

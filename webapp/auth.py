@@ -85,6 +85,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # A new session token invalidates every copy of this user's session cookie, not just this browser's.
+    accounts.rotate_session_token(get_db(), current_user.id)
     logout_user()
     flash("Đã đăng xuất.", "info")
     return redirect(url_for("auth.login"))

@@ -10,6 +10,7 @@ from workflows.errors import Conflict, Invalid
 
 from .extensions import get_db
 from .formdata import from_html
+from .params import ascii_int
 
 bp = Blueprint("inbox", __name__)
 
@@ -58,5 +59,4 @@ def task(item_id: int):
 
 
 def _if_match() -> int | None:
-    raw = request.form.get("_version", "")
-    return int(raw) if raw.isdigit() else None
+    return ascii_int(request.form.get("_version"))

@@ -11,6 +11,7 @@ from workflows.labels import STATES
 
 from .extensions import get_db
 from .formdata import from_html
+from .params import page_number
 
 bp = Blueprint("nominations", __name__, url_prefix="/nominations")
 
@@ -19,13 +20,12 @@ bp = Blueprint("nominations", __name__, url_prefix="/nominations")
 @login_required
 def index():
     db = get_db()
-    page = request.args.get("page", "1")
     result = queries.nominations(
         db, current_user.id,
         state=request.args.get("state") or None,
         award_form=request.args.get("award_form") or None,
         q=(request.args.get("q") or "").strip() or None,
-        page=int(page) if page.isdigit() and int(page) > 0 else 1,
+        page=page_number(request.args.get("page")),
     )
     return render_template("nominations.html", result=result, states=STATES, award_forms=queries.award_forms(db),
                            args=request.args)

@@ -19,7 +19,8 @@ from .model import ApiToken, LoginAttempt, User
 _hasher = PasswordHasher()
 # A hash to verify against when the user does not exist, so timing does not tell.
 _DUMMY_HASH = _hasher.hash("vinhdanh-no-such-user")
-MAX_FAILURES = 10
+MAX_FAILURES = 10  # per username
+MAX_CLIENT_FAILURES = 100  # per client address, across usernames (password spraying)
 FAILURE_WINDOW = timedelta(minutes=15)
 
 
@@ -45,16 +46,20 @@ def authenticate(db: Database, username: str, password: str, client: str = "") -
     The slow password check runs outside any transaction so that, on SQLite, logins
     never hold the database's write lock while hashing.
     """
+    if "\x00" in username or "\x00" in password:
+        raise AuthFailed("Tên đăng nhập hoặc mật khẩu không đúng.")  # no such user can exist
     keys = [f"user:{username.lower()}", f"client:{client}"]
     now = clock.now()
     with db.read() as s:
-        recent = s.scalar(
-            select(func.count(LoginAttempt.id)).where(LoginAttempt.key == keys[0], LoginAttempt.at > now - FAILURE_WINDOW)
-        )
+        recent = dict(s.execute(
+            select(LoginAttempt.key, func.count(LoginAttempt.id))
+            .where(LoginAttempt.key.in_(keys), LoginAttempt.at > now - FAILURE_WINDOW)
+            .group_by(LoginAttempt.key)
+        ).all())
         user = s.scalar(select(User).where(User.username == username))
         principal = Principal.of(user) if user is not None and user.active else None
         stored_hash = user.password_hash if principal else None
-    if recent >= MAX_FAILURES:
+    if recent.get(keys[0], 0) >= MAX_FAILURES or recent.get(keys[1], 0) >= MAX_CLIENT_FAILURES:
         raise RateLimited("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.")
     if not _password_ok(stored_hash, password) or principal is None:
         with db.write() as s:
@@ -106,6 +111,14 @@ def user_for_session(db: Database, session_token: str) -> Principal | None:
     with db.read() as s:
         user = s.scalar(select(User).where(User.session_token == session_token, User.active.is_(True)))
         return Principal.of(user) if user else None
+
+
+def rotate_session_token(db: Database, user_id: int) -> None:
+    """Log the user out of every web session."""
+    with db.write() as s:
+        user = s.get(User, user_id)
+        if user is not None:
+            user.session_token = new_session_token()
 
 
 def _token_hash(token: str) -> str:

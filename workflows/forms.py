@@ -7,6 +7,7 @@ form does not declare so that they never reach workflow data.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from jsonschema.exceptions import ValidationError
 
 from .errors import Invalid
 
+# C0 control characters other than tab and newlines: never meaningful in a dossier (and NUL breaks PostgreSQL).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FORMS_DIR = Path(__file__).resolve().parent.parent / "bpmn" / "forms"
 
 
@@ -65,7 +68,11 @@ def errors(form: str, data: Any) -> dict[str, str]:
     """Field → Vietnamese message for every problem; empty when the data is valid."""
     if not isinstance(data, dict):
         return {"": "Dữ liệu biểu mẫu phải là một đối tượng JSON."}
-    found: dict[str, str] = {}
+    found: dict[str, str] = {
+        key: "Chứa ký tự điều khiển không hợp lệ."
+        for key, value in data.items()
+        if isinstance(value, str) and CONTROL_CHARS.search(value)
+    }
     for err in sorted(_validator(form).iter_errors(data), key=lambda e: list(e.absolute_path)):
         if err.validator in ("if", "then", "allOf"):
             continue

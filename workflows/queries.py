@@ -127,6 +127,7 @@ def nominations(db: Database, user_id: int, *, state: str | None = None, award_f
             query = query.where(Nomination.state == state)
         if award_form:
             query = query.where(Nomination.award_form == award_form)
+        q = (q or "").replace("\x00", "")  # PostgreSQL text cannot hold NUL; nothing stored has one
         if q:
             query = query.where(Nomination.nominee_name.ilike(f"%{q}%"))
         total = s.scalar(select(func.count()).select_from(query.subquery()))

@@ -11,6 +11,7 @@ from pathlib import Path
 import filetype
 
 from .errors import Invalid
+from .forms import CONTROL_CHARS
 
 ALLOWED_TYPES = {
     "application/pdf": "PDF",
@@ -31,7 +32,8 @@ class StoredFile:
 
 def check(original_name: str, content: bytes, max_bytes: int) -> str:
     """The detected content type, or :class:`Invalid` with a Vietnamese reason."""
-    if not original_name or len(original_name) > MAX_NAME_LENGTH or "/" in original_name or "\\" in original_name:
+    if (not original_name or len(original_name) > MAX_NAME_LENGTH or "/" in original_name or "\\" in original_name
+            or CONTROL_CHARS.search(original_name)):
         raise Invalid("Tên tệp không hợp lệ.", {"file": "Tên tệp không hợp lệ."})
     if not content:
         raise Invalid("Tệp rỗng.", {"file": "Tệp rỗng."})

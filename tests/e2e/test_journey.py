@@ -131,8 +131,8 @@ def test_nomination_journey_through_every_role(page: Page, request: pytest.Fixtu
     expect(page.locator("input[name=decision][value=return]")).to_be_checked()  # the choice survives the error
     decide(page, "approve")
     finish_review(page, NOMINEE)
-    counts = assert_step_recorded(page, nomination_url, counts, "Đồng ý")
-    assert counts["Trả lại"] == 0, counts  # the refused attempt left no trace
+    counts = assert_step_recorded(page, nomination_url, counts, "Đồng ý trình Bộ")
+    assert counts["Trả lại cán bộ TĐKT"] == 0, counts  # the refused attempt left no trace
     logout(page)
 
     # 3. The secretariat accepts the dossier for the council vote.
@@ -140,7 +140,7 @@ def test_nomination_journey_through_every_role(page: Page, request: pytest.Fixtu
     open_task(page, NOMINEE)
     decide(page, "approve")
     finish_review(page, NOMINEE)
-    counts = assert_step_recorded(page, nomination_url, counts, "Đồng ý")
+    counts = assert_step_recorded(page, nomination_url, counts, "Hồ sơ đầy đủ, tiếp nhận")
     expect(page.locator("dl.dossier")).to_contain_text("0/9 ủy viên đã bỏ phiếu")
     logout(page)
 
@@ -165,7 +165,7 @@ def test_nomination_journey_through_every_role(page: Page, request: pytest.Fixtu
     open_task(page, NOMINEE)
     decide(page, "approve")
     finish_review(page, NOMINEE)
-    counts = assert_step_recorded(page, nomination_url, counts, "Đồng ý")
+    counts = assert_step_recorded(page, nomination_url, counts, "Thẩm định đạt, trình Bộ trưởng")
     logout(page)
 
     # 6. The minister signs: the nomination is awarded with a decision number.
@@ -173,12 +173,13 @@ def test_nomination_journey_through_every_role(page: Page, request: pytest.Fixtu
     open_task(page, NOMINEE)
     decide(page, "approve")
     finish_review(page, NOMINEE)
-    counts = assert_step_recorded(page, nomination_url, counts, "Đồng ý")
+    counts = assert_step_recorded(page, nomination_url, counts, "Ký")
     assert counts["Ban hành quyết định"] == 1, counts
     assert state(page) == "Đã khen thưởng"
     decision_number = page.locator("dl.dossier dt:text-is('Số quyết định') + dd").inner_text().strip()
     assert re.search(r"\d+/QĐ-", decision_number), decision_number
     expect(page.get_by_text("Không có việc nào của bạn ở hồ sơ này.")).to_be_visible()
-    assert counts == Counter({"Tạo hồ sơ": 1, "Nộp hồ sơ": 1, "Đồng ý": 4, "Đã bỏ phiếu": 9,
-                              "Kết quả bỏ phiếu": 1, "Ban hành quyết định": 1}), counts
+    assert counts == Counter({"Tạo hồ sơ": 1, "Nộp hồ sơ": 1, "Đồng ý trình Bộ": 1, "Hồ sơ đầy đủ, tiếp nhận": 1,
+                              "Đã bỏ phiếu": 9, "Kết quả bỏ phiếu": 1, "Thẩm định đạt, trình Bộ trưởng": 1, "Ký": 1,
+                              "Ban hành quyết định": 1}), counts
     logout(page)

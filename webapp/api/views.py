@@ -12,6 +12,7 @@ from workflows.errors import Invalid
 from workflows.queries import iso
 
 from ..extensions import get_db
+from ..params import ascii_int, page_number
 from . import bp
 from .auth import api_user, token_required
 
@@ -88,10 +89,9 @@ def token():
 @bp.get("/nominations")
 @token_required
 def list_nominations():
-    page = request.args.get("page", "1")
     result = queries.nominations(get_db(), api_user().id, state=request.args.get("state") or None,
                                  award_form=request.args.get("award_form") or None, q=request.args.get("q") or None,
-                                 page=int(page) if page.isdigit() and int(page) > 0 else 1)
+                                 page=page_number(request.args.get("page")))
     items = [{k: n[k] for k in ("id", "version", "state", "award_form", "nominee_name", "nominee_kind", "unit_id",
                                 "year", "current_step", "decision_number")} | {"updated_at": iso(n["updated_at"])}
              for n in result["items"]]
@@ -186,7 +186,7 @@ def _if_match() -> int | None:
     raw = request.headers.get("If-Match")
     if raw is None:
         return None
-    raw = raw.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    version = ascii_int(raw.strip().removeprefix("W/").strip('"'))
+    if version is None:
         raise BadRequest("If-Match must be the nomination version")
-    return int(raw)
+    return version
