@@ -14,6 +14,8 @@ minister_sign, ending "awarded" -- 15 actions. One run measures:
    checks, engine, state, inbox rows, audit chain). Each action is preceded by the lookup of the
    actor's ready ``TaskItem`` (one indexed read query, as a client listing its inbox does); that
    lookup is inside the timed loop and its share is reported separately.
+   The four modes run interleaved, in rounds, so that load from other processes on a shared
+   machine hits them alike; the ratios are the robust figures, the absolute rates less so.
    The target is ``ratio_pg_vs_json >= 0.5``: the service on PostgreSQL at least half as fast as
    the JSON floor.
 4. **step time vs stored nominations**: the time of ONE ``complete_task`` (head_review approve)
@@ -22,16 +24,18 @@ minister_sign, ending "awarded" -- 15 actions. One run measures:
    through the service (one awarded, one half-way through the council vote) with fresh ids,
    task uuids and decision numbers; the copies are never acted on. Each level times ``--reps``
    steps, each on its own nomination positioned at head_review (not timed) and deleted
-   afterwards so that the count stays exact; the median is reported. Tables are ANALYZEd after
-   each bulk load (what autovacuum does in production shortly after).
+   afterwards so that the count stays exact; the median is reported. After each bulk load the
+   database is vacuumed, analyzed and checkpointed (what autovacuum and the checkpointer do in
+   production anyway), so that this background work does not land in the timed steps.
 
 PostgreSQL runs in a dedicated database (``vinhdanh_bench``, created from ``--pg-url`` and dropped
 at the end), so it does not collide with the test database. If the server is unreachable the
 PostgreSQL figures are skipped and null in the JSON.
 
-Usage: ``python bench/lifecycle.py [--n N] [--pg-url URL] [--quick] [--profile]``. The last line
-of output is one JSON object with every figure. ``--profile`` adds a separate cProfile pass over
-the PostgreSQL service lifecycle (not counted in the figures) and prints where the time goes.
+Usage: ``python bench/lifecycle.py [--n N] [--pg-url URL] [--quick] [--rounds R] [--reps K] [--profile]``.
+The last line of output is one JSON object with every figure. ``--profile`` adds a separate cProfile
+pass over the PostgreSQL service lifecycle (not counted in the figures) and prints where the time
+goes: top cumulative entries, self time by package, and a breakdown by service function.
 """
 
 from __future__ import annotations
@@ -40,14 +44,16 @@ import argparse
 import cProfile
 import hashlib
 import json
+import os
 import pstats
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,16 +126,30 @@ def engine_lifecycle(route: engine.Route, actions: list[tuple[str, dict]], round
         raise RuntimeError(f"baseline lifecycle ended {engine.outcome(workflow)!r}")
 
 
-def measure_engine(n: int, round_trip: bool) -> float:
-    """Seconds for ``n`` lifecycles."""
+def engine_mode(round_trip: bool) -> Callable[[], None]:
+    """One lifecycle of baseline A (``round_trip=False``) or B, as a callable."""
     route = _route()
     actions = _engine_actions(list(range(1, len(COUNCIL) + 1)))
-    for _ in range(WARMUP):
-        engine_lifecycle(route, actions, round_trip)
-    started = time.perf_counter()
-    for _ in range(n):
-        engine_lifecycle(route, actions, round_trip)
-    return time.perf_counter() - started
+    return lambda: engine_lifecycle(route, actions, round_trip)
+
+
+def measure_throughput(modes: dict[str, Callable[[], object]], n: int, rounds: int) -> dict[str, list[float]]:
+    """Seconds of each round of ``n // rounds`` lifecycles, per mode.
+
+    The modes are interleaved round by round, in an order rotated every round, so that load from
+    other processes on a shared machine lands on all of them alike and the ratios stay meaningful.
+    """
+    per_round = max(1, n // rounds)
+    names = list(modes)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            lifecycle = modes[name]
+            started = time.perf_counter()
+            for _ in range(per_round):
+                lifecycle()
+            times[name].append(time.perf_counter() - started)
+    return times
 
 
 # --- databases -------------------------------------------------------------------------------
@@ -210,6 +230,18 @@ class Client:
         self.db = db
         self.users = users
         self.lookup_seconds = 0.0
+        self.statements = 0
+        event.listen(db.engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_args) -> None:
+        self.statements += 1
+
+    def warm_up(self) -> Client:
+        """A few lifecycles first (caches, connection pool, prepared statements), then zero the counters."""
+        for _ in range(WARMUP):
+            self.lifecycle()
+        self.lookup_seconds, self.statements = 0.0, 0
+        return self
 
     def ready_item(self, nomination_id: int, username: str) -> int:
         """The actor's ready task row (ballots are assigned; other steps are open to the role)."""
@@ -248,30 +280,6 @@ class Client:
             if outcome.state != "awarded":
                 raise RuntimeError(f"service lifecycle ended {outcome.state!r}")
         return nomination_id
-
-
-def measure_service(db: Database, n: int, profile: cProfile.Profile | None = None) -> dict[str, float]:
-    """Seconds for ``n`` lifecycles through the services, the part spent in lookups, SQL statements run."""
-    client = Client(db, seed_users(db))
-    for _ in range(WARMUP):
-        client.lifecycle()
-    client.lookup_seconds = 0.0
-    statements = [0]
-
-    def count(*_args) -> None:
-        statements[0] += 1
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    if profile is not None:
-        profile.enable()
-    started = time.perf_counter()
-    for _ in range(n):
-        client.lifecycle()
-    elapsed = time.perf_counter() - started
-    if profile is not None:
-        profile.disable()
-    event.remove(db.engine, "before_cursor_execute", count)
-    return {"seconds": elapsed, "lookup_seconds": client.lookup_seconds, "statements": statements[0]}
 
 
 # --- step time vs stored nominations ---------------------------------------------------------
@@ -326,9 +334,19 @@ def bulk_copy(db: Database, templates: list[dict[str, list[dict]]], count: int, 
                     conn.execute(insert(table), children)
 
 
-def analyze(db: Database) -> None:
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
+def settle(db: Database) -> None:
+    """After a bulk load: fresh statistics, and the background work done now rather than while timing."""
+    if db.is_sqlite:
+        raw = db.engine.raw_connection()  # outside any transaction (the engine's "begin" hook would open one)
+        try:
+            raw.cursor().execute("ANALYZE")
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")
+        conn.exec_driver_sql("CHECKPOINT")  # needs superuser or pg_checkpoint, as the bench's admin user is
 
 
 def delete_nominations(db: Database, ids: list[int]) -> None:
@@ -345,9 +363,7 @@ def count_nominations(db: Database) -> int:
 
 def measure_step_times(db: Database, sizes: list[int], reps: int, log: Callable[[str], None]) -> dict[str, dict]:
     """Median (and p90) milliseconds of one head_review step at each stored-nomination count."""
-    client = Client(db, seed_users(db))
-    for _ in range(WARMUP):
-        client.lifecycle()
+    client = Client(db, seed_users(db)).warm_up()
     templates_ids = [client.lifecycle(), client.lifecycle(ballots=4)]
     templates = [snapshot(db, i) for i in templates_ids]
     delete_nominations(db, _all_nomination_ids(db))  # templates and warm-up: level 1 starts empty
@@ -357,7 +373,7 @@ def measure_step_times(db: Database, sizes: list[int], reps: int, log: Callable[
         if missing > 0:
             started = time.perf_counter()
             bulk_copy(db, templates, missing)
-            analyze(db)
+            settle(db)
             log(f"  loaded {missing} stored nominations in {time.perf_counter() - started:.1f} s")
         samples = []
         for _ in range(reps):
@@ -405,11 +421,30 @@ BREAKDOWN = [  # (label, file suffix, function): cumulative times, overlapping b
 ]
 
 
-def profile_report(profile: cProfile.Profile, n: int, top: int = 15) -> list[str]:
+PACKAGES = [  # (label, marker in the file name or, for built-ins, the function name): first match wins
+    ("psycopg (driver, waiting on the server)", "psycopg"),
+    ("sqlalchemy", "sqlalchemy"),
+    ("SpiffWorkflow", "SpiffWorkflow"),
+    ("jsonschema (form validation)", "jsonschema"),
+    ("json (state encode/decode)", "json"),
+    ("workflows/ (our code)", str(ROOT / "workflows")),
+    ("bench/ (this script)", str(ROOT / "bench")),
+]
+
+
+def _package(filename: str, _line: int, function: str) -> str:
+    for label, marker in PACKAGES:
+        if marker in filename or (filename == "~" and marker in function):
+            return label
+    return "other (stdlib, builtins)"
+
+
+def profile_report(profile: cProfile.Profile, n: int, statements: int, top: int = 15) -> list[str]:
     stats = pstats.Stats(profile).stats  # (file, line, function) -> (cc, nc, tottime, cumtime, callers)
     total = sum(tt for _cc, _nc, tt, _ct, _callers in stats.values())
     lines = [f"profile of {n} PostgreSQL service lifecycles: {total:.2f} s profiled "
-             f"({total / n * 1000:.1f} ms per lifecycle under the profiler)"]
+             f"({total / n * 1000:.1f} ms per lifecycle under the profiler; {statements / n:.0f} SQL statements "
+             f"per lifecycle)"]
     lines.append(f"  top {top} cumulative in workflows/, SpiffWorkflow, sqlalchemy:")
     lines.append(f"    {'cum s':>7} {'ms/life':>8} {'calls':>8}  function")
     entries = sorted(
@@ -419,6 +454,13 @@ def profile_report(profile: cProfile.Profile, n: int, top: int = 15) -> list[str
     for (filename, line, function), (_cc, calls, _tt, cumtime, _callers) in entries[:top]:
         where = filename.split("site-packages/")[-1].replace(str(ROOT) + "/", "")
         lines.append(f"    {cumtime:7.2f} {cumtime / n * 1000:8.2f} {calls:8d}  {where}:{line}({function})")
+    lines.append("  self time by package (adds up to the total):")
+    by_package: dict[str, float] = {}
+    for key, (_cc, _nc, tottime, _ct, _callers) in stats.items():
+        package = _package(*key)
+        by_package[package] = by_package.get(package, 0.0) + tottime
+    for package, tottime in sorted(by_package.items(), key=lambda kv: kv[1], reverse=True):
+        lines.append(f"    {package:34} {tottime / n * 1000:7.2f} ms/lifecycle {100 * tottime / total:5.1f} %")
     lines.append("  breakdown (cumulative, overlapping):")
     for label, suffix, function in BREAKDOWN:
         # several methods may share a name in one file (Session.commit, SessionTransaction.commit):
@@ -432,14 +474,108 @@ def profile_report(profile: cProfile.Profile, n: int, top: int = 15) -> list[str
 
 # --- main ------------------------------------------------------------------------------------
 
-def _rate_line(label: str, n: int, seconds: float, extra: str = "") -> str:
+Backend = tuple[str, Callable[[], AbstractContextManager[Database]]]
+
+
+def _code_version() -> str:
+    """The commit measured, and whether the engine's files differ from it (the tree moves under us)."""
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "workflows", "bpmn"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+uncommitted" if dirty else "")
+
+
+def _log(line: str) -> None:
+    print(line, flush=True)
+
+
+def _rate_line(label: str, n: int, seconds: float) -> str:
     per_life = seconds / n * 1000
     return (f"{label:46} {n / seconds:8.1f} nominations/s  {per_life:8.2f} ms/lifecycle  "
-            f"{per_life / ACTIONS_PER_LIFECYCLE:6.2f} ms/action{extra}")
+            f"{per_life / ACTIONS_PER_LIFECYCLE:6.2f} ms/action")
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a and b else None
+
+
+def run_throughput(n: int, rounds: int, backends: list[Backend], result: dict) -> None:
+    """Figures 1-3: every mode measured in the same interleaved rounds."""
+    with ExitStack() as stack:
+        modes: dict[str, Callable[[], object]] = {"bare": engine_mode(round_trip=False), "json": engine_mode(round_trip=True)}
+        clients = {}
+        for name, open_db in backends:
+            db = stack.enter_context(open_db())
+            clients[name] = Client(db, seed_users(db)).warm_up()
+            modes[name] = clients[name].lifecycle
+        for _ in range(WARMUP):
+            modes["bare"]()
+            modes["json"]()
+        times = measure_throughput(modes, n, rounds)
+    done = max(1, n // rounds) * rounds
+    labels = {"bare": "A  bare SpiffWorkflow, in memory", "json": "B  JSON floor (dumps/loads every action)",
+              "sqlite": "C  service layer on SQLite", "postgresql": "D  service layer on PostgreSQL"}
+    result["n"] = done
+    result["lookup_ms_per_lifecycle"] = {}
+    result["sql_statements_per_action"] = {}
+    result["best_round_per_s"] = {}
+    for name, rounds_s in times.items():
+        seconds = sum(rounds_s)
+        key = {"postgresql": "pg_per_s"}.get(name, f"{name}_per_s")
+        result[key] = round(done / seconds, 2)
+        result["best_round_per_s"][name] = round(done / rounds / min(rounds_s), 2)
+        _log(_rate_line(labels[name], done, seconds) + f"  (best round {result['best_round_per_s'][name]:.1f}/s)")
+        if name in clients:
+            client = clients[name]
+            result["lookup_ms_per_lifecycle"][name] = round(client.lookup_seconds / done * 1000, 3)
+            result["sql_statements_per_action"][name] = round(client.statements / done / ACTIONS_PER_LIFECYCLE, 1)
+            _log(f"{'':46} client lookups {client.lookup_seconds / done * 1000:.2f} ms/lifecycle of it "
+                 f"({done / (seconds - client.lookup_seconds):.1f}/s without them); "
+                 f"{result['sql_statements_per_action'][name]} SQL statements per action incl. the lookup")
+    result.setdefault("sqlite_per_s", None)
+    result.setdefault("pg_per_s", None)
+    for db_key, db_name in (("pg", "PostgreSQL"), ("sqlite", "SQLite")):
+        for base in ("json", "bare"):
+            result[f"ratio_{db_key}_vs_{base}"] = _ratio(result[f"{db_key}_per_s"], result[f"{base}_per_s"])
+        _log(f"ratio {db_name} service / JSON floor {result[f'ratio_{db_key}_vs_json']}, "
+             f"/ bare {result[f'ratio_{db_key}_vs_bare']}")
+    result["ratio_json_vs_bare"] = _ratio(result["json_per_s"], result["bare_per_s"])
+    _log(f"ratio JSON floor / bare {result['ratio_json_vs_bare']}")
+    if result["ratio_pg_vs_json"] is not None:
+        verdict = "meets" if result["ratio_pg_vs_json"] >= 0.5 else "MISSES"
+        _log(f"PostgreSQL service / JSON floor = {result['ratio_pg_vs_json']}: {verdict} the goal of >= 0.5")
+
+
+def run_profile(n: int, pg_url: str) -> None:
+    """A separate pass under cProfile (slower; not used for any figure)."""
+    profile = cProfile.Profile()
+    with postgres_database(pg_url) as db:
+        client = Client(db, seed_users(db)).warm_up()
+        profile.enable()
+        for _ in range(n):
+            client.lifecycle()
+        profile.disable()
+        statements = client.statements
+    for line in profile_report(profile, n, statements):
+        _log(line)
+
+
+def run_step_times(sizes: list[int], reps: int, backends: list[Backend], result: dict) -> None:
+    result["step_ms"] = {"sqlite": None, "postgresql": None}
+    result["step_ms_p90"] = {"sqlite": None, "postgresql": None}
+    for name, open_db in backends:
+        _log(f"step time (head_review approve via services.complete_task) vs stored nominations, {name}:")
+        with open_db() as db:
+            levels = measure_step_times(db, sizes, reps, _log)
+        for size, figures in levels.items():
+            _log(f"  {int(size):>6} stored: median {figures['median']:7.2f} ms  p90 {figures['p90']:7.2f} ms  "
+                 f"min {figures['min']:7.2f} ms")
+        result["step_ms"][name] = {size: round(f["median"], 3) for size, f in levels.items()}
+        result["step_ms_p90"][name] = {size: round(f["p90"], 3) for size, f in levels.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -447,83 +583,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, help="lifecycles per measurement (default 200, or 20 with --quick)")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="an existing PostgreSQL database to connect to as admin")
     parser.add_argument("--quick", action="store_true", help="small run: N=20, sizes 1/100/1000")
+    parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds the N lifecycles are split into")
     parser.add_argument("--reps", type=int, default=20, help="timed steps per stored-nomination level")
     parser.add_argument("--profile", action="store_true", help="also profile the PostgreSQL service lifecycle")
     args = parser.parse_args(argv)
     n = args.n or (20 if args.quick else 200)
     sizes = [1, 100, 1000] if args.quick else [1, 1000, 10000]
-    run_started = time.perf_counter()
+    started = time.perf_counter()
+    result: dict = {"n": n, "council_members": len(COUNCIL), "actions_per_lifecycle": ACTIONS_PER_LIFECYCLE,
+                    "code": _code_version(), "loadavg_start": round(os.getloadavg()[0], 2)}
+    _log(f"vinhdanh lifecycle benchmark: N={n}, {len(COUNCIL)} council members, {ACTIONS_PER_LIFECYCLE} actions "
+         f"per lifecycle, step-time sizes {sizes} x {args.reps} steps; code {result['code']}")
+    _log(f"load average at start {result['loadavg_start']} on {os.cpu_count()} CPUs (other processes skew every figure)")
 
-    def log(line: str) -> None:
-        print(line, flush=True)
-
-    log(f"vinhdanh lifecycle benchmark: N={n}, {len(COUNCIL)} council members, {ACTIONS_PER_LIFECYCLE} actions "
-        f"per lifecycle, step-time sizes {sizes} x {args.reps} steps")
-    result: dict = {"n": n, "council_members": len(COUNCIL), "actions_per_lifecycle": ACTIONS_PER_LIFECYCLE}
-
-    bare = measure_engine(n, round_trip=False)
-    log(_rate_line("A  bare SpiffWorkflow, in memory", n, bare))
-    json_floor = measure_engine(n, round_trip=True)
-    log(_rate_line("B  JSON floor (dumps/loads every action)", n, json_floor))
-    result["bare_per_s"] = round(n / bare, 2)
-    result["json_per_s"] = round(n / json_floor, 2)
-
+    backends: list[Backend] = [("sqlite", sqlite_database)]
     pg_url = reachable_pg_url(args.pg_url)
-    backends: list[tuple[str, Callable[[], AbstractContextManager[Database]]]] = [("sqlite", sqlite_database)]
     if pg_url is None:
-        log(f"PostgreSQL unreachable at {args.pg_url}: skipping the PostgreSQL figures")
+        _log(f"PostgreSQL unreachable at {args.pg_url}: skipping the PostgreSQL figures")
     else:
         backends.append(("postgresql", lambda: postgres_database(pg_url)))
 
-    result["sqlite_per_s"] = result["pg_per_s"] = None
-    result["lookup_ms_per_lifecycle"] = {}
-    result["sql_statements_per_action"] = {}
-    for name, open_db in backends:
-        with open_db() as db:
-            run = measure_service(db, n)
-        seconds, lookups = run["seconds"], run["lookup_seconds"]
-        key = "pg_per_s" if name == "postgresql" else "sqlite_per_s"
-        result[key] = round(n / seconds, 2)
-        result["lookup_ms_per_lifecycle"][name] = round(lookups / n * 1000, 3)
-        result["sql_statements_per_action"][name] = round(run["statements"] / n / ACTIONS_PER_LIFECYCLE, 1)
-        log(_rate_line(f"C/D service layer on {name}", n, seconds))
-        log(f"{'':46} client lookups {lookups / n * 1000:.2f} ms/lifecycle of it ({n / (seconds - lookups):.1f}/s "
-            f"without them); {run['statements'] / n / ACTIONS_PER_LIFECYCLE:.1f} SQL statements per action incl. lookup")
-
-    result["ratio_pg_vs_json"] = _ratio(result["pg_per_s"], result["json_per_s"])
-    result["ratio_pg_vs_bare"] = _ratio(result["pg_per_s"], result["bare_per_s"])
-    result["ratio_sqlite_vs_json"] = _ratio(result["sqlite_per_s"], result["json_per_s"])
-    result["ratio_sqlite_vs_bare"] = _ratio(result["sqlite_per_s"], result["bare_per_s"])
-    result["ratio_json_vs_bare"] = _ratio(result["json_per_s"], result["bare_per_s"])
-    log(f"ratios: JSON/bare {result['ratio_json_vs_bare']}; "
-        f"SQLite/JSON {result['ratio_sqlite_vs_json']}, SQLite/bare {result['ratio_sqlite_vs_bare']}; "
-        f"PostgreSQL/JSON {result['ratio_pg_vs_json']} (goal >= 0.5), PostgreSQL/bare {result['ratio_pg_vs_bare']}")
-    if result["ratio_pg_vs_json"] is not None:
-        verdict = "meets" if result["ratio_pg_vs_json"] >= 0.5 else "MISSES"
-        log(f"PostgreSQL service vs JSON floor {verdict} the goal of 0.5")
-
-    result["step_ms"] = {"sqlite": None, "postgresql": None}
-    result["step_ms_p90"] = {"sqlite": None, "postgresql": None}
-    for name, open_db in backends:
-        log(f"step time (head_review approve via services.complete_task) vs stored nominations, {name}:")
-        with open_db() as db:
-            levels = measure_step_times(db, sizes, args.reps, log)
-        for size, figures in levels.items():
-            log(f"  {int(size):>6} stored: median {figures['median']:7.2f} ms  p90 {figures['p90']:7.2f} ms  "
-                f"min {figures['min']:7.2f} ms")
-        result["step_ms"][name] = {size: round(f["median"], 3) for size, f in levels.items()}
-        result["step_ms_p90"][name] = {size: round(f["p90"], 3) for size, f in levels.items()}
-
+    run_throughput(n, args.rounds, backends, result)
     if args.profile and pg_url is not None:
-        profile = cProfile.Profile()
-        with postgres_database(pg_url) as db:
-            measure_service(db, n, profile)
-        for line in profile_report(profile, n):
-            log(line)
+        run_profile(n, pg_url)
+    run_step_times(sizes, args.reps, backends, result)
 
-    result["elapsed_s"] = round(time.perf_counter() - run_started, 1)
-    log(f"total run time {result['elapsed_s']} s")
-    print(json.dumps(result, ensure_ascii=False))
+    result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    result["loadavg_end"] = round(os.getloadavg()[0], 2)
+    _log(f"total run time {result['elapsed_s']} s; load average at end {result['loadavg_end']}")
+    first = ["n", "bare_per_s", "json_per_s", "sqlite_per_s", "pg_per_s", "ratio_pg_vs_json", "ratio_sqlite_vs_json",
+             "ratio_pg_vs_bare", "ratio_sqlite_vs_bare", "ratio_json_vs_bare", "step_ms"]
+    print(json.dumps({key: result[key] for key in first if key in result} | result, ensure_ascii=False))
     return 0
 
 
