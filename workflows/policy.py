@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy.orm import aliased
 
 from .model import Nomination, TaskItem, User
 
@@ -19,9 +20,11 @@ def visible_filter(user: User) -> ColumnElement[bool]:
     clauses = []
     if user.roles & UNIT_ROLES:
         clauses.append(Nomination.unit_id == user.unit_id)
-    # Anyone a task was ever assigned to (council members) sees that nomination.
+    # Anyone a task was ever assigned to (council members) sees that nomination. An alias keeps the
+    # subquery correlated to the nomination even when the outer query also joins task_items.
+    assigned = aliased(TaskItem)
     clauses.append(
-        exists(select(TaskItem.id).where(TaskItem.nomination_id == Nomination.id, TaskItem.assignee_id == user.id))
+        exists(select(assigned.id).where(assigned.nomination_id == Nomination.id, assigned.assignee_id == user.id))
     )
     return or_(*clauses)
 

@@ -88,8 +88,7 @@ def _routing_flags(award: AwardForm) -> dict[str, Any]:
     return {"needs_vote": award.needs_vote, "above_ministry": award.level == "above"}
 
 
-def _save(session: Session, nom: Nomination, workflow, now) -> None:
-    state = session.get(InstanceState, nom.id)
+def _save(session: Session, nom: Nomination, workflow, now, state: InstanceState | None = None) -> None:
     payload = engine.dumps(workflow)
     if state is None:
         session.add(InstanceState(nomination_id=nom.id, serializer_version=engine.SERIALIZER_VERSION, state=payload))
@@ -100,8 +99,9 @@ def _save(session: Session, nom: Nomination, workflow, now) -> None:
 
 
 def _load_workflow(session: Session, nom: Nomination, route: engine.Route):
+    """The running workflow and its state row (kept, so saving does not read it again)."""
     state = session.get(InstanceState, nom.id)
-    return engine.loads(route, state.state)
+    return engine.loads(route, state.state), state
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -136,13 +136,19 @@ def create_nomination(db: Database, actor_id: int, data: Any) -> int:
 
 
 def complete_task(db: Database, actor_id: int, item_id: int, data: Any, if_match: int | None = None) -> Outcome:
-    with db.write() as s:
+    # no_autoflush: every row is written once, at the end, instead of at each intermediate query.
+    with db.write() as s, s.no_autoflush:
         actor = load_actor(s, actor_id)
-        item = s.get(TaskItem, item_id)
-        if item is None:
+        nom = s.execute(
+            select(Nomination)
+            .join(TaskItem, TaskItem.nomination_id == Nomination.id)
+            .where(TaskItem.id == item_id, visible_filter(actor))
+            .with_for_update(of=Nomination)
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if nom is None:
             raise NotFound("Không tìm thấy công việc.")
-        nom = lock_nomination(s, item.nomination_id, actor)
-        s.refresh(item)  # re-read under the lock: another request may have completed it
+        item = s.get(TaskItem, item_id)  # first read, under the lock: sees a competitor's completion
         if not can_act(actor, item):
             raise Forbidden("Công việc này không thuộc quyền của bạn.")
         if item.state != "ready":
@@ -150,7 +156,7 @@ def complete_task(db: Database, actor_id: int, item_id: int, data: Any, if_match
         if if_match is not None and if_match != nom.version:
             raise Conflict("Hồ sơ đã thay đổi, vui lòng tải lại.")
         route = deploy.route_for(s, nom.process_model_id)
-        workflow = _load_workflow(s, nom, route)
+        workflow, state = _load_workflow(s, nom, route)
         task = engine.find_ready_task(workflow, item.task_uuid)
         if task is None:
             raise Conflict("Công việc đã được xử lý.")
@@ -163,18 +169,18 @@ def complete_task(db: Database, actor_id: int, item_id: int, data: Any, if_match
         audit.record(s, nom, at=now, actor=actor, role=item.role, task=item.name, **event)
         for extra in system_events:
             audit.record(s, nom, at=now, actor=None, role=None, **extra)
-        return _after_step(s, nom, route, workflow, now, actor, item, db.settings.org_code)
+        return _after_step(s, nom, route, workflow, state, now, actor, item, db.settings.org_code)
 
 
 def close_vote(db: Database, actor_id: int, nomination_id: int) -> Outcome:
     """The secretariat closes the ballot so absent members cannot block it."""
-    with db.write() as s:
+    with db.write() as s, s.no_autoflush:
         actor = load_actor(s, actor_id)
         nom = lock_nomination(s, nomination_id, actor)
         if "secretariat" not in actor.roles:
             raise Forbidden("Chỉ bộ phận TĐKT được kết thúc bỏ phiếu.")
         route = deploy.route_for(s, nom.process_model_id)
-        workflow = _load_workflow(s, nom, route)
+        workflow, state = _load_workflow(s, nom, route)
         open_ballots = engine.ready_children_of(workflow, "council_vote")
         if not open_ballots:
             raise Conflict("Hồ sơ không ở bước bỏ phiếu.")
@@ -183,7 +189,7 @@ def close_vote(db: Database, actor_id: int, nomination_id: int) -> Outcome:
         audit.record(s, nom, at=now, actor=actor, role="secretariat", task="council_vote",
                      action="vote_closed", changes={"council_result": [None, result]})
         engine.run_task(workflow, open_ballots[0], _council_flags(result) | {"vote_closed": True})
-        return _after_step(s, nom, route, workflow, now, actor, None, db.settings.org_code)
+        return _after_step(s, nom, route, workflow, state, now, actor, None, db.settings.org_code)
 
 
 # --- step handlers: (session, actor, nomination, item, workflow, data)
@@ -285,14 +291,15 @@ _HANDLERS = {"dossier": _submit_dossier, "vote": _vote} | {form: _review for for
 
 
 def _after_step(
-    s: Session, nom: Nomination, route, workflow, now, actor: User, acted: TaskItem | None, org_code: str
+    s: Session, nom: Nomination, route, workflow, state: InstanceState, now, actor: User, acted: TaskItem | None,
+    org_code: str,
 ) -> Outcome:
     open_items = inbox.sync(s, nom, route, workflow, now, acted=acted, actor=actor)
     nom.current_step = open_items[0].name if open_items else None
     end = engine.outcome(workflow)
     if end is not None:
         _finish(s, nom, end, now, actor, org_code)
-    _save(s, nom, workflow, now)
+    _save(s, nom, workflow, now, state)
     s.flush()
     return Outcome(nom.id, nom.version, nom.state, [i.id for i in open_items])
 
