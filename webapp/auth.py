@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -19,19 +19,12 @@ bp = Blueprint("auth", __name__)
 
 
 @dataclass(frozen=True)
-class SessionUser:
-    """What a request knows of its user; ``get_id`` is the revocable session token."""
+class SessionUser(Principal):
+    """What a request knows of its user, as flask-login wants it; ``get_id`` is the revocable session token."""
 
-    id: int
-    username: str
-    full_name: str
-    unit_id: int
-    unit_name: str
-    roles: frozenset[str]
-    session_token: str
-    is_authenticated: bool = True
-    is_active: bool = True
-    is_anonymous: bool = False
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
 
     def get_id(self) -> str:
         return self.session_token
@@ -42,7 +35,7 @@ class SessionUser:
 
     @classmethod
     def of(cls, user: Principal) -> SessionUser:
-        return cls(user.id, user.username, user.full_name, user.unit_id, user.unit_name, user.roles, user.session_token)
+        return cls(**asdict(user))
 
 
 @login_manager.user_loader

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from workflows import forms, queries, services, storage
+from workflows import clock, forms, queries, services
 from workflows.errors import Invalid
 from workflows.labels import STATES
 
+from .downloads import send_attachment
 from .extensions import get_db
 from .formdata import from_html
 from .params import page_number
@@ -57,8 +58,6 @@ def new():
 
 
 def _this_year() -> int:
-    from workflows import clock
-
     return clock.now().astimezone(clock.VN_TZ).year
 
 
@@ -92,12 +91,7 @@ def upload(nomination_id: int):
 @bp.get("/<int:nomination_id>/attachments/<int:attachment_id>")
 @login_required
 def download(nomination_id: int, attachment_id: int):
-    db = get_db()
-    att = queries.attachment(db, current_user.id, nomination_id, attachment_id)
-    response = send_file(storage.path_of(db.settings.upload_dir, att["stored_name"]).resolve(),
-                         mimetype=att["content_type"], as_attachment=True, download_name=att["name"])
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_attachment(current_user.id, nomination_id, attachment_id)
 
 
 @bp.post("/<int:nomination_id>/close-vote")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from . import audit, clock, deploy, engine, forms, inbox, numbering, storage
 from .db import Database
@@ -49,22 +49,28 @@ class Outcome:
 # --- loading under lock --------------------------------------------------------------------
 
 def load_actor(session: Session, actor_id: int) -> User:
-    user = session.get(User, actor_id)
+    user = session.get(User, actor_id, options=[joinedload(User.role_rows)])  # one query, roles included
     if user is None or not user.active:
         raise Forbidden("Tài khoản không còn hiệu lực.")
     return user
 
 
-def lock_nomination(session: Session, nomination_id: int, actor: User) -> Nomination:
-    """The nomination, row-locked, if the actor may see it (otherwise 404, not 403)."""
+def lock_nomination(session: Session, actor: User, *, nomination_id: int | None = None,
+                    task_item_id: int | None = None) -> Nomination:
+    """The nomination (given, or the one a task row belongs to), row-locked, if the actor may see it.
+
+    Out of scope answers 404 like an unknown id, never 403.
+    """
+    query = select(Nomination).where(visible_filter(actor))
+    if task_item_id is not None:
+        query = query.join(TaskItem, TaskItem.nomination_id == Nomination.id).where(TaskItem.id == task_item_id)
+    else:
+        query = query.where(Nomination.id == nomination_id)
     nom = session.execute(
-        select(Nomination)
-        .where(Nomination.id == nomination_id, visible_filter(actor))
-        .with_for_update(of=Nomination)
-        .execution_options(populate_existing=True)
+        query.with_for_update(of=Nomination).execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if nom is None:
-        raise NotFound("Không tìm thấy hồ sơ.")
+        raise NotFound("Không tìm thấy công việc." if task_item_id is not None else "Không tìm thấy hồ sơ.")
     return nom
 
 
@@ -139,15 +145,7 @@ def complete_task(db: Database, actor_id: int, item_id: int, data: Any, if_match
     # no_autoflush: every row is written once, at the end, instead of at each intermediate query.
     with db.write() as s, s.no_autoflush:
         actor = load_actor(s, actor_id)
-        nom = s.execute(
-            select(Nomination)
-            .join(TaskItem, TaskItem.nomination_id == Nomination.id)
-            .where(TaskItem.id == item_id, visible_filter(actor))
-            .with_for_update(of=Nomination)
-            .execution_options(populate_existing=True)
-        ).scalar_one_or_none()
-        if nom is None:
-            raise NotFound("Không tìm thấy công việc.")
+        nom = lock_nomination(s, actor, task_item_id=item_id)
         item = s.get(TaskItem, item_id)  # first read, under the lock: sees a competitor's completion
         if not can_act(actor, item):
             raise Forbidden("Công việc này không thuộc quyền của bạn.")
@@ -176,7 +174,7 @@ def close_vote(db: Database, actor_id: int, nomination_id: int) -> Outcome:
     """The secretariat closes the ballot so absent members cannot block it."""
     with db.write() as s, s.no_autoflush:
         actor = load_actor(s, actor_id)
-        nom = lock_nomination(s, nomination_id, actor)
+        nom = lock_nomination(s, actor, nomination_id=nomination_id)
         if "secretariat" not in actor.roles:
             raise Forbidden("Chỉ bộ phận TĐKT được kết thúc bỏ phiếu.")
         route = deploy.route_for(s, nom.process_model_id)
@@ -330,7 +328,7 @@ def add_attachment(db: Database, actor_id: int, nomination_id: int, original_nam
     try:
         with db.write() as s:
             actor = load_actor(s, actor_id)
-            nom = lock_nomination(s, nomination_id, actor)
+            nom = lock_nomination(s, actor, nomination_id=nomination_id)
             if not can_attach(actor, nom):
                 raise Forbidden("Bạn không được thêm tệp vào hồ sơ này.")
             stored = storage.save(db.settings.upload_dir, content, content_type)

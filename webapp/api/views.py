@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, send_file
+from flask import jsonify, request
 from werkzeug.exceptions import BadRequest
 
-from workflows import accounts, forms, queries, services, storage
+from workflows import accounts, forms, queries, services
 from workflows.errors import Invalid
 from workflows.queries import iso
 
+from ..downloads import send_attachment
 from ..extensions import get_db
 from ..params import ascii_int, page_number
 from . import bp
@@ -140,12 +141,7 @@ def add_attachment(nomination_id: int):
 @bp.get("/nominations/<int:nomination_id>/attachments/<int:attachment_id>")
 @token_required
 def download_attachment(nomination_id: int, attachment_id: int):
-    db = get_db()
-    att = queries.attachment(db, api_user().id, nomination_id, attachment_id)
-    response = send_file(storage.path_of(db.settings.upload_dir, att["stored_name"]).resolve(),
-                         mimetype=att["content_type"], as_attachment=True, download_name=att["name"])
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_attachment(api_user().id, nomination_id, attachment_id)
 
 
 @bp.post("/nominations/<int:nomination_id>/close-vote")
