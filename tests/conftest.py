@@ -28,7 +28,7 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # Reference data and deployed routes survive between tests; everything else is emptied.
-KEPT_TABLES = {"alembic_version", "award_forms", "council_rules", "step_deadlines", "process_models"}
+KEPT_TABLES = {"alembic_version", "award_forms", "council_rules", "step_deadlines", "escalation_rules", "process_models"}
 
 
 def _unavailable(what: str, reason: str) -> None:

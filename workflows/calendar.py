@@ -12,9 +12,13 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 import holidays
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .clock import VN_TZ
+from .model import CalendarDay
 
+OFFICE_OPENS = time(8, 0)
 OFFICE_CLOSES = time(17, 0)
 
 
@@ -45,6 +49,16 @@ class WorkingCalendar:
                 counted += 1
         return day
 
+    def subtract_working_days(self, end: date, days: int) -> date:
+        """The working day ``days`` working days before ``end``."""
+        day = end
+        counted = 0
+        while counted < days:
+            day -= timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return day
+
     def deadline(self, start: datetime, days: int) -> datetime:
         """Close of office hours, Vietnam time, on the ``days``-th working day after ``start``."""
         local_start = start.astimezone(VN_TZ).date()
@@ -52,4 +66,19 @@ class WorkingCalendar:
         return datetime.combine(due_day, OFFICE_CLOSES, tzinfo=VN_TZ)
 
 
+    def reminder(self, due: datetime, days_before: int = 2) -> datetime:
+        """Opening of office hours, ``days_before`` working days before the due day."""
+        day = self.subtract_working_days(due.astimezone(VN_TZ).date(), days_before)
+        return datetime.combine(day, OFFICE_OPENS, tzinfo=VN_TZ)
+
+
 DEFAULT_CALENDAR = WorkingCalendar()
+
+
+def load(session: Session) -> WorkingCalendar:
+    """The statutory calendar with the admins' days off and make-up working days."""
+    rows = session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
+    return WorkingCalendar(
+        extra_days_off={day for day, kind in rows if kind == "off"},
+        extra_working_days={day for day, kind in rows if kind == "working"},
+    )

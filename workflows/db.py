@@ -62,6 +62,12 @@ class Settings:
     upload_dir: Path = Path("instance/uploads")
     max_upload_bytes: int = 20 * 1024 * 1024
     token_lifetime_hours: int = 8
+    smtp_host: str | None = None  # e-mail goes out only when set
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "vinhdanh@localhost"
 
 
 class Database:

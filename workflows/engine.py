@@ -11,20 +11,43 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from uuid import UUID
 
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_FORMAT
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from . import clock
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+class _ClockedDatetime(datetime):
+    """``datetime`` whose ``now`` is the product's clock.
+
+    SpiffWorkflow's timers call ``datetime.now(timezone.utc)`` inside the library; a test clock
+    the engine does not see would never fire an engine timer. Rebinding the name in that one
+    module routes the engine's notion of now through :mod:`workflows.clock`.
+    """
+
+    @classmethod
+    def now(cls, tz=None):
+        current = clock.now()
+        return current.astimezone(tz) if tz is not None else current.astimezone().replace(tzinfo=None)
+
+
+_timer_module.datetime = _ClockedDatetime
 PROCESS_ID = "nomination"
 
 
@@ -47,6 +70,7 @@ class Route:
     subprocess_specs: dict
     steps: dict[str, UserStep] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # every named element, for history
+    boundary_hosts: dict[str, str] = field(default_factory=dict)  # boundary event id -> the task it watches
 
 
 class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -58,10 +82,10 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(self, dct, route: Route | None = None):
+    def from_dict(self, dct, route: Route | None = None, script_engine: PythonScriptEngine | None = None):
         if route is None:
             raise RouteError("a stored instance is restored against its route")
-        workflow = self.target_class(route.spec, route.subprocess_specs, deserializing=True)
+        workflow = self.target_class(route.spec, route.subprocess_specs, script_engine=script_engine, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
@@ -101,7 +125,7 @@ def parse_route(xml: str, sha256: str) -> Route:
         subprocess_specs = parser.get_subprocess_specs(PROCESS_ID)
     except Exception as exc:  # the library raises many types for a bad document
         raise RouteError(str(exc)) from exc
-    route = Route(sha256=sha256, spec=spec, subprocess_specs=subprocess_specs)
+    route = Route(sha256=sha256, spec=spec, subprocess_specs=subprocess_specs, boundary_hosts=_boundary_hosts(xml))
     lanes = _lane_of_each_node(xml)
     for task_spec in spec.task_specs.values():
         if getattr(task_spec, "bpmn_id", None) and getattr(task_spec, "bpmn_name", None):
@@ -116,6 +140,11 @@ def parse_route(xml: str, sha256: str) -> Route:
         bpmn_id = task_spec.bpmn_id
         route.steps[bpmn_id] = UserStep(bpmn_id, task_spec.bpmn_name or bpmn_id, role, form.removesuffix(".schema.json"))
     return route
+
+
+def _boundary_hosts(xml: str) -> dict[str, str]:
+    root = etree.fromstring(xml.encode("utf-8"))
+    return {event.get("id"): event.get("attachedToRef") for event in root.iter(f"{{{BPMN_NS}}}boundaryEvent")}
 
 
 def _lane_of_each_node(xml: str) -> dict[str, str]:
@@ -142,8 +171,8 @@ def is_route_cached(sha256: str) -> bool:
     return sha256 in _routes
 
 
-def start(route: Route, data: dict) -> BpmnWorkflow:
-    workflow = BpmnWorkflow(route.spec, route.subprocess_specs)
+def start(route: Route, data: dict, script_engine: PythonScriptEngine | None = None) -> BpmnWorkflow:
+    workflow = BpmnWorkflow(route.spec, route.subprocess_specs, script_engine=script_engine)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
     workflow.do_engine_steps()
@@ -160,8 +189,8 @@ def dumps(workflow: BpmnWorkflow) -> str:
         serializer.registry._encoder_mode = False
 
 
-def loads(route: Route, state: str) -> BpmnWorkflow:
-    return _serializer().from_dict(json.loads(state), route=route)
+def loads(route: Route, state: str, script_engine: PythonScriptEngine | None = None) -> BpmnWorkflow:
+    return _serializer().from_dict(json.loads(state), route=route, script_engine=script_engine)
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
@@ -187,6 +216,40 @@ def outcome(workflow: BpmnWorkflow) -> str | None:
     if not workflow.is_completed():
         return None
     return workflow.last_task.data.get("outcome")
+
+
+@dataclass(frozen=True)
+class PendingTimer:
+    task_uuid: str
+    name: str  # the BPMN event id
+    step: str | None  # the task a boundary timer watches
+    due_at: datetime
+
+
+def pending_timers(workflow: BpmnWorkflow, route: Route) -> list[PendingTimer]:
+    """Every timer the workflow waits on, with its absolute due time."""
+    found = []
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        if value is None:  # not evaluated yet: let the library compute (and keep) it
+            definition.has_fired(task)
+            value = task._get_internal_data("event_value")
+        if not isinstance(value, str):
+            continue  # cycle timers keep a dict; routes here have none
+        due = TimerEventDefinition.parse_time_or_duration(value)
+        if isinstance(due, datetime):
+            bpmn_id = task.task_spec.bpmn_id
+            found.append(PendingTimer(str(task.id), bpmn_id, route.boundary_hosts.get(bpmn_id), due))
+    return found
+
+
+def fire_due_timers(workflow: BpmnWorkflow) -> None:
+    """Let every due timer fire and run what follows (one ``do_engine_steps`` alone does not run it)."""
+    workflow.refresh_timers()
+    workflow.do_engine_steps()
 
 
 def assignee_of(task: Task) -> object | None:

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import engine
-from .calendar import DEFAULT_CALENDAR
 from .model import Nomination, StepDeadline, TaskItem, User
 from .policy import UNIT_ROLES
+from .scripting import RouteContext
 
 
-def working_days_for(session: Session, step: str, award_form: str) -> int | None:
+def step_days(session: Session, award_form: str) -> dict[str, int]:
+    """Working days per step for one award form: its own rows over the general ones."""
     rows = session.execute(
-        select(StepDeadline.award_form, StepDeadline.working_days).where(
-            StepDeadline.step == step, (StepDeadline.award_form == award_form) | StepDeadline.award_form.is_(None)
+        select(StepDeadline.step, StepDeadline.award_form, StepDeadline.working_days).where(
+            (StepDeadline.award_form == award_form) | StepDeadline.award_form.is_(None)
         )
     ).all()
-    specific = [days for form, days in rows if form == award_form]
-    general = [days for form, days in rows if form is None]
-    return (specific or general or [None])[0]
+    days = {step: d for step, form, d in rows if form is None}
+    days.update({step: d for step, form, d in rows if form == award_form})
+    return days
 
 
 def sync(
@@ -29,11 +28,15 @@ def sync(
     nomination: Nomination,
     route: engine.Route,
     workflow,
-    now: datetime,
+    context: RouteContext,
     acted: TaskItem | None = None,
     actor: User | None = None,
 ) -> list[TaskItem]:
-    """Close rows whose task left READY, open rows for new ready tasks; returns the open rows."""
+    """Close rows whose task left READY, open rows for new ready tasks; returns the open rows.
+
+    A new row's due time is the one the route's timers got from the same context.
+    """
+    now = context.now
     ready = {str(t.id): t for t in engine.ready_user_tasks(workflow)}
     open_rows = session.scalars(
         select(TaskItem).where(TaskItem.nomination_id == nomination.id, TaskItem.state == "ready")
@@ -47,14 +50,10 @@ def sync(
         item.completed_at = now
         item.completed_by_id = actor.id if (item is acted and actor) else None
     known = {item.task_uuid for item in open_rows}
-    days_cache: dict[str, int | None] = {}
     for uuid, task in ready.items():
         if uuid in known:
             continue
         step = route.steps[task.task_spec.bpmn_id]
-        if step.name not in days_cache:
-            days_cache[step.name] = working_days_for(session, step.name, nomination.award_form)
-        days = days_cache[step.name]
         assignee = engine.assignee_of(task)
         item = TaskItem(
             nomination_id=nomination.id,
@@ -67,7 +66,7 @@ def sync(
             assignee_id=int(assignee) if assignee is not None else None,
             state="ready",
             created_at=now,
-            due_at=DEFAULT_CALENDAR.deadline(now, days) if days else None,
+            due_at=context.due(step.name),
         )
         session.add(item)
         still_open.append(item)

@@ -21,6 +21,11 @@ ACTIONS = {
     "decision_issued": "Ban hành quyết định",
     "submitted_above": "Trình cấp trên",
     "attachment_added": "Thêm tệp đính kèm",
+    "objection": "Có ý kiến phản ánh",
+    "reminder_sent": "Nhắc hạn",
+    "escalated": "Báo quá hạn cho cấp trên",
+    "disclosure_ended": "Hết thời gian công khai",
+    "timer_fired": "Hẹn giờ",
 }
 
 ROLES = {

@@ -6,12 +6,13 @@ SQLite too (which would otherwise return naive ones).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -74,6 +75,7 @@ class User(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     # Changing it logs the user out everywhere (flask-login identifies sessions by it).
     session_token: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(255))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     unit: Mapped[Unit] = relationship(lazy="joined")
@@ -117,6 +119,8 @@ class AwardForm(Base):
     subject: Mapped[str] = mapped_column(String(20))  # individual | collective | both
     level: Mapped[str] = mapped_column(String(20))  # unit | ministry | above
     needs_vote: Mapped[bool] = mapped_column(Boolean)
+    # Published for objections before the council votes (orders and state honours).
+    needs_disclosure: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -131,6 +135,25 @@ class CouncilRule(Base):
     quorum_den: Mapped[int] = mapped_column(Integer)
     threshold_kind: Mapped[str] = mapped_column(String(30))  # pct_of_all | majority_of_present
     threshold_pct: Mapped[int | None] = mapped_column(Integer)
+
+
+class EscalationRule(Base):
+    """Whom to tell when a step of a role passes its deadline (same unit for unit roles)."""
+
+    __tablename__ = "escalation_rules"
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
+    superior_role: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class CalendarDay(Base):
+    """An admin's correction to the statutory calendar: an extra day off or a make-up working day."""
+
+    __tablename__ = "calendar_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # off | working
+    note: Mapped[str] = mapped_column(String(255), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
 
 
 class StepDeadline(Base):
@@ -222,6 +245,7 @@ class TaskItem(Base):
     state: Mapped[str] = mapped_column(String(20), default="ready")  # ready | completed | cancelled
     created_at: Mapped[datetime]
     due_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]  # when its superior was told it is overdue
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     __table_args__ = (
@@ -289,3 +313,68 @@ class AwardRecord(Base):
     decision_number: Mapped[str] = mapped_column(String(60), unique=True)
     decided_at: Mapped[datetime]
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Timer(Base):
+    """A timer the engine waits on: the database's record, so Redis may lose nothing that matters."""
+
+    __tablename__ = "timers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"))
+    task_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(80))  # the BPMN event id
+    kind: Mapped[str] = mapped_column(String(20))  # reminder | escalation | window | timer
+    step: Mapped[str | None] = mapped_column(String(60))  # the task it watches
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | fired | cancelled
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    __table_args__ = (
+        Index("ix_timers_due", "state", "due_at"),
+        Index("ix_timers_nomination", "nomination_id", "state"),
+    )
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    nomination_id: Mapped[int | None] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+    __table_args__ = (Index("ix_notifications_user", "user_id", "read_at", "created_at"),)
+
+
+class OutboxMessage(Base):
+    """E-mail written in the state change's transaction, delivered after commit by a worker."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "next_attempt_at"),)
+
+
+class QuarterlyReport(Base):
+    """A unit's quarterly emulation report, due on the 15th of the quarter's last month."""
+
+    __tablename__ = "quarterly_reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    quarter: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open | submitted
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    __table_args__ = (UniqueConstraint("unit_id", "year", "quarter", name="uq_quarterly_reports_unit_period"),)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .model import AwardForm, CouncilRule, StepDeadline
+from .model import AwardForm, CouncilRule, EscalationRule, StepDeadline
 
 # code, Vietnamese name, subject, level, needs ministry council vote
 AWARD_FORMS = [
@@ -55,6 +55,17 @@ STEP_DEADLINES = [
     ("appraisal", None, 10),
     ("appraisal", "ky_niem_chuong", 15),  # [V] the secretariat appraises in 15 days
     ("minister_sign", None, 5),
+    ("disclosure", None, 10),  # [V] published >= 10 working days before the council meets
+]
+
+# role -> roles told when a task of that role passes its deadline [U: the ministry's practice]
+ESCALATIONS = [
+    ("unit_clerk", "unit_head"),
+    ("unit_head", "secretariat"),
+    ("secretariat", "reviewer"),
+    ("council_member", "secretariat"),
+    ("reviewer", "minister"),
+    ("minister", "secretariat"),
 ]
 
 
@@ -62,14 +73,16 @@ def ensure_reference_data(session: Session) -> None:
     known_forms = set(session.scalars(select(AwardForm.code)))
     for order, (code, name, subject, level, needs_vote) in enumerate(AWARD_FORMS):
         if code not in known_forms:
-            session.add(AwardForm(code=code, name=name, subject=subject, level=level,
-                                  needs_vote=needs_vote, sort_order=order))
+            session.add(AwardForm(code=code, name=name, subject=subject, level=level, needs_vote=needs_vote,
+                                  needs_disclosure=level == "above", sort_order=order))
     session.flush()
     ruled = set(session.scalars(select(CouncilRule.award_form)))
     for code, (kind, pct) in COUNCIL_THRESHOLDS.items():
         if code not in ruled:
             session.add(CouncilRule(award_form=code, effective_from=RULES_EFFECTIVE_FROM, quorum_num=2,
                                     quorum_den=3, threshold_kind=kind, threshold_pct=pct))
+    if not session.scalar(select(EscalationRule.role).limit(1)):
+        session.add_all(EscalationRule(role=role, superior_role=superior) for role, superior in ESCALATIONS)
     known_steps = set(session.execute(select(StepDeadline.step, StepDeadline.award_form)).all())
     for step, form, days in STEP_DEADLINES:
         if (step, form) not in known_steps:

@@ -8,13 +8,14 @@ inbox projection and the audit trail together — or change nothing at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from . import audit, clock, deploy, engine, forms, inbox, numbering, storage
-from .db import Database
+from . import audit, calendar, clock, deploy, engine, forms, inbox, notify, numbering, storage, timers
+from .db import Database, Settings
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .model import (
     Attachment,
@@ -24,15 +25,17 @@ from .model import (
     InstanceState,
     Nomination,
     TaskItem,
+    Timer,
     User,
     UserRole,
 )
 from .policy import can_act, can_attach, visible_filter
 from .rules import CouncilRuleData, evaluate
+from .scripting import RouteContext
 
 MAX_RETURNS = 20
 DOSSIER_FIELDS = forms.field_names("dossier")
-REVIEW_FORMS = frozenset({"head_review", "secretariat_check", "appraisal", "minister_sign"})
+REVIEW_FORMS = frozenset({"head_review", "secretariat_check", "appraisal", "minister_sign", "disclosure"})
 TERMINAL_STATES = {"awarded", "rejected", "withdrawn", "submitted"}
 
 
@@ -44,6 +47,7 @@ class Outcome:
     version: int
     state: str
     next_tasks: list[int] = field(default_factory=list)
+    timers_fired: int = 0
 
 
 # --- loading under lock --------------------------------------------------------------------
@@ -91,7 +95,21 @@ def _award(session: Session, code: str, nominee_kind: str) -> AwardForm:
 
 
 def _routing_flags(award: AwardForm) -> dict[str, Any]:
-    return {"needs_vote": award.needs_vote, "above_ministry": award.level == "above"}
+    return {"needs_vote": award.needs_vote, "needs_disclosure": award.needs_disclosure,
+            "above_ministry": award.level == "above"}
+
+
+def route_context(session: Session, nom: Nomination, now: datetime) -> RouteContext:
+    """Deadlines for this nomination's award form on today's calendar (step days read once, lazily)."""
+    days: dict[str, int] | None = None
+
+    def days_for(step: str) -> int | None:
+        nonlocal days
+        if days is None:
+            days = inbox.step_days(session, nom.award_form)
+        return days.get(step)
+
+    return RouteContext(now, calendar.load(session), days_for)
 
 
 def _save(session: Session, nom: Nomination, workflow, now, state: InstanceState | None = None) -> None:
@@ -104,10 +122,10 @@ def _save(session: Session, nom: Nomination, workflow, now, state: InstanceState
     nom.updated_at = now
 
 
-def _load_workflow(session: Session, nom: Nomination, route: engine.Route):
+def _load_workflow(session: Session, nom: Nomination, route: engine.Route, context: RouteContext):
     """The running workflow and its state row (kept, so saving does not read it again)."""
     state = session.get(InstanceState, nom.id)
-    return engine.loads(route, state.state), state
+    return engine.loads(route, state.state, context.script_engine()), state
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -132,12 +150,12 @@ def create_nomination(db: Database, actor_id: int, data: Any) -> int:
             setattr(nom, key, dossier.get(key))
         s.add(nom)
         s.flush()
-        workflow = engine.start(route, {**_routing_flags(award), "council_done": False, "vote_closed": False})
-        _save(s, nom, workflow, now)
-        open_items = inbox.sync(s, nom, route, workflow, now)
-        nom.current_step = open_items[0].name if open_items else None
+        context = route_context(s, nom, now)
+        workflow = engine.start(route, {**_routing_flags(award), "council_done": False, "vote_closed": False},
+                                context.script_engine())
         audit.record(s, nom, at=now, actor=actor, role="unit_clerk", action="created",
                      changes={k: [None, v] for k, v in dossier.items()})
+        _after_step(s, nom, route, workflow, None, context, actor, None, db.settings)
         return nom.id
 
 
@@ -154,11 +172,12 @@ def complete_task(db: Database, actor_id: int, item_id: int, data: Any, if_match
         if if_match is not None and if_match != nom.version:
             raise Conflict("Hồ sơ đã thay đổi, vui lòng tải lại.")
         route = deploy.route_for(s, nom.process_model_id)
-        workflow, state = _load_workflow(s, nom, route)
+        now = clock.now()
+        context = route_context(s, nom, now)
+        workflow, state = _load_workflow(s, nom, route, context)
         task = engine.find_ready_task(workflow, item.task_uuid)
         if task is None:
             raise Conflict("Công việc đã được xử lý.")
-        now = clock.now()
         handler = _HANDLERS.get(item.form)
         if handler is None:
             raise RuntimeError(f"no handler for form {item.form!r}")
@@ -167,7 +186,7 @@ def complete_task(db: Database, actor_id: int, item_id: int, data: Any, if_match
         audit.record(s, nom, at=now, actor=actor, role=item.role, task=item.name, **event)
         for extra in system_events:
             audit.record(s, nom, at=now, actor=None, role=None, **extra)
-        return _after_step(s, nom, route, workflow, state, now, actor, item, db.settings.org_code)
+        return _after_step(s, nom, route, workflow, state, context, actor, item, db.settings)
 
 
 def close_vote(db: Database, actor_id: int, nomination_id: int) -> Outcome:
@@ -178,16 +197,17 @@ def close_vote(db: Database, actor_id: int, nomination_id: int) -> Outcome:
         if "secretariat" not in actor.roles:
             raise Forbidden("Chỉ bộ phận TĐKT được kết thúc bỏ phiếu.")
         route = deploy.route_for(s, nom.process_model_id)
-        workflow, state = _load_workflow(s, nom, route)
+        now = clock.now()
+        context = route_context(s, nom, now)
+        workflow, state = _load_workflow(s, nom, route, context)
         open_ballots = engine.ready_children_of(workflow, "council_vote")
         if not open_ballots:
             raise Conflict("Hồ sơ không ở bước bỏ phiếu.")
-        now = clock.now()
         result = _council_result(s, nom)
         audit.record(s, nom, at=now, actor=actor, role="secretariat", task="council_vote",
                      action="vote_closed", changes={"council_result": [None, result]})
         engine.run_task(workflow, open_ballots[0], _council_flags(result) | {"vote_closed": True})
-        return _after_step(s, nom, route, workflow, state, now, actor, None, db.settings.org_code)
+        return _after_step(s, nom, route, workflow, state, context, actor, None, db.settings)
 
 
 # --- step handlers: (session, actor, nomination, item, workflow, data)
@@ -289,20 +309,96 @@ _HANDLERS = {"dossier": _submit_dossier, "vote": _vote} | {form: _review for for
 
 
 def _after_step(
-    s: Session, nom: Nomination, route, workflow, state: InstanceState, now, actor: User, acted: TaskItem | None,
-    org_code: str,
+    s: Session, nom: Nomination, route: engine.Route, workflow, state: InstanceState | None,
+    context: RouteContext, actor: User | None, acted: TaskItem | None, settings: Settings, timers_fired: bool = False,
 ) -> Outcome:
-    open_items = inbox.sync(s, nom, route, workflow, now, acted=acted, actor=actor)
+    """Write what the engine's move changed: inbox rows, timers, the end reached, the state."""
+    now = context.now
+    open_items = inbox.sync(s, nom, route, workflow, context, acted=acted, actor=actor)
     nom.current_step = open_items[0].name if open_items else None
+    fired = timers.sync(s, nom, route, workflow, now, fired=timers_fired)
+    for timer in fired:
+        _react_to_timer(s, nom, route, timer, open_items, now, settings)
     end = engine.outcome(workflow)
     if end is not None:
-        _finish(s, nom, end, now, actor, org_code)
+        _finish(s, nom, end, now, actor, settings.org_code)
     _save(s, nom, workflow, now, state)
     s.flush()
-    return Outcome(nom.id, nom.version, nom.state, [i.id for i in open_items])
+    return Outcome(nom.id, nom.version, nom.state, [i.id for i in open_items], len(fired))
 
 
-def _finish(s: Session, nom: Nomination, end: str, now, actor: User, org_code: str) -> None:
+def _react_to_timer(s: Session, nom: Nomination, route: engine.Route, timer: Timer, open_items: list[TaskItem],
+                    now: datetime, settings: Settings) -> None:
+    """A fired timer tells people: the assignees (reminder), their superiors (escalation), the secretariat."""
+    title = route.titles.get(timer.step or "", timer.step or "")
+    name = f"«{nom.nominee_name}» ({nom.unit.name})"
+    due = next((i.due_at for i in open_items if i.name == timer.step and i.due_at), timer.due_at)
+    if timer.kind == "reminder":
+        users = notify.assignees(s, nom, timer.step)
+        message = f"Nhắc hạn: bước «{title}» của hồ sơ {name} đến hạn lúc {notify.local(due)}."
+        action = "reminder_sent"
+    elif timer.kind == "escalation":
+        step = route.steps.get(timer.step)
+        users = notify.superiors(s, nom, step.role) if step else []
+        message = f"Quá hạn: bước «{title}» của hồ sơ {name} đã quá hạn từ {notify.local(timer.due_at)}."
+        action = "escalated"
+        for item in open_items:
+            if item.name == timer.step:
+                item.escalated_at = now
+    elif timer.kind == "window":
+        users = notify.with_roles(s, {"secretariat"}, nom.unit_id)
+        message = f"Hết thời gian công khai hồ sơ {name} mà không có ý kiến phản ánh; chuyển Hội đồng bỏ phiếu."
+        action = "disclosure_ended"
+    else:
+        users, message, action = [], "", "timer_fired"
+    if users:
+        notify.send(s, settings, users, nom, timer.kind, message, now)
+    audit.record(s, nom, at=now, actor=None, role=None, task=timer.step or timer.name, action=action,
+                 changes={"recipients": [None, sorted(u.username for u in users)]} if users else None)
+
+
+def fire_timers_of(db: Database, nomination_id: int) -> int:
+    """Fire every due timer of one nomination in one transaction; returns how many fired.
+
+    Safe to run twice or from several workers at once: the nomination row is locked (workers
+    skip one another's rows on PostgreSQL) and a timer leaves "pending" in the same commit as
+    the engine state it produced, so a crash or a retry can never fire it twice.
+    """
+    now = clock.now()
+    with db.write() as s, s.no_autoflush:
+        nom = s.execute(
+            select(Nomination).where(Nomination.id == nomination_id)
+            .with_for_update(skip_locked=True, of=Nomination).execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if nom is None:
+            return 0  # gone, or another worker holds it right now
+        due = s.scalar(select(func.count(Timer.id)).where(
+            Timer.nomination_id == nom.id, Timer.state == "pending", Timer.due_at < now))
+        if not due:
+            return 0
+        route = deploy.route_for(s, nom.process_model_id)
+        context = route_context(s, nom, now)
+        workflow, state = _load_workflow(s, nom, route, context)
+        engine.fire_due_timers(workflow)
+        return _after_step(s, nom, route, workflow, state, context, None, None, db.settings, timers_fired=True).timers_fired
+
+
+def due_nominations(db: Database, limit: int = 500) -> list[int]:
+    """Nominations with a timer past due, the most overdue first."""
+    now = clock.now()
+    with db.read() as s:
+        return list(s.scalars(
+            select(Timer.nomination_id).where(Timer.state == "pending", Timer.due_at < now)
+            .group_by(Timer.nomination_id).order_by(func.min(Timer.due_at)).limit(limit)
+        ))
+
+
+def fire_due_timers(db: Database, limit: int = 500) -> int:
+    """One sweep: fire what is due, nomination by nomination; returns the number of timers fired."""
+    return sum(fire_timers_of(db, nomination_id) for nomination_id in due_nominations(db, limit))
+
+
+def _finish(s: Session, nom: Nomination, end: str, now: datetime, actor: User | None, org_code: str) -> None:
     if end not in TERMINAL_STATES:
         raise RuntimeError(f"route ended with unknown outcome {end!r}")
     old_state, nom.state = nom.state, end
@@ -312,7 +408,8 @@ def _finish(s: Session, nom: Nomination, end: str, now, actor: User, org_code: s
         nom.decision_number = numbering.next_decision_number(s, year, org_code)
         s.add(AwardRecord(nomination_id=nom.id, award_form=nom.award_form, nominee_name=nom.nominee_name,
                           nominee_kind=nom.nominee_kind, unit_id=nom.unit_id, year=nom.year,
-                          decision_number=nom.decision_number, decided_at=now, signed_by_id=actor.id))
+                          decision_number=nom.decision_number, decided_at=now,
+                          signed_by_id=actor.id if actor else None))
         changes["decision_number"] = [None, nom.decision_number]
         audit.record(s, nom, at=now, actor=None, role=None, task="issue_decision",
                      action="decision_issued", changes=changes)

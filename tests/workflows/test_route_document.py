@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from importlib.metadata import version
 
 import pytest
@@ -10,8 +11,11 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 
 from workflows import engine, forms
+from workflows.calendar import WorkingCalendar
+from workflows.clock import VN_TZ
 from workflows.deploy import NOMINATION_ROUTE
 from workflows.labels import ROLES
+from workflows.scripting import RouteContext
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI"}
 XML = NOMINATION_ROUTE.read_text(encoding="utf-8")
@@ -45,7 +49,8 @@ def test_every_flow_node_and_flow_is_drawn():
 def test_lanes_are_roles_and_every_user_task_has_a_form():
     route = engine.parse_route(XML, "doc")
     assert {step.role for step in route.steps.values()} <= set(ROLES)
-    assert set(route.steps) == {"draft", "head_review", "secretariat_check", "council_vote", "appraisal", "minister_sign"}
+    assert set(route.steps) == {"draft", "head_review", "secretariat_check", "disclosure", "council_vote", "appraisal",
+                                "minister_sign"}
     for step in route.steps.values():
         schema = forms.load(step.form)
         assert schema["additionalProperties"] is False, step.form
@@ -63,10 +68,16 @@ def test_routes_are_parsed_once_and_cached():
 
 def test_stored_state_leaves_the_spec_out_and_round_trips():
     route = engine.parse_route(XML, "roundtrip")
-    wf = engine.start(route, {"needs_vote": False, "above_ministry": False, "council_done": False, "vote_closed": False})
+    context = RouteContext(datetime(2026, 11, 30, 2, 0, tzinfo=UTC), WorkingCalendar(), {"draft": 10}.get)
+    flags = {"needs_vote": False, "needs_disclosure": False, "above_ministry": False, "council_done": False,
+             "vote_closed": False}
+    wf = engine.start(route, flags, context.script_engine())
     state = engine.dumps(wf)
     assert '"spec"' not in state and "subprocess_specs" not in state
-    again = engine.loads(route, state)
+    again = engine.loads(route, state, context.script_engine())
+    timers = {t.name: t.due_at for t in engine.pending_timers(again, route)}
+    assert timers == {"draft_reminder": datetime(2026, 12, 10, 8, 0, tzinfo=VN_TZ),
+                      "draft_escalation": datetime(2026, 12, 14, 17, 0, tzinfo=VN_TZ)}
     [task] = engine.ready_user_tasks(again)
     assert task.task_spec.bpmn_id == "draft"
     assert engine.find_ready_task(again, str(task.id)) is not None

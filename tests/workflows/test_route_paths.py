@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 
-from workflows import services
+from workflows import clock, services
 from workflows.errors import Invalid
 from workflows.model import AuditEvent, AwardRecord
 
@@ -188,10 +190,16 @@ def test_ky_niem_chuong_skips_the_vote(driver: Driver):
 
 
 def test_prime_ministers_form_ends_submitted_without_registry_row(driver: Driver):
-    nid = driver.create(award_form="bang_khen_thu_tuong")
-    through_council(driver, nid, ["agree"] * 9)
-    driver.act(nid, "reviewer", APPROVE)
-    driver.act(nid, "minister", APPROVE)
+    with clock.frozen(datetime(2026, 11, 30, 9, 0, tzinfo=clock.VN_TZ)) as advance:
+        nid = driver.create(award_form="bang_khen_thu_tuong")
+        driver.submit(nid)
+        driver.act(nid, "secretary", APPROVE)
+        assert driver.ready_steps(nid) == ["disclosure"]  # state honours are published first
+        advance(timedelta(days=30))
+        services.fire_due_timers(driver.db)
+        driver.vote(nid, ["agree"] * 9)
+        driver.act(nid, "reviewer", APPROVE)
+        driver.act(nid, "minister", APPROVE)
     nom = driver.nomination(nid)
     assert nom.state == "submitted" and nom.decision_number is None
     assert registry(driver, nid) is None

@@ -1,0 +1,65 @@
+"""Notifications: in the web UI always, by e-mail (through the outbox) when SMTP is configured."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .clock import VN_TZ
+from .db import Settings
+from .model import EscalationRule, Nomination, Notification, OutboxMessage, TaskItem, User, UserRole
+from .policy import UNIT_ROLES, can_act
+
+
+def with_roles(session: Session, roles: set[str], unit_id: int) -> list[User]:
+    """Active users holding any of ``roles``; unit roles only within ``unit_id``."""
+    users = session.scalars(
+        select(User).join(UserRole).where(UserRole.role.in_(roles), User.active.is_(True)).distinct()
+    ).all()
+    return [u for u in users if not (u.roles & roles <= UNIT_ROLES) or u.unit_id == unit_id]
+
+
+def assignees(session: Session, nomination: Nomination, step: str) -> list[User]:
+    """Who may act on the open tasks of ``step`` (each ballot's own member, or the role in scope)."""
+    items = session.scalars(
+        select(TaskItem).where(TaskItem.nomination_id == nomination.id, TaskItem.name == step,
+                               TaskItem.state == "ready")
+    ).all()
+    found: dict[int, User] = {}
+    for item in items:
+        if item.assignee_id is not None:
+            user = session.get(User, item.assignee_id)
+            if user is not None and user.active:
+                found[user.id] = user
+            continue
+        for user in with_roles(session, {item.role}, nomination.unit_id):
+            if can_act(user, item):
+                found[user.id] = user
+    return list(found.values())
+
+
+def superiors(session: Session, nomination: Nomination, role: str) -> list[User]:
+    roles = set(session.scalars(select(EscalationRule.superior_role).where(EscalationRule.role == role)))
+    return with_roles(session, roles, nomination.unit_id) if roles else []
+
+
+def send(session: Session, settings: Settings, users: list[User], nomination: Nomination | None, kind: str,
+         message: str, now: datetime) -> None:
+    for user in users:
+        session.add(Notification(user_id=user.id, nomination_id=nomination.id if nomination else None, kind=kind,
+                                 message=message, created_at=now))
+        if settings.smtp_host and user.email:
+            session.add(OutboxMessage(to_address=user.email, subject=f"[Vinh danh] {message[:180]}",
+                                      body=f"Kính gửi {user.full_name},\n\n{message}\n\n— Hệ thống thi đua, khen thưởng",
+                                      created_at=now, next_attempt_at=now, attempts=0))
+
+
+def local(value: datetime) -> str:
+    return value.astimezone(VN_TZ).strftime("%H:%M ngày %d/%m/%Y")
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Back off 1, 2, 4 … minutes, at most an hour, between delivery attempts."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))

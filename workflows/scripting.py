@@ -1,0 +1,56 @@
+"""What a route's expressions may call: deadlines in Vietnamese working days.
+
+A timer in the BPMN reads ``<timeDate>deadline_at("appraisal")</timeDate>``: the date is computed
+when the task starts, from the step's working days for this nomination's award form (data, in
+``step_deadlines``), the holiday calendar with the admins' corrections, and the product's clock.
+ISO 8601 dates and durations keep working as the library reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+
+from .calendar import WorkingCalendar
+from .clock import VN_TZ
+
+NEVER = "9999-12-31T00:00:00+00:00"  # a step without a deadline never times out
+
+
+class RouteContext:
+    def __init__(self, now: datetime, calendar: WorkingCalendar, days_for: Callable[[str], int | None]) -> None:
+        self.now = now
+        self.calendar = calendar
+        self._days_for = days_for
+        self._due: dict[str, datetime | None] = {}
+
+    def due(self, step: str) -> datetime | None:
+        """When a step that starts now is due; one answer per step within a transaction."""
+        if step not in self._due:
+            days = self._days_for(step)
+            self._due[step] = self.calendar.deadline(self.now, days) if days else None
+        return self._due[step]
+
+    def deadline_at(self, step: str) -> str:
+        due = self.due(step)
+        return due.isoformat() if due else NEVER
+
+    def reminder_at(self, step: str, days_before: int = 2) -> str:
+        due = self.due(step)
+        if due is None:
+            return NEVER
+        # Never before the task exists: a step shorter than the notice is reminded right away.
+        return max(self.calendar.reminder(due, days_before), self.now + timedelta(seconds=1)).isoformat()
+
+    def working_days(self, days: int) -> str:
+        return self.calendar.deadline(self.now, int(days)).isoformat()
+
+    def script_engine(self) -> PythonScriptEngine:
+        return PythonScriptEngine(environment=TaskDataEnvironment({
+            "deadline_at": self.deadline_at,
+            "reminder_at": self.reminder_at,
+            "working_days": self.working_days,
+            "VN_TZ": VN_TZ,
+        }))
