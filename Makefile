@@ -16,10 +16,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Set up (venv, schema, demo data, secret key) and serve on http://127.0.0.1:$(PORT)
+## Set up (venv, schema, demo data, secret key) and serve on http://127.0.0.1:$(PORT), timers firing.
+## Without REDIS_URL the scheduler runs the jobs itself; with it, start `rq worker vinhdanh` too.
 run: $(STAMP)
 	$(FLASK) migrate
 	$(FLASK) seed-demo
+	$(BIN)/python -m workers.scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) --access-logfile - 'webapp:create_app()'
 
 ## Lint and run the whole test suite (SQLite, PostgreSQL, Redis, browser)

@@ -1,0 +1,56 @@
+"""RQ jobs: small importable functions taking ids, idempotent, safe to retry.
+
+Each one runs a sweep through the service layer; running it twice, or in several workers at
+once, does the work once (the database decides, see ``workflows.services.fire_timers_of``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rq import Retry
+
+from workflows import mail, reports, services
+
+from .runtime import database
+
+log = logging.getLogger(__name__)
+
+# Retries declared per job, for one-off enqueues (``enqueue`` below, the admin's "retry");
+# the scheduler's periodic runs retry by running again one interval later.
+RETRIES = {
+    "fire_due_timers": Retry(max=3, interval=[5, 15, 60]),
+    "fire_timers_of": Retry(max=5, interval=[5, 15, 60, 120, 300]),
+    "deliver_outbox": Retry(max=3, interval=[30, 120, 600]),
+    "open_quarterly_reports": Retry(max=5, interval=[60, 300, 900, 3600, 3600]),
+}
+
+
+def fire_due_timers(limit: int = 500) -> int:
+    """Fire every timer that is due (up to ``limit`` nominations); returns how many fired."""
+    fired = services.fire_due_timers(database(), limit)
+    if fired:
+        log.info("fired %d timers", fired)
+    return fired
+
+
+def fire_timers_of(nomination_id: int) -> int:
+    """Fire the due timers of one nomination (what a job enqueued for an exact time does)."""
+    return services.fire_timers_of(database(), nomination_id)
+
+
+def deliver_outbox(limit: int = 50) -> int:
+    db = database()
+    if not db.settings.smtp_host:
+        return 0
+    return mail.deliver(db, mail.smtp_sender(db.settings), limit)
+
+
+def open_quarterly_reports() -> int:
+    """Open this quarter's report for every unit; a rerun creates nothing new."""
+    return reports.create_for_quarter(database())
+
+
+def enqueue(queue, name: str, *args: object):
+    """Enqueue a job of this module by name, with its declared retries."""
+    return queue.enqueue(f"{__name__}.{name}", *args, retry=RETRIES[name], job_timeout=600)

@@ -1,0 +1,35 @@
+"""Settings from environment variables, shared by the web app and the workers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .db import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'vinhdanh.db'}"
+
+
+def redis_url() -> str | None:
+    return os.environ.get("REDIS_URL") or None
+
+
+def settings(instance: Path = INSTANCE) -> Settings:
+    env = os.environ.get
+    return Settings(
+        org_code=env("ORG_CODE", "BKHCN"),
+        upload_dir=Path(env("UPLOAD_DIR", str(instance / "uploads"))),
+        max_upload_bytes=int(env("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        token_lifetime_hours=int(env("API_TOKEN_HOURS", "8")),
+        smtp_host=env("SMTP_HOST") or None,
+        smtp_port=int(env("SMTP_PORT", "587")),
+        smtp_user=env("SMTP_USER") or None,
+        smtp_password=env("SMTP_PASSWORD") or None,
+        smtp_starttls=env("SMTP_STARTTLS", "1") == "1",
+        mail_from=env("MAIL_FROM", "vinhdanh@localhost"),
+    )
