@@ -21,9 +21,13 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     app.extensions["vinhdanh.db"] = db or Database(app.config["DATABASE_URL"], app.config["VINHDANH_SETTINGS"])
     extensions.init_app(app)
 
-    from . import auth, health, inbox, nominations
+    from . import admin, auth, health, inbox, nominations, notifications, reports
     from .api import bp as api_bp
 
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(reports.bp)
+    app.context_processor(notifications.unread_for_header)
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(nominations.bp)

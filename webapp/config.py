@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from workflows.db import Settings
+from workflows import config
 
 
 def _secret_key(instance: Path) -> str:
@@ -33,18 +33,11 @@ def _secret_key(instance: Path) -> str:
 
 def load_config(instance_path: str) -> dict[str, Any]:
     instance = Path(instance_path)
-    upload_dir = Path(os.environ.get("UPLOAD_DIR", instance / "uploads"))
-    max_upload_mb = int(os.environ.get("MAX_UPLOAD_MB", "20"))
-    settings = Settings(
-        org_code=os.environ.get("ORG_CODE", "BKHCN"),
-        upload_dir=upload_dir,
-        max_upload_bytes=max_upload_mb * 1024 * 1024,
-        token_lifetime_hours=int(os.environ.get("API_TOKEN_HOURS", "8")),
-    )
+    settings = config.settings(instance)
     return {
         "SECRET_KEY": _secret_key(instance),
         "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'vinhdanh.db'}",
-        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "REDIS_URL": config.redis_url(),
         "VINHDANH_SETTINGS": settings,
         # The whole request may hold the file plus form fields.
         "MAX_CONTENT_LENGTH": settings.max_upload_bytes + 1024 * 1024,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from workflows import forms
@@ -21,7 +21,11 @@ _FIELD_TITLES = {name: prop.get("title", name) for name, prop in forms.load("dos
 
 
 def vn_datetime(value: datetime | None) -> str:
-    return iso(value)[:16].replace("T", " ") if value else ""
+    if not value:
+        return ""
+    if value.tzinfo is None:  # libraries such as RQ hand out naive UTC
+        value = value.replace(tzinfo=UTC)
+    return iso(value)[:16].replace("T", " ")
 
 
 def vn_duration(value: timedelta) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from workflows import queries, services
+from workflows import queries, reports, services
 from workflows.errors import Conflict, Invalid
 
 from .extensions import get_db
@@ -25,7 +25,8 @@ def index():
         "overdue_only": request.args.get("overdue") == "1",
     }
     tasks = queries.inbox(db, current_user.id, **filters)
-    return render_template("inbox.html", tasks=tasks, filters=filters, award_forms=queries.award_forms(db))
+    return render_template("inbox.html", tasks=tasks, filters=filters, award_forms=queries.award_forms(db),
+                           reports=reports.open_reports(db, current_user.id))
 
 
 @bp.route("/tasks/<int:item_id>", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from .clock import VN_TZ
@@ -63,3 +63,19 @@ def local(value: datetime) -> str:
 def retry_delay(attempts: int) -> timedelta:
     """Back off 1, 2, 4 … minutes, at most an hour, between delivery attempts."""
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return session.scalar(select(func.count(Notification.id)).where(Notification.user_id == user_id,
+                                                                    Notification.read_at.is_(None))) or 0
+
+
+def recent(session: Session, user_id: int, limit: int = 100) -> list[Notification]:
+    return list(session.scalars(select(Notification).where(Notification.user_id == user_id)
+                                .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def mark_read(session: Session, user_id: int, now: datetime) -> int:
+    """Mark all of one user's notifications read (only the user's own)."""
+    return session.execute(update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+                           .values(read_at=now)).rowcount

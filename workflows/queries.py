@@ -69,6 +69,7 @@ def _task_row(item: TaskItem, nom: Nomination, unit_name: str, award_name: str, 
         "created_at": item.created_at,
         "due_at": item.due_at,
         "overdue": bool(item.due_at and item.due_at < now),
+        "escalated": item.escalated_at is not None,
         "waiting": now - item.created_at,
     }
 

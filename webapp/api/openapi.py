@@ -85,6 +85,15 @@ def document() -> dict:
                     "nomination_id": {"type": "integer"}, "version": {"type": "integer"}, "state": {"type": "string"},
                     "next_tasks": {"type": "array", "items": {"type": "integer"}}}})
                 | _errors(400, 401, 403, 404, 409, 422)}},
+            "/notifications": {"get": {"summary": "My notifications, newest first (reminders, escalations, windows)",
+                                       "responses": _ok({"type": "object"}) | _errors(401)}},
+            "/reports": {"get": {"summary": "My unit's open quarterly reports (unit clerks)",
+                                 "responses": _ok({"type": "object"}) | _errors(401)}},
+            "/reports/{id}/submit": {"post": {
+                "summary": "Submit a quarterly report", "parameters": [id_param("id")],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"data": forms.load("quarterly_report")}}}}},
+                "responses": _ok({"type": "object"}) | _errors(400, 401, 403, 404, 409, 422)}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

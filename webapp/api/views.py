@@ -7,7 +7,7 @@ from typing import Any
 from flask import jsonify, request
 from werkzeug.exceptions import BadRequest
 
-from workflows import accounts, forms, queries, services
+from workflows import accounts, forms, notify, queries, reports, services
 from workflows.errors import Invalid
 from workflows.queries import iso
 
@@ -186,3 +186,35 @@ def _if_match() -> int | None:
     if version is None:
         raise BadRequest("If-Match must be the nomination version")
     return version
+
+
+@bp.get("/notifications")
+@token_required
+def list_notifications():
+    with get_db().read() as s:
+        items = notify.recent(s, api_user().id)
+        return jsonify({"items": [{"id": n.id, "kind": n.kind, "message": n.message, "nomination_id": n.nomination_id,
+                                   "created_at": iso(n.created_at), "read_at": iso(n.read_at)} for n in items]})
+
+
+@bp.get("/reports")
+@token_required
+def list_reports():
+    rows = reports.open_reports(get_db(), api_user().id)
+    return jsonify({"items": [_report_json(r) for r in rows]})
+
+
+@bp.post("/reports/<int:report_id>/submit")
+@token_required
+def submit_report(report_id: int):
+    body = _json_object({"data"})
+    data = body.get("data", {})
+    if not isinstance(data, dict):
+        raise Invalid("'data' phải là một đối tượng JSON.", {"data": "Phải là một đối tượng."})
+    reports.submit(get_db(), api_user().id, report_id, data)
+    return jsonify(_report_json(reports.get(get_db(), api_user().id, report_id)))
+
+
+def _report_json(r: dict[str, Any]) -> dict[str, Any]:
+    return {k: r.get(k) for k in ("id", "unit_id", "year", "quarter", "title", "state", "overdue", "content")} | {
+        "due_at": iso(r["due_at"]), "submitted_at": iso(r.get("submitted_at")), "form": forms.load("quarterly_report")}

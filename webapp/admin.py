@@ -1,0 +1,101 @@
+"""Admin pages: the working-day calendar and the background jobs that failed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from redis import Redis
+from rq import Queue
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job
+
+from workers.scheduler import QUEUE
+from workflows import admin, clock
+from workflows.errors import Invalid
+
+from .extensions import get_db
+from .params import ascii_int
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    if "admin" not in current_user.roles:
+        abort(403)
+
+
+@bp.get("/calendar")
+def calendar():
+    year = ascii_int(request.args.get("year")) or clock.now().astimezone(clock.VN_TZ).year
+    if not 2000 <= year <= 2100:
+        year = clock.now().astimezone(clock.VN_TZ).year
+    return render_template("admin_calendar.html", year=year, days=admin.calendar_days(get_db(), year), kinds=admin.KINDS)
+
+
+@bp.post("/calendar")
+def add_calendar_day():
+    try:
+        day = date.fromisoformat(request.form.get("day", ""))
+    except ValueError:
+        flash("Ngày không hợp lệ (định dạng YYYY-MM-DD).", "error")
+        return redirect(url_for("admin.calendar"))
+    try:
+        admin.add_calendar_day(get_db(), current_user.id, day, request.form.get("kind", ""), request.form.get("note", ""))
+    except Invalid as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Đã thêm ngày {day:%d/%m/%Y} vào lịch.", "success")
+    return redirect(url_for("admin.calendar", year=day.year))
+
+
+@bp.post("/calendar/<day>/delete")
+def remove_calendar_day(day: str):
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    admin.remove_calendar_day(get_db(), current_user.id, parsed)
+    flash(f"Đã xóa ngày {parsed:%d/%m/%Y} khỏi lịch.", "success")
+    return redirect(url_for("admin.calendar", year=parsed.year))
+
+
+def _queue():
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+
+    return Queue(QUEUE, connection=Redis.from_url(url))
+
+
+@bp.get("/jobs")
+def jobs():
+    queue = _queue()
+    failed = []
+    if queue is not None:
+        ids = queue.failed_job_registry.get_job_ids(0, 199, desc=True)
+        for job in Job.fetch_many(ids, connection=queue.connection):
+            if job is None:
+                continue
+            result = job.latest_result()
+            failed.append({"id": job.id, "func": job.func_name, "ended_at": job.ended_at,
+                           "error": (result.exc_string if result else "") or ""})
+    return render_template("admin_jobs.html", enabled=queue is not None, failed=failed)
+
+
+@bp.post("/jobs/<job_id>/retry")
+def retry_job(job_id: str):
+    queue = _queue()
+    if queue is None:
+        abort(404)
+    try:
+        queue.failed_job_registry.requeue(job_id)
+    except (NoSuchJobError, InvalidJobOperation):
+        flash("Không tìm thấy công việc lỗi này (có thể đã được chạy lại).", "warning")
+    else:
+        flash("Đã đưa công việc vào hàng đợi để chạy lại.", "success")
+    return redirect(url_for("admin.jobs"))
