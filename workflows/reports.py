@@ -41,8 +41,9 @@ def create_for_quarter(db: Database, today: date | None = None) -> int:
         insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
         rows = [{"unit_id": u, "year": year, "quarter": quarter, "due_at": due_of(year, quarter), "state": "open",
                  "created_at": now} for u in units]
-        result = s.execute(insert(QuarterlyReport).values(rows).on_conflict_do_nothing())
-        return result.rowcount or 0
+        created = s.execute(insert(QuarterlyReport).values(rows).on_conflict_do_nothing()
+                            .returning(QuarterlyReport.id)).all()
+        return len(created)
 
 
 def open_reports(db: Database, user_id: int) -> list[dict[str, Any]]:
