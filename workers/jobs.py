@@ -23,6 +23,7 @@ RETRIES = {
     "fire_timers_of": Retry(max=5, interval=[5, 15, 60, 120, 300]),
     "deliver_outbox": Retry(max=3, interval=[30, 120, 600]),
     "open_quarterly_reports": Retry(max=5, interval=[60, 300, 900, 3600, 3600]),
+    "remind_quarterly_reports": Retry(max=3, interval=[60, 300, 900]),
 }
 
 
@@ -44,6 +45,11 @@ def deliver_outbox(limit: int = 50) -> int:
     if not db.settings.smtp_host:
         return 0
     return mail.deliver(db, mail.smtp_sender(db.settings), limit)
+
+
+def remind_quarterly_reports() -> int:
+    """Reminders and escalations for quarterly reports; each sent once per report."""
+    return reports.remind_due(database())
 
 
 def open_quarterly_reports() -> int:

@@ -30,6 +30,7 @@ SCHEDULE: list[tuple[Callable[[], int], int]] = [
     (jobs.fire_due_timers, SWEEP_SECONDS),
     (jobs.deliver_outbox, 15),
     (jobs.open_quarterly_reports, 3600),
+    (jobs.remind_quarterly_reports, 300),
 ]
 
 log = logging.getLogger("workers.scheduler")

@@ -377,4 +377,6 @@ class QuarterlyReport(Base):
     created_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reminded_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
     __table_args__ = (UniqueConstraint("unit_id", "year", "quarter", name="uq_quarterly_reports_unit_period"),)

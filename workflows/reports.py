@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from . import clock, forms
+from . import calendar, clock, forms, notify
 from .clock import VN_TZ
 from .db import Database
 from .errors import Conflict, Forbidden, NotFound
@@ -44,6 +44,38 @@ def create_for_quarter(db: Database, today: date | None = None) -> int:
         created = s.execute(insert(QuarterlyReport).values(rows).on_conflict_do_nothing()
                             .returning(QuarterlyReport.id)).all()
         return len(created)
+
+
+def remind_due(db: Database) -> int:
+    """Remind the unit's clerks two working days before the due day, tell the unit head once it passes.
+
+    Each report is reminded and escalated at most once: the row records when, in the same
+    transaction as the notifications, and rows another worker holds are skipped.
+    """
+    now = clock.now()
+    sent = 0
+    with db.write() as s:
+        cal = calendar.load(s)
+        open_rows = s.scalars(
+            select(QuarterlyReport).where(QuarterlyReport.state == "open",
+                                          (QuarterlyReport.reminded_at.is_(None)) | (QuarterlyReport.escalated_at.is_(None)))
+            .with_for_update(skip_locked=True)
+        ).all()
+        for report in open_rows:
+            title = f"báo cáo kết quả thi đua quý {report.quarter}/{report.year}"
+            if report.reminded_at is None and now >= cal.reminder(report.due_at):
+                users = notify.with_roles(s, {"unit_clerk"}, report.unit_id)
+                notify.send(s, db.settings, users, None, "reminder",
+                            f"Nhắc hạn: {title} của đơn vị đến hạn lúc {notify.local(report.due_at)}.", now)
+                report.reminded_at = now
+                sent += 1
+            if report.escalated_at is None and now > report.due_at:
+                users = notify.with_roles(s, {"unit_head"}, report.unit_id)
+                notify.send(s, db.settings, users, None, "escalation",
+                            f"Quá hạn: đơn vị chưa nộp {title} (hạn {notify.local(report.due_at)}).", now)
+                report.escalated_at = now
+                sent += 1
+    return sent
 
 
 def open_reports(db: Database, user_id: int) -> list[dict[str, Any]]:

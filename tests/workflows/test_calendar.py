@@ -36,3 +36,27 @@ def test_deadline_is_close_of_office_hours_vietnam_time():
     due = DEFAULT_CALENDAR.deadline(start, 2)
     assert due == datetime(2026, 11, 25, 17, 0, tzinfo=VN_TZ)  # Mon 23, (24/11 holiday), Wed 25
     assert due.utcoffset() == timedelta(hours=7)
+
+
+def test_tet_2027_and_its_weekend_substitutes():
+    # Tết 2027 (holidays 0.109): Thu 4/2 to Wed 10/2 are days off; a step starting Wed 3/2 resumes Thu 11/2.
+    for day in range(4, 11):
+        assert not DEFAULT_CALENDAR.is_working_day(date(2027, 2, day))
+    assert DEFAULT_CALENDAR.add_working_days(date(2027, 2, 3), 1) == date(2027, 2, 11)
+    assert DEFAULT_CALENDAR.add_working_days(date(2027, 2, 3), 5) == date(2027, 2, 17)
+
+
+def test_labour_day_on_a_saturday_is_observed_on_monday():
+    assert not DEFAULT_CALENDAR.is_working_day(date(2027, 5, 3))  # 1/5/2027 is a Saturday
+    assert DEFAULT_CALENDAR.add_working_days(date(2027, 4, 29), 1) == date(2027, 5, 4)  # 30/4 Fri, 3/5 Mon off
+
+
+def test_national_day_and_its_adjacent_day():
+    assert not DEFAULT_CALENDAR.is_working_day(date(2027, 9, 2))
+    assert not DEFAULT_CALENDAR.is_working_day(date(2027, 9, 3))
+    assert DEFAULT_CALENDAR.add_working_days(date(2027, 9, 1), 1) == date(2027, 9, 6)
+
+
+def test_reminder_is_two_working_days_before_the_due_day_at_opening():
+    due = datetime(2027, 2, 12, 17, 0, tzinfo=VN_TZ)  # Friday after Tết
+    assert DEFAULT_CALENDAR.reminder(due) == datetime(2027, 2, 3, 8, 0, tzinfo=VN_TZ)  # skips the whole Tết week

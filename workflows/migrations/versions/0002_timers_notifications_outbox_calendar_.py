@@ -57,6 +57,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('escalated_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['submitted_by_id'], ['users.id'], name=op.f('fk_quarterly_reports_submitted_by_id_users')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_quarterly_reports_unit_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_quarterly_reports')),
