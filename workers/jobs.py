@@ -27,7 +27,7 @@ RETRIES = {
 }
 
 
-def fire_due_timers(limit: int = 500) -> int:
+def fire_due_timers(limit: int = 5000) -> int:
     """Fire every timer that is due (up to ``limit`` nominations); returns how many fired."""
     fired = services.fire_due_timers(database(), limit)
     if fired:

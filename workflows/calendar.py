@@ -76,9 +76,12 @@ DEFAULT_CALENDAR = WorkingCalendar()
 
 
 def load(session: Session) -> WorkingCalendar:
-    """The statutory calendar with the admins' days off and make-up working days."""
-    rows = session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
-    return WorkingCalendar(
-        extra_days_off={day for day, kind in rows if kind == "off"},
-        extra_working_days={day for day, kind in rows if kind == "working"},
-    )
+    """The statutory calendar with the admins' days off and make-up working days (read once per session)."""
+    cached = session.info.get("working_calendar")
+    if cached is None:
+        rows = session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
+        cached = session.info["working_calendar"] = WorkingCalendar(
+            extra_days_off={day for day, kind in rows if kind == "off"},
+            extra_working_days={day for day, kind in rows if kind == "working"},
+        )
+    return cached

@@ -246,6 +246,12 @@ def pending_timers(workflow: BpmnWorkflow, route: Route) -> list[PendingTimer]:
     return found
 
 
+def timer_fired(workflow: BpmnWorkflow, task_uuid: str) -> bool:
+    """Did this timer event's task complete (fire), rather than being cancelled with its host?"""
+    task = workflow.get_task_from_id(UUID(task_uuid))
+    return task is not None and task.state == TaskState.COMPLETED
+
+
 def fire_due_timers(workflow: BpmnWorkflow) -> None:
     """Let every due timer fire and run what follows (one ``do_engine_steps`` alone does not run it)."""
     workflow.refresh_timers()

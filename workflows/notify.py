@@ -21,14 +21,10 @@ def with_roles(session: Session, roles: set[str], unit_id: int) -> list[User]:
     return [u for u in users if not (u.roles & roles <= UNIT_ROLES) or u.unit_id == unit_id]
 
 
-def assignees(session: Session, nomination: Nomination, step: str) -> list[User]:
-    """Who may act on the open tasks of ``step`` (each ballot's own member, or the role in scope)."""
-    items = session.scalars(
-        select(TaskItem).where(TaskItem.nomination_id == nomination.id, TaskItem.name == step,
-                               TaskItem.state == "ready")
-    ).all()
+def assignees(session: Session, nomination: Nomination, open_items: list[TaskItem]) -> list[User]:
+    """Who may act on these open tasks (each ballot's own member, or the role in scope)."""
     found: dict[int, User] = {}
-    for item in items:
+    for item in open_items:
         if item.assignee_id is not None:
             user = session.get(User, item.assignee_id)
             if user is not None and user.active:

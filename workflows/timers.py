@@ -22,12 +22,12 @@ def kind_of(event_id: str) -> str:
     return next((kind for kind in KINDS if event_id.endswith(f"_{kind}")), "timer")
 
 
-def sync(session: Session, nomination: Nomination, route: engine.Route, workflow, now: datetime,
-         fired: bool = False) -> list[Timer]:
+def sync(session: Session, nomination: Nomination, route: engine.Route, workflow, now: datetime) -> list[Timer]:
     """Close rows the engine no longer waits on, add rows for new waits; returns the rows just fired.
 
-    A row leaves "pending" as "fired" only when this transaction let due timers fire (``fired``)
-    and it was due; otherwise its task ended first and the timer is "cancelled".
+    Whether a timer fired or was cancelled (its task ended first) is read from the engine itself:
+    the library also fires due timers at the end of any engine step, so a user's action can fire
+    one just as a sweep does, and either way it is reported once, here.
     """
     waiting = {t.task_uuid: t for t in engine.pending_timers(workflow, route)}
     rows = session.scalars(
@@ -37,7 +37,7 @@ def sync(session: Session, nomination: Nomination, route: engine.Route, workflow
     for row in rows:
         if row.task_uuid in waiting:
             continue
-        row.state = "fired" if fired and row.due_at < now else "cancelled"
+        row.state = "fired" if engine.timer_fired(workflow, row.task_uuid) else "cancelled"
         row.closed_at = now
         if row.state == "fired":
             just_fired.append(row)

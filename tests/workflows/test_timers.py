@@ -150,3 +150,17 @@ def test_a_ballot_reminder_goes_to_members_who_have_not_voted(driver: Driver, ad
 def test_timers_are_stored_in_utc_with_their_offset_kept():
     due = datetime(2026, 12, 14, 17, 0, tzinfo=VN_TZ)
     assert due.astimezone(UTC).hour == 10
+
+
+def test_a_timer_due_before_a_users_action_is_still_reported_once(driver: Driver, advance):
+    """The engine fires due timers at the end of any step, so a vote can fire the ballot reminder itself."""
+    nid = driver.create()
+    driver.submit(nid)
+    driver.act(nid, "secretary", APPROVE)
+    reminder = timers(driver, nid)["council_vote_reminder"][1]
+    move_to(advance, reminder + timedelta(seconds=2))
+    driver.vote(nid, ["agree"])  # no sweep ran in between
+    assert timers(driver, nid)["council_vote_reminder"][0] == "fired"
+    assert notified(driver, "reminder") == [f"council{i}" for i in range(2, 10)]
+    assert services.fire_due_timers(driver.db) == 0  # and the sweep does not send it again
+    assert actions(driver, nid).count("reminder_sent") == 1

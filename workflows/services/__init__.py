@@ -6,7 +6,7 @@ trail together — or change nothing at all. The web app and the workers call on
 """
 
 from .ballot import close_vote
-from .firing import due_nominations, fire_due_timers, fire_timers_of
+from .firing import due_count, fire_batch, fire_due_timers, fire_timers_of
 from .nominations import MAX_RETURNS, add_attachment, complete_task, create_nomination
 from .transaction import Outcome, load_actor, lock_nomination, route_context
 
@@ -17,7 +17,8 @@ __all__ = [
     "close_vote",
     "complete_task",
     "create_nomination",
-    "due_nominations",
+    "due_count",
+    "fire_batch",
     "fire_due_timers",
     "fire_timers_of",
     "load_actor",

@@ -92,13 +92,13 @@ def save(session: Session, nom: Nomination, workflow, now, state: InstanceState 
 
 def after_step(
     s: Session, nom: Nomination, route: engine.Route, workflow, state: InstanceState | None,
-    context: RouteContext, actor: User | None, acted: TaskItem | None, settings: Settings, timers_fired: bool = False,
+    context: RouteContext, actor: User | None, acted: TaskItem | None, settings: Settings,
 ) -> Outcome:
     """Write what the engine's move changed: inbox rows, timers, the end reached, the state."""
     now = context.now
     open_items = inbox.sync(s, nom, route, workflow, context, acted=acted, actor=actor)
     nom.current_step = open_items[0].name if open_items else None
-    fired = timers.sync(s, nom, route, workflow, now, fired=timers_fired)
+    fired = timers.sync(s, nom, route, workflow, now)
     for timer in fired:
         react_to_timer(s, nom, route, timer, open_items, now, settings)
     end = engine.outcome(workflow)
@@ -116,7 +116,7 @@ def react_to_timer(s: Session, nom: Nomination, route: engine.Route, timer: Time
     name = f"«{nom.nominee_name}» ({nom.unit.name})"
     due = next((i.due_at for i in open_items if i.name == timer.step and i.due_at), timer.due_at)
     if timer.kind == "reminder":
-        users = notify.assignees(s, nom, timer.step)
+        users = notify.assignees(s, nom, [i for i in open_items if i.name == timer.step])
         message = f"Nhắc hạn: bước «{title}» của hồ sơ {name} đến hạn lúc {notify.local(due)}."
         action = "reminder_sent"
     elif timer.kind == "escalation":
