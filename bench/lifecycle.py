@@ -54,6 +54,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,10 +65,12 @@ from sqlalchemy import create_engine, delete, event, func, insert, select, text 
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
-from workflows import demo, deploy, engine, migrate, services  # noqa: E402
+from workflows import demo, deploy, engine, migrate, reference, services  # noqa: E402
 from workflows.accounts import hash_password, new_session_token  # noqa: E402
+from workflows.calendar import WorkingCalendar  # noqa: E402
 from workflows.db import Database  # noqa: E402
 from workflows.model import AwardRecord, Base, Nomination, TaskItem, Unit, User, UserRole  # noqa: E402
+from workflows.scripting import RouteContext  # noqa: E402
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "vinhdanh_bench"
@@ -87,8 +90,9 @@ DOSSIER = {
 }
 APPROVE = {"decision": "approve"}
 # What the service layer puts into task data for this dossier (routing flags come from the award form).
-START_DATA = {"needs_vote": True, "above_ministry": False, "council_done": False, "vote_closed": False}
-DRAFT_DATA = {"needs_vote": True, "above_ministry": False}
+START_DATA = {"needs_vote": True, "needs_disclosure": False, "above_ministry": False, "council_done": False,
+              "vote_closed": False}
+DRAFT_DATA = {"needs_vote": True, "needs_disclosure": False, "above_ministry": False}
 LAST_BALLOT_DATA = {"council_passed": True, "council_done": True}
 
 
@@ -112,12 +116,18 @@ def _engine_actions(member_ids: list[int]) -> list[tuple[str, dict]]:
     ]
 
 
+def _script_engine():
+    """The route's timer expressions need their helpers: the same deadlines the service computes."""
+    days = {step: d for step, form, d in reference.STEP_DEADLINES if form is None}
+    return RouteContext(datetime.now(UTC), WorkingCalendar(), days.get).script_engine()
+
+
 def engine_lifecycle(route: engine.Route, actions: list[tuple[str, dict]], round_trip: bool) -> None:
-    workflow = engine.start(route, START_DATA)
+    workflow = engine.start(route, START_DATA, _script_engine())
     state = engine.dumps(workflow) if round_trip else ""
     for step, data in actions:
         if round_trip:
-            workflow = engine.loads(route, state)
+            workflow = engine.loads(route, state, _script_engine())
         task = next(t for t in engine.ready_user_tasks(workflow) if t.task_spec.bpmn_id == step)
         engine.run_task(workflow, task, dict(data))
         if round_trip:
