@@ -65,6 +65,7 @@ from sqlalchemy import create_engine, delete, event, func, insert, select, text 
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
+from bench.pgbench_db import fresh_database  # noqa: E402
 from workflows import demo, deploy, engine, migrate, reference, services  # noqa: E402
 from workflows.accounts import hash_password, new_session_token  # noqa: E402
 from workflows.calendar import WorkingCalendar  # noqa: E402
@@ -209,26 +210,9 @@ def reachable_pg_url(url: str) -> str | None:
     return None
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[Database]:
+def postgres_database(admin_url: str):
     """A fresh ``vinhdanh_bench`` database, dropped on exit."""
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-
-    def recreate(create: bool) -> None:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-            if create:
-                conn.exec_driver_sql(f"CREATE DATABASE {BENCH_DATABASE}")
-
-    recreate(create=True)
-    db = Database(make_url(admin_url).set(database=BENCH_DATABASE).render_as_string(hide_password=False))
-    try:
-        migrate.upgrade(db)
-        yield db
-    finally:
-        db.dispose()
-        recreate(create=False)
-        admin.dispose()
+    return fresh_database(admin_url, BENCH_DATABASE)
 
 
 # --- the service layer -----------------------------------------------------------------------

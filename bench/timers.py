@@ -96,11 +96,11 @@ from rq import Queue  # noqa: E402
 from rq.job import Job  # noqa: E402
 from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry  # noqa: E402
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition  # noqa: E402
-from sqlalchemy import create_engine, event, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import event, insert, select, text  # noqa: E402
 
+from bench.pgbench_db import fresh_database  # noqa: E402
 from workers import jobs, scheduler  # noqa: E402
-from workflows import audit, clock, demo, deploy, engine, migrate, services  # noqa: E402
+from workflows import audit, clock, demo, deploy, engine, services  # noqa: E402
 from workflows.clock import VN_TZ  # noqa: E402
 from workflows.db import Database  # noqa: E402
 from workflows.model import AuditEvent, Base, InstanceState, Nomination, Timer, User  # noqa: E402
@@ -162,27 +162,12 @@ def _r(value: float | None, digits: int = 3) -> float | None:
 @contextmanager
 def postgres_database(admin_url: str) -> Iterator[Database]:
     """A fresh bench database with the schema, reference data, route and demo people; dropped on exit."""
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-
-    def recreate(create: bool) -> None:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-            if create:
-                conn.exec_driver_sql(f"CREATE DATABASE {BENCH_DATABASE}")
-
-    recreate(create=True)
-    db = Database(make_url(admin_url).set(database=BENCH_DATABASE).render_as_string(hide_password=False))
-    try:
-        migrate.upgrade(db)
+    with fresh_database(admin_url, BENCH_DATABASE) as db:
         demo.seed_people(db)
         with db.engine.begin() as conn:
             for ddl in EXIT_LOG_DDL:
                 conn.exec_driver_sql(ddl)
         yield db
-    finally:
-        db.dispose()
-        recreate(create=False)
-        admin.dispose()
 
 
 def settle(db: Database) -> None:

@@ -129,3 +129,10 @@ def test_others_cannot_submit_a_units_report(db: Database, user: str, status: in
     json_error(make_app(db).test_client().post(f"/api/v1/reports/{rid}/submit", json=body, headers=bearer(db, user)), status)
     with db.read() as s:
         assert s.get(QuarterlyReport, rid).state == "open"
+
+
+def test_the_inbox_lists_reports_once_and_keeps_a_plain_title(db: Database):
+    rid = open_report(db)
+    page = session_client(make_app(db), db, "clerk1").get("/").text
+    assert "<title>Việc cần xử lý · Thi đua, khen thưởng</title>" in page
+    assert page.count(f"/reports/{rid}") == 1

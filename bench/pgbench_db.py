@@ -1,0 +1,34 @@
+"""A throwaway PostgreSQL database for a benchmark: created, migrated, dropped on exit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from workflows import migrate
+from workflows.db import Database
+
+
+@contextmanager
+def fresh_database(admin_url: str, name: str) -> Iterator[Database]:
+    """Database ``name`` on the server of ``admin_url``, at the schema's head with the bundled route."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+
+    def recreate(create: bool) -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            if create:
+                conn.exec_driver_sql(f"CREATE DATABASE {name}")
+
+    recreate(create=True)
+    db = Database(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+    try:
+        migrate.upgrade(db)
+        yield db
+    finally:
+        db.dispose()
+        recreate(create=False)
+        admin.dispose()
