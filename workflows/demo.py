@@ -137,6 +137,17 @@ def _demo_nominations(db: Database) -> None:
     _step(db, n5, "clerk1", {})
     _step(db, n5, "head1", approve)
     _step(db, n5, "secretary", {"decision": "return", "comment": "Bổ sung quyết định công nhận sáng kiến cấp Bộ."})
+    # 6. Waiting for the secretariat's completeness check.
+    n6 = new(clerk2, "Phòng Quản lý chất lượng", "collective", "bang_khen_bo_truong",
+             "Tập thể dẫn đầu cụm thi đua năm 2026, hoàn thành vượt mức các chỉ tiêu được giao.")
+    _step(db, n6, "clerk2", {})
+    _step(db, n6, "head2", approve)
+    # 7. An order: published for objections (công khai) before the council votes.
+    n7 = new(clerk1, "Vũ Đình Khoa", "individual", "huan_chuong_lao_dong_hang_ba",
+             "Hơn 30 năm cống hiến cho ngành bưu chính; hai lần Chiến sĩ thi đua toàn quốc.")
+    _step(db, n7, "clerk1", {})
+    _step(db, n7, "head1", approve)
+    _step(db, n7, "secretary", approve)
 
 
 def has_nominations(db: Database) -> bool:
