@@ -11,7 +11,7 @@ from rq import Queue
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 
-from workers.scheduler import QUEUE
+from workers import QUEUE
 from workflows import admin, clock
 from workflows.errors import Invalid
 

@@ -4,3 +4,5 @@ Jobs are plain functions over the service layer (``workers.jobs``); ``workers.sc
 the one process that runs them on a schedule, through RQ when ``REDIS_URL`` is set and
 directly (embedded mode) when it is not.
 """
+
+QUEUE = "vinhdanh"  # the RQ queue every worker listens on (see the Procfile)

@@ -20,9 +20,8 @@ from rq.cron import CronScheduler
 
 from workflows import config
 
-from . import jobs
+from . import QUEUE, jobs
 
-QUEUE = "vinhdanh"
 SWEEP_SECONDS = int(os.environ.get("TIMER_SWEEP_SECONDS", "5"))  # the longest a due timer waits
 
 # (job, every so many seconds)

@@ -17,7 +17,7 @@ import pytest
 from redis import Redis
 from rq import Queue
 
-from workers.scheduler import QUEUE
+from workers import QUEUE
 from workflows.db import Database
 from workflows.demo import seed_people
 

@@ -21,7 +21,7 @@ from rq import Queue, Worker
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select, text
 
-from workers.scheduler import QUEUE
+from workers import QUEUE
 from workflows import audit, clock
 from workflows.db import Database
 from workflows.model import AuditEvent, Notification, Timer, User
