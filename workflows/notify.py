@@ -18,7 +18,13 @@ def with_roles(session: Session, roles: set[str], unit_id: int) -> list[User]:
     users = session.scalars(
         select(User).join(UserRole).where(UserRole.role.in_(roles), User.active.is_(True)).distinct()
     ).all()
-    return [u for u in users if not (u.roles & roles <= UNIT_ROLES) or u.unit_id == unit_id]
+
+    def in_scope(user: User) -> bool:
+        held = user.roles & roles
+        only_unit_roles = held <= UNIT_ROLES  # a unit head counts for their own unit only
+        return not only_unit_roles or user.unit_id == unit_id
+
+    return [u for u in users if in_scope(u)]
 
 
 def assignees(session: Session, nomination: Nomination, open_items: list[TaskItem]) -> list[User]:
