@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
-from sqlalchemy import text
+from sqlalchemy import func, select, text
+
+from workflows import clock
+from workflows.model import Timer
 
 from .extensions import get_db
 
@@ -13,10 +16,18 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz():
     checks: dict[str, str] = {}
+    timers = None
     try:
         with get_db().read() as s:
             s.execute(text("SELECT 1"))
+            # Due timers nobody fired: a stopped scheduler or dead workers show here first.
+            overdue, oldest = s.execute(
+                select(func.count(Timer.id), func.min(Timer.due_at)).where(Timer.state == "pending",
+                                                                           Timer.due_at < clock.now())
+            ).one()
         checks["database"] = "ok"
+        timers = {"overdue": overdue,
+                  "oldest_overdue_seconds": round((clock.now() - oldest).total_seconds(), 1) if oldest else None}
     except Exception as exc:  # report, don't raise: this is the health endpoint
         checks["database"] = f"error: {type(exc).__name__}"
     redis_url = current_app.config.get("REDIS_URL")
@@ -29,4 +40,5 @@ def healthz():
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
-    return jsonify({"status": "ok" if healthy else "error", "checks": checks}), 200 if healthy else 503
+    body = {"status": "ok" if healthy else "error", "checks": checks, "timers": timers}
+    return jsonify(body), 200 if healthy else 503

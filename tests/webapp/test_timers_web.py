@@ -136,3 +136,12 @@ def test_the_inbox_lists_reports_once_and_keeps_a_plain_title(db: Database):
     page = session_client(make_app(db), db, "clerk1").get("/").text
     assert "<title>Việc cần xử lý · Thi đua, khen thưởng</title>" in page
     assert page.count(f"/reports/{rid}") == 1
+
+
+def test_healthz_shows_timers_nobody_fired(db: Database, driver: Driver):
+    with clock.frozen(START):
+        driver.create()
+    with clock.frozen(START + timedelta(days=30)):
+        body = make_app(db).test_client().get("/healthz").get_json()
+    assert body["status"] == "ok" and body["timers"]["overdue"] == 2  # the draft's reminder and escalation
+    assert body["timers"]["oldest_overdue_seconds"] > 0
