@@ -43,14 +43,16 @@ def register(app: Flask) -> None:
     @click.option("--full-name", required=True)
     @click.option("--unit", "unit_code", required=True, help="Unit code.")
     @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(sorted(ROLES)))
+    @click.option("--email", default=None, help="Where notifications are e-mailed when SMTP is configured.")
     @click.password_option()
-    def create_user(username: str, full_name: str, unit_code: str, roles: tuple[str, ...], password: str) -> None:
+    def create_user(username: str, full_name: str, unit_code: str, roles: tuple[str, ...], email: str | None,
+                    password: str) -> None:
         with get_db().write() as s:
             unit = s.scalar(select(Unit).where(Unit.code == unit_code))
             if unit is None:
                 raise click.ClickException(f"no unit with code {unit_code}")
             user = User(username=username, full_name=full_name, password_hash=accounts.hash_password(password),
-                        unit_id=unit.id, session_token=accounts.new_session_token(), is_demo=False)
+                        unit_id=unit.id, session_token=accounts.new_session_token(), is_demo=False, email=email)
             user.role_rows = [UserRole(role=r) for r in roles]
             s.add(user)
         click.echo(f"user {username} created")

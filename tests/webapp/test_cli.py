@@ -1,0 +1,32 @@
+"""The ``flask`` commands operators use: creating real accounts, and the demo seed refusing to mix with them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from workflows.db import Database
+from workflows.model import User
+
+from .helpers import make_app
+
+
+def test_create_user_then_the_demo_seed_refuses(db: Database):
+    app = make_app(db)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["create-unit", "VP_BO", "Văn phòng Bộ"]).exit_code == 0
+    created = runner.invoke(args=["create-user", "lan.nt", "--full-name", "Nguyễn Thị Lan", "--unit", "VP_BO",
+                                  "--role", "unit_clerk", "--email", "lan.nt@bo.example.test"],
+                            input="mật-khẩu-dài\nmật-khẩu-dài\n")
+    assert created.exit_code == 0, created.output
+    with db.read() as s:
+        user = s.scalar(select(User).where(User.username == "lan.nt"))
+    assert user.email == "lan.nt@bo.example.test" and not user.is_demo
+    assert user.password_hash.startswith("$argon2id$") and user.roles == {"unit_clerk"}
+    refused = runner.invoke(args=["seed-demo"])
+    assert refused.exit_code != 0 and "real users" in refused.output
+
+
+def test_unknown_unit_is_a_clear_error(db: Database):
+    result = make_app(db).test_cli_runner().invoke(
+        args=["create-user", "x", "--full-name", "X", "--unit", "NOPE", "--role", "unit_head"], input="pw\npw\n")
+    assert result.exit_code != 0 and "no unit with code NOPE" in result.output
