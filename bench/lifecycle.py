@@ -65,7 +65,7 @@ from sqlalchemy import create_engine, delete, event, func, insert, select, text 
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
-from bench.pgbench_db import fresh_database  # noqa: E402
+from bench.common import DOSSIER, fresh_database  # noqa: E402
 from workflows import demo, deploy, engine, migrate, reference, services  # noqa: E402
 from workflows.accounts import hash_password, new_session_token  # noqa: E402
 from workflows.calendar import WorkingCalendar  # noqa: E402
@@ -79,16 +79,6 @@ COUNCIL = [f"council{i}" for i in range(1, 10)]
 ACTIONS_PER_LIFECYCLE = 3 + len(COUNCIL) + 3  # create, draft, head, secretariat, ballots, appraisal, sign
 WARMUP = 2
 
-DOSSIER = {
-    "nominee_name": "Nguyễn Văn Bench",
-    "nominee_kind": "individual",
-    "award_form": "bang_khen_bo_truong",
-    "year": 2026,
-    "nominee_position": "Chuyên viên",
-    "movement": "Phong trào thi đua yêu nước năm 2026",
-    "field": "Bưu chính",
-    "achievements": "Hoàn thành xuất sắc nhiệm vụ năm 2025 và 2026; hai sáng kiến cấp cơ sở được công nhận.",
-}
 APPROVE = {"decision": "approve"}
 # What the service layer puts into task data for this dossier (routing flags come from the award form).
 START_DATA = {"needs_vote": True, "needs_disclosure": False, "above_ministry": False, "council_done": False,

@@ -98,7 +98,7 @@ from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegist
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition  # noqa: E402
 from sqlalchemy import event, insert, select, text  # noqa: E402
 
-from bench.pgbench_db import fresh_database  # noqa: E402
+from bench.common import DOSSIER, fresh_database  # noqa: E402
 from workers import jobs, scheduler  # noqa: E402
 from workflows import audit, clock, demo, deploy, engine, services  # noqa: E402
 from workflows.clock import VN_TZ  # noqa: E402
@@ -112,16 +112,6 @@ QUEUE = scheduler.QUEUE
 JOB_LIMIT = 5000  # the default limit of jobs.fire_due_timers / services.fire_due_timers
 TARGET_S = 60.0
 FAR = timedelta(days=365)  # where a timer that must not fire is moved
-DOSSIER = {
-    "nominee_name": "Nguyễn Văn Hẹn Giờ",
-    "nominee_kind": "individual",
-    "award_form": "bang_khen_bo_truong",
-    "year": 2026,
-    "nominee_position": "Chuyên viên",
-    "movement": "Phong trào thi đua yêu nước năm 2026",
-    "field": "Bưu chính",
-    "achievements": "Hoàn thành xuất sắc nhiệm vụ năm 2025 và 2026; hai sáng kiến cấp cơ sở được công nhận.",
-}
 TABLES = ("nominations", "instance_states", "task_items", "timers", "audit_events")
 TIMER_ACTIONS = {"reminder": "reminder_sent", "escalation": "escalated"}
 UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

@@ -64,6 +64,11 @@ class Driver:
         self.act(nomination_id, clerk, {})
         self.act(nomination_id, head, APPROVE)
 
+    def accept(self, nomination_id: int) -> None:
+        """Submitted, approved by the unit head and accepted by the secretariat (next: ballot or disclosure)."""
+        self.submit(nomination_id)
+        self.act(nomination_id, "secretary", APPROVE)
+
     def vote(self, nomination_id: int, votes: list[str]) -> None:
         """``votes[i]`` is council member i+1's choice; members beyond the list do not vote."""
         for member, choice in zip(COUNCIL, votes, strict=False):

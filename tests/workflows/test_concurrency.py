@@ -74,8 +74,7 @@ def ready_items(db: Database, nid: int) -> list[TaskItem]:
 
 def at_council(driver: Driver) -> int:
     nid = driver.create()
-    driver.submit(nid)
-    driver.act(nid, "secretary", APPROVE)
+    driver.accept(nid)
     assert driver.ready_steps(nid) == ["council_vote"]
     return nid
 
@@ -263,8 +262,7 @@ def test_ministers_signing_in_parallel_get_distinct_consecutive_decision_numbers
     nids = []
     for n in range(k):
         nid = driver.create(award_form="ky_niem_chuong", nominee_name=f"Người được đề nghị {n}")
-        driver.submit(nid)
-        driver.act(nid, "secretary", APPROVE)
+        driver.accept(nid)
         driver.act(nid, "reviewer", APPROVE)
         assert driver.ready_steps(nid) == ["minister_sign"]
         nids.append(nid)

@@ -26,8 +26,7 @@ def registry(driver: Driver, nid: int) -> AwardRecord | None:
 
 
 def through_council(driver: Driver, nid: int, votes: list[str]) -> None:
-    driver.submit(nid)
-    driver.act(nid, "secretary", APPROVE)
+    driver.accept(nid)
     driver.vote(nid, votes)
 
 
@@ -73,8 +72,7 @@ def test_return_loop_three_times_then_approval(driver: Driver):
             driver.act(nid, "head1", APPROVE)
             driver.act(nid, "secretary", returned("Thiếu quyết định công nhận sáng kiến"))
         assert driver.ready_steps(nid) == ["draft"]
-    driver.submit(nid)
-    driver.act(nid, "secretary", APPROVE)
+    driver.accept(nid)
     driver.vote(nid, ["agree"] * 5 + ["disagree"] * 4)
     driver.act(nid, "reviewer", APPROVE)
     driver.act(nid, "minister", APPROVE)
@@ -179,8 +177,7 @@ def test_the_twenty_first_return_is_refused_and_changes_nothing(driver: Driver):
 
 def test_ky_niem_chuong_skips_the_vote(driver: Driver):
     nid = driver.create(award_form="ky_niem_chuong")
-    driver.submit(nid)
-    driver.act(nid, "secretary", APPROVE)
+    driver.accept(nid)
     assert driver.ready_steps(nid) == ["appraisal"]
     driver.act(nid, "reviewer", APPROVE)
     driver.act(nid, "minister", APPROVE)
@@ -192,8 +189,7 @@ def test_ky_niem_chuong_skips_the_vote(driver: Driver):
 def test_prime_ministers_form_ends_submitted_without_registry_row(driver: Driver):
     with clock.frozen(datetime(2026, 11, 30, 9, 0, tzinfo=clock.VN_TZ)) as advance:
         nid = driver.create(award_form="bang_khen_thu_tuong")
-        driver.submit(nid)
-        driver.act(nid, "secretary", APPROVE)
+        driver.accept(nid)
         assert driver.ready_steps(nid) == ["disclosure"]  # state honours are published first
         advance(timedelta(days=30))
         services.fire_due_timers(driver.db)

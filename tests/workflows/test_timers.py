@@ -101,8 +101,7 @@ def test_an_admin_day_off_moves_the_deadline(driver: Driver, advance):
 
 def disclosed(driver: Driver) -> int:
     nid = driver.create(award_form="bang_khen_thu_tuong")
-    driver.submit(nid)
-    driver.act(nid, "secretary", APPROVE)
+    driver.accept(nid)
     assert driver.ready_steps(nid) == ["disclosure"]
     return nid
 
@@ -138,8 +137,7 @@ def test_an_objection_inside_the_window_sends_it_back_to_the_secretariat(driver:
 
 def test_a_ballot_reminder_goes_to_members_who_have_not_voted(driver: Driver, advance):
     nid = driver.create()
-    driver.submit(nid)
-    driver.act(nid, "secretary", APPROVE)
+    driver.accept(nid)
     driver.vote(nid, ["agree"] * 3)
     reminder = timers(driver, nid)["council_vote_reminder"][1]
     move_to(advance, reminder + timedelta(minutes=1))
@@ -155,8 +153,7 @@ def test_timers_are_stored_in_utc_with_their_offset_kept():
 def test_a_timer_due_before_a_users_action_is_still_reported_once(driver: Driver, advance):
     """The engine fires due timers at the end of any step, so a vote can fire the ballot reminder itself."""
     nid = driver.create()
-    driver.submit(nid)
-    driver.act(nid, "secretary", APPROVE)
+    driver.accept(nid)
     reminder = timers(driver, nid)["council_vote_reminder"][1]
     move_to(advance, reminder + timedelta(seconds=2))
     driver.vote(nid, ["agree"])  # no sweep ran in between

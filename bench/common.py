@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL database for a benchmark: created, migrated, dropped on exit."""
+"""What the benchmarks share: a throwaway PostgreSQL database and a sample dossier."""
 
 from __future__ import annotations
 
@@ -10,6 +10,17 @@ from sqlalchemy.engine import make_url
 
 from workflows import migrate
 from workflows.db import Database
+
+DOSSIER = {
+    "nominee_name": "Nguyễn Văn Bench",
+    "nominee_kind": "individual",
+    "award_form": "bang_khen_bo_truong",
+    "year": 2026,
+    "nominee_position": "Chuyên viên",
+    "movement": "Phong trào thi đua yêu nước năm 2026",
+    "field": "Bưu chính",
+    "achievements": "Hoàn thành xuất sắc nhiệm vụ năm 2025 và 2026; hai sáng kiến cấp cơ sở được công nhận.",
+}
 
 
 @contextmanager
