@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from workflows import migrate
+from workflows import caches, migrate
 from workflows.db import Database, Settings
 from workflows.demo import seed_people
 from workflows.model import Base
@@ -29,6 +29,28 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # Reference data and deployed routes survive between tests; everything else is emptied.
 KEPT_TABLES = {"alembic_version", "award_forms", "council_rules", "step_deadlines", "escalation_rules", "process_models"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--cold-caches", action="store_true",
+        help="drop every in-process cache before each transaction, as if each step ran in a fresh process",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _cold_caches(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In cold mode every read and write starts as a new web or RQ worker would: nothing parsed, nothing cached."""
+    if not request.config.getoption("--cold-caches"):
+        return
+    for name in ("read", "write"):
+        opened = getattr(Database, name)
+
+        def cold(self, _opened=opened):
+            caches.clear_all()
+            return _opened(self)
+
+        monkeypatch.setattr(Database, name, cold)
 
 
 def _unavailable(what: str, reason: str) -> None:

@@ -15,6 +15,7 @@ import holidays
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import caches
 from .clock import VN_TZ
 from .model import CalendarDay
 
@@ -25,6 +26,9 @@ OFFICE_CLOSES = time(17, 0)
 @lru_cache(maxsize=64)
 def _statutory(year: int) -> frozenset[date]:
     return frozenset(holidays.Vietnam(years=year).keys())
+
+
+caches.register(_statutory.cache_clear)
 
 
 class WorkingCalendar:

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import clock, engine
+from . import caches, clock, engine
 from .model import ProcessModel
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
@@ -39,6 +39,7 @@ def deploy_bundled_routes(session: Session) -> tuple[ProcessModel, bool]:
 
 # Process-model rows never change once deployed, so id → hash is safe to remember.
 _sha_of_model: dict[tuple[str, int], str] = {}
+caches.register(_sha_of_model.clear)
 
 
 def route_for(session: Session, process_model_id: int) -> engine.Route:

@@ -23,12 +23,13 @@ from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_FORMAT
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import clock
+from . import caches, clock
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -116,6 +117,13 @@ _routes: dict[str, Route] = {}
 _routes_lock = threading.Lock()
 
 
+@caches.register
+def _forget_routes() -> None:
+    with _routes_lock:
+        _routes.clear()
+    _local.__dict__.clear()
+
+
 def parse_route(xml: str, sha256: str) -> Route:
     """Validate and parse a route document, or raise :class:`RouteError`."""
     parser = SpiffBpmnParser(validator=BpmnValidator())
@@ -125,6 +133,8 @@ def parse_route(xml: str, sha256: str) -> Route:
         subprocess_specs = parser.get_subprocess_specs(PROCESS_ID)
     except Exception as exc:  # the library raises many types for a bad document
         raise RouteError(str(exc)) from exc
+    for process_spec in (spec, *subprocess_specs.values()):
+        _wire_loop_tasks(process_spec)
     route = Route(sha256=sha256, spec=spec, subprocess_specs=subprocess_specs, boundary_hosts=_boundary_hosts(xml))
     lanes = _lane_of_each_node(xml)
     for task_spec in spec.task_specs.values():
@@ -140,6 +150,23 @@ def parse_route(xml: str, sha256: str) -> Route:
         bpmn_id = task_spec.bpmn_id
         route.steps[bpmn_id] = UserStep(bpmn_id, task_spec.bpmn_name or bpmn_id, role, form.removesuffix(".schema.json"))
     return route
+
+
+def _wire_loop_tasks(process_spec) -> None:
+    """Connect each multi-instance task to its children's completion, as restoring a spec does.
+
+    The library connects a child spec's ``completed_event`` to its loop's ``merge_child`` only
+    when the loop first creates children (``create_child``) or when a spec is deserialized. A
+    route parsed in a process that never started that loop (another web worker, an RQ worker, a
+    restart during the vote) would otherwise restore a ballot whose completed votes never reach
+    the parent: the last vote completes and nothing moves. Wiring it at parse time makes every
+    process's route the same, whatever it has run.
+    """
+    for task_spec in process_spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child = process_spec.task_specs[task_spec.task_spec]
+            if not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
 
 
 def _boundary_hosts(xml: str) -> dict[str, str]:

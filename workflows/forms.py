@@ -15,6 +15,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from . import caches
 from .errors import Invalid
 
 # C0 control characters other than tab and newlines: never meaningful in a dossier (and NUL breaks PostgreSQL).
@@ -86,6 +87,12 @@ def validate(form: str, data: Any) -> dict[str, Any]:
     if found:
         raise Invalid("Biểu mẫu có lỗi, vui lòng kiểm tra lại.", found)
     return data
+
+
+@caches.register
+def _forget_forms() -> None:
+    load.cache_clear()
+    _validator.cache_clear()
 
 
 def field_names(form: str) -> list[str]:

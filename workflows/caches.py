@@ -1,0 +1,23 @@
+"""Every in-process cache registers here, so tests can prove nothing the route needs lives only in one.
+
+The product runs as many processes (web workers, RQ workers, the scheduler) that restart during a
+10-day vote. A cache may make a step faster, never different: ``clear_all()`` drops them all, and
+the test suite's cold mode (``pytest --cold-caches``) calls it before every transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+_clearers: list[Callable[[], None]] = []
+
+
+def register(clear: Callable[[], None]) -> Callable[[], None]:
+    """Record how to drop one cache (returns ``clear`` so it can decorate a function)."""
+    _clearers.append(clear)
+    return clear
+
+
+def clear_all() -> None:
+    for clear in _clearers:
+        clear()
