@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from workflows import migrate
-from workflows.db import Database
+from workflows.persistence import migrate
+from workflows.persistence.db import Database
 
 DOSSIER = {
     "nominee_name": "Nguyễn Văn Bench",

@@ -66,12 +66,14 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from bench.common import DOSSIER, fresh_database  # noqa: E402
-from workflows import demo, deploy, engine, migrate, reference, services  # noqa: E402
-from workflows.accounts import hash_password, new_session_token  # noqa: E402
-from workflows.calendar import WorkingCalendar  # noqa: E402
-from workflows.db import Database  # noqa: E402
-from workflows.model import AwardRecord, Base, Nomination, TaskItem, Unit, User, UserRole  # noqa: E402
-from workflows.scripting import RouteContext  # noqa: E402
+from workflows import engine, services  # noqa: E402
+from workflows.domain.calendar import WorkingCalendar  # noqa: E402
+from workflows.engine.scripting import RouteContext  # noqa: E402
+from workflows.persistence import migrate, reference, versions  # noqa: E402
+from workflows.persistence.db import Database  # noqa: E402
+from workflows.persistence.model import AwardRecord, Base, Nomination, TaskItem, Unit, User, UserRole  # noqa: E402
+from workflows.services import demo  # noqa: E402
+from workflows.services.accounts import hash_password, new_session_token  # noqa: E402
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "vinhdanh_bench"
@@ -90,7 +92,7 @@ LAST_BALLOT_DATA = {"council_passed": True, "council_done": True}
 # --- baselines: the engine alone -------------------------------------------------------------
 
 def _route() -> engine.Route:
-    xml = deploy.NOMINATION_ROUTE.read_text(encoding="utf-8")
+    xml = versions.NOMINATION_ROUTE.read_text(encoding="utf-8")
     return engine.get_route(xml, hashlib.sha256(xml.encode("utf-8")).hexdigest())
 
 

@@ -51,7 +51,7 @@ must name the engine's tasks), and the timers' ``event_value`` (the ISO due time
 on, in the task's internal data) is rewritten to the wanted instant, the same one written to the
 ``timers.due_at`` column; a few copies are restored through the engine to check that the engine's
 pending timers and the table agree. The audit events are re-pointed at the new nomination and their
-hash chain is recomputed (with ``workflows.audit``'s own digest), with ``audit_seq``/``audit_hash``
+hash chain is recomputed (with ``workflows.persistence.audit``'s own digest), with ``audit_seq``/``audit_hash``
 set to the new head, so ``verify_chain`` holds for the copies after firing.
 
 Everything runs in a dedicated PostgreSQL database (``vinhdanh_bench_timers``, created from
@@ -100,10 +100,13 @@ from sqlalchemy import event, insert, select, text  # noqa: E402
 
 from bench.common import DOSSIER, fresh_database  # noqa: E402
 from workers import jobs, scheduler  # noqa: E402
-from workflows import audit, clock, demo, deploy, engine, services  # noqa: E402
-from workflows.clock import VN_TZ  # noqa: E402
-from workflows.db import Database  # noqa: E402
-from workflows.model import AuditEvent, Base, InstanceState, Nomination, Timer, User  # noqa: E402
+from workflows import engine, services  # noqa: E402
+from workflows.domain import clock  # noqa: E402
+from workflows.domain.clock import VN_TZ  # noqa: E402
+from workflows.persistence import audit, versions  # noqa: E402
+from workflows.persistence.db import Database  # noqa: E402
+from workflows.persistence.model import AuditEvent, Base, InstanceState, Nomination, Timer, User  # noqa: E402
+from workflows.services import demo  # noqa: E402
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -290,7 +293,7 @@ def check_copies(db: Database, ids: list[int]) -> None:
     with db.read() as s:
         for nomination_id in {ids[0], ids[len(ids) // 2], ids[-1]}:
             nom = s.get(Nomination, nomination_id)
-            route = deploy.route_for(s, nom.process_model_id)
+            route = versions.route_for(s, nom.process_model_id)
             workflow = engine.loads(route, s.get(InstanceState, nomination_id).state)
             in_engine = {(p.task_uuid, p.due_at) for p in engine.pending_timers(workflow, route)}
             in_table = {(u, d) for u, d in s.execute(select(Timer.task_uuid, Timer.due_at).where(
@@ -712,20 +715,20 @@ def run_trickle(db: Database, redis: Redis, procs: Processes, template: Template
 PROFILE_SCOPES = (str(ROOT / "workflows"), "SpiffWorkflow", "sqlalchemy", "psycopg")
 BREAKDOWN = [  # (label, file path fragment, function names): cumulative, overlapping by design
     ("services.fire_timers_of (all)", "workflows/services", ("fire_timers_of",)),
-    ("engine.loads (JSON -> workflow)", "workflows/engine.py", ("loads",)),
-    ("engine.fire_due_timers", "workflows/engine.py", ("fire_due_timers",)),
-    ("engine.dumps (workflow -> JSON)", "workflows/engine.py", ("dumps",)),
-    ("engine.pending_timers", "workflows/engine.py", ("pending_timers",)),
+    ("engine.loads (JSON -> workflow)", "workflows/engine/", ("loads",)),
+    ("engine.fire_due_timers", "workflows/engine/", ("fire_due_timers",)),
+    ("engine.dumps (workflow -> JSON)", "workflows/engine/", ("dumps",)),
+    ("engine.pending_timers", "workflows/engine/", ("pending_timers",)),
     ("services route_context", "workflows/services", ("route_context",)),
-    ("calendar.load", "workflows/calendar.py", ("load",)),
-    ("inbox.sync", "workflows/inbox.py", ("sync",)),
-    ("timers.sync", "workflows/timers.py", ("sync",)),
+    ("calendar.load", "workflows/persistence/calendars.py", ("load",)),
+    ("inbox.sync", "workflows/projections/inbox.py", ("sync",)),
+    ("timers.sync", "workflows/projections/timers.py", ("sync",)),
     ("services react_to_timer", "workflows/services", ("react_to_timer", "_react_to_timer")),
-    ("notify.assignees", "workflows/notify.py", ("assignees",)),
-    ("notify.superiors", "workflows/notify.py", ("superiors",)),
-    ("notify.with_roles", "workflows/notify.py", ("with_roles",)),
-    ("notify.send", "workflows/notify.py", ("send",)),
-    ("audit.record", "workflows/audit.py", ("record",)),
+    ("notify.assignees", "workflows/services/notify.py", ("assignees",)),
+    ("notify.superiors", "workflows/services/notify.py", ("superiors",)),
+    ("notify.with_roles", "workflows/services/notify.py", ("with_roles",)),
+    ("notify.send", "workflows/services/notify.py", ("send",)),
+    ("audit.record", "workflows/persistence/audit.py", ("record",)),
     ("Session.flush", "sqlalchemy/orm/session.py", ("flush",)),
     ("Session.execute", "sqlalchemy/orm/session.py", ("execute",)),
     ("Session.scalars", "sqlalchemy/orm/session.py", ("scalars",)),

@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from workflows import caches, migrate
-from workflows.db import Database, Settings
-from workflows.demo import seed_people
-from workflows.model import Base
+from workflows import caches
+from workflows.persistence import migrate
+from workflows.persistence.db import Database, Settings
+from workflows.persistence.model import Base
+from workflows.services.demo import seed_people
 
 from .support import Driver
 

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 
 from workflows import services
-from workflows.db import Database
-from workflows.model import Nomination, TaskItem, User
+from workflows.persistence.db import Database
+from workflows.persistence.model import Nomination, TaskItem, User
 
 DOSSIER = {
     "nominee_name": "Nguyễn Văn An",
@@ -48,7 +48,7 @@ class Driver:
         """The ready task row of this nomination that ``username`` may act on."""
         with self.db.read() as s:
             user = s.get(User, self.uid(username))
-            from workflows.policy import can_act
+            from workflows.persistence.scope import can_act
 
             items = s.scalars(select(TaskItem).where(TaskItem.nomination_id == nomination_id,
                                                      TaskItem.state == "ready").order_by(TaskItem.id)).all()

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from workflows.db import Database
+from workflows.persistence.db import Database
 
 from . import cli, errors, extensions, filters
 from .config import load_config

@@ -12,8 +12,9 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 
 from workers import QUEUE
-from workflows import admin, clock
-from workflows.errors import Invalid
+from workflows.domain import clock
+from workflows.domain.errors import Invalid
+from workflows.services import admin
 
 from .extensions import get_db
 from .params import ascii_int

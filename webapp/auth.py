@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from workflows import accounts
-from workflows.accounts import Principal
-from workflows.errors import AuthFailed, RateLimited
-from workflows.labels import ROLES
+from workflows.domain.errors import AuthFailed, RateLimited
+from workflows.domain.labels import ROLES
+from workflows.services import accounts
+from workflows.services.accounts import Principal
 
 from .extensions import get_db, login_manager
 

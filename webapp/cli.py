@@ -6,9 +6,10 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from workflows import accounts, demo, migrate
-from workflows.labels import ROLES
-from workflows.model import Unit, User, UserRole
+from workflows.domain.labels import ROLES
+from workflows.persistence import migrate
+from workflows.persistence.model import Unit, User, UserRole
+from workflows.services import accounts, demo
 
 from .extensions import get_db
 

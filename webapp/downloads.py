@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Response, send_file
 
-from workflows import queries, storage
+from workflows import queries
+from workflows.persistence import storage
 
 from .extensions import get_db
 

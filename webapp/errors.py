@@ -8,7 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from workflows.errors import AuthFailed, Conflict, Forbidden, Invalid, NotFound, RateLimited, ServiceError
+from workflows.domain.errors import AuthFailed, Conflict, Forbidden, Invalid, NotFound, RateLimited, ServiceError
 
 log = logging.getLogger(__name__)
 

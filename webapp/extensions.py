@@ -6,7 +6,7 @@ from flask import Flask, current_app
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from workflows.db import Database
+from workflows.persistence.db import Database
 
 login_manager = LoginManager()
 csrf = CSRFProtect()

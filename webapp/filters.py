@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from workflows import forms
-from workflows.labels import ACTIONS, NOMINEE_KINDS, ROLES, STATES
+from workflows.domain import forms
+from workflows.domain.labels import ACTIONS, NOMINEE_KINDS, ROLES, STATES
+from workflows.persistence.reference import AWARD_FORMS
 from workflows.queries import iso
-from workflows.reference import AWARD_FORMS
 
 _AWARD_NAMES = {code: name for code, name, *_ in AWARD_FORMS}
 _FIELD_TITLES = {name: prop.get("title", name) for name, prop in forms.load("dossier")["properties"].items()} | {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import func, select, text
 
-from workflows import clock
-from workflows.model import Timer
+from workflows.domain import clock
+from workflows.persistence.model import Timer
 
 from .extensions import get_db
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from workflows import queries, reports, services
-from workflows.errors import Conflict, Invalid
+from workflows import queries, services
+from workflows.domain.errors import Conflict, Invalid
+from workflows.services import reports
 
 from .extensions import get_db
 from .formdata import from_html

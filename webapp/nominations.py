@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from workflows import clock, forms, queries, services
-from workflows.errors import Invalid
-from workflows.labels import STATES
+from workflows import queries, services
+from workflows.domain import clock, forms
+from workflows.domain.errors import Invalid
+from workflows.domain.labels import STATES
 
 from .downloads import send_attachment
 from .extensions import get_db

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from workflows import clock, notify
+from workflows.domain import clock
+from workflows.services import notify
 
 from .extensions import get_db
 

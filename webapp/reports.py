@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from workflows import forms, reports
-from workflows.errors import Invalid
+from workflows.domain import forms
+from workflows.domain.errors import Invalid
+from workflows.services import reports
 
 from .extensions import get_db
 from .formdata import from_html

@@ -10,7 +10,8 @@ import logging
 
 from rq import Retry
 
-from workflows import mail, reports, services
+from workflows import services
+from workflows.services import outbox, reports
 
 from .runtime import database
 
@@ -44,7 +45,7 @@ def deliver_outbox(limit: int = 50) -> int:
     db = database()
     if not db.settings.smtp_host:
         return 0
-    return mail.deliver(db, mail.smtp_sender(db.settings), limit)
+    return outbox.deliver(db, outbox.smtp_sender(db.settings), limit)
 
 
 def remind_quarterly_reports() -> int:

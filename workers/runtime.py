@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from workflows import config
-from workflows.db import Database
+from workflows.persistence.db import Database
 
 _db: Database | None = None
 

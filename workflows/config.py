@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .db import Settings
+from workflows.persistence.db import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"

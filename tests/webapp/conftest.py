@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from workflows.db import Database
+from workflows.persistence.db import Database
 
 from .helpers import make_app
 

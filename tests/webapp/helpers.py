@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from webapp import create_app
-from workflows import accounts
-from workflows.db import Database
-from workflows.model import Attachment, AuditEvent, InstanceState, Nomination, TaskItem, User
+from workflows.persistence.db import Database
+from workflows.persistence.model import Attachment, AuditEvent, InstanceState, Nomination, TaskItem, User
+from workflows.services import accounts
 
 # A minimal PDF: filetype recognises it by its ``%PDF`` signature.
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"

@@ -13,9 +13,10 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import select, update
 
 from webapp.api.openapi import document
-from workflows import accounts, clock
-from workflows.db import Database
-from workflows.model import ApiToken, Nomination, User
+from workflows.domain import clock
+from workflows.persistence.db import Database
+from workflows.persistence.model import ApiToken, Nomination, User
+from workflows.services import accounts
 
 from ..support import APPROVE, Driver
 from .helpers import (

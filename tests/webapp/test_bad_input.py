@@ -17,9 +17,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from workflows import forms, services
-from workflows.db import Database
-from workflows.model import Attachment, AuditEvent, InstanceState, Nomination
+from workflows import services
+from workflows.domain import forms
+from workflows.persistence.db import Database
+from workflows.persistence.model import Attachment, AuditEvent, InstanceState, Nomination
 
 from ..support import APPROVE, DOSSIER, Driver
 from .helpers import PDF, PNG, bearer, html_error, json_error, make_app, session_client, snapshot

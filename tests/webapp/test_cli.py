@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from workflows.db import Database
-from workflows.model import User
+from workflows.persistence.db import Database
+from workflows.persistence.model import User
 
 from .helpers import make_app
 

@@ -27,9 +27,9 @@ from sqlalchemy import func, select
 
 from webapp.errors import CODES
 from workflows import services
-from workflows.db import Database
-from workflows.demo import seed_people
-from workflows.model import LoginAttempt, User
+from workflows.persistence.db import Database
+from workflows.persistence.model import LoginAttempt, User
+from workflows.services.demo import seed_people
 
 from ..conftest import _empty
 from ..support import APPROVE, DOSSIER, Driver

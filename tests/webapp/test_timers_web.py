@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from workflows import clock, reports, services
-from workflows.clock import VN_TZ
-from workflows.db import Database
-from workflows.model import CalendarDay, Notification, QuarterlyReport, Unit
+from workflows import services
+from workflows.domain import clock
+from workflows.domain.clock import VN_TZ
+from workflows.persistence.db import Database
+from workflows.persistence.model import CalendarDay, Notification, QuarterlyReport, Unit
+from workflows.services import reports
 
 from ..support import Driver
 from .helpers import bearer, json_error, make_app, session_client
@@ -70,7 +72,7 @@ def test_an_admin_adds_and_removes_a_day_off(db: Database, driver: Driver):
     with clock.frozen(START):
         nid = driver.create()
     with db.read() as s:
-        from workflows.model import TaskItem
+        from workflows.persistence.model import TaskItem
 
         due = s.scalar(select(TaskItem.due_at).where(TaskItem.nomination_id == nid))
     assert due == datetime(2026, 12, 15, 17, 0, tzinfo=VN_TZ)  # one day later than without it

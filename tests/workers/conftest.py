@@ -18,8 +18,8 @@ from redis import Redis
 from rq import Queue
 
 from workers import QUEUE
-from workflows.db import Database
-from workflows.demo import seed_people
+from workflows.persistence.db import Database
+from workflows.services.demo import seed_people
 
 from ..conftest import _empty
 from .helpers import Procs

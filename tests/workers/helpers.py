@@ -22,9 +22,10 @@ from rq.job import Job, JobStatus
 from sqlalchemy import func, select, text
 
 from workers import QUEUE
-from workflows import audit, clock
-from workflows.db import Database
-from workflows.model import AuditEvent, Notification, Timer, User
+from workflows.domain import clock
+from workflows.persistence import audit
+from workflows.persistence.db import Database
+from workflows.persistence.model import AuditEvent, Notification, Timer, User
 
 from ..support import Driver
 

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from workers import runtime, scheduler
-from workflows import clock, mail, reports, services
-from workflows.clock import VN_TZ
-from workflows.db import Database
-from workflows.model import Notification, OutboxMessage, QuarterlyReport, Timer, User
+from workflows import services
+from workflows.domain import clock
+from workflows.domain.clock import VN_TZ
+from workflows.persistence.db import Database
+from workflows.persistence.model import Notification, OutboxMessage, QuarterlyReport, Timer, User
+from workflows.services import outbox, reports
 
 from ..support import Driver
 
@@ -77,8 +79,8 @@ def test_outbox_mail_is_sent_after_commit_and_marked(smtp_db: Database, driver: 
     reminder_mail(driver)
     sent: list[tuple[str, ...]] = []
     with clock.frozen(FIRED_AT + timedelta(minutes=1)):
-        assert mail.deliver(smtp_db, lambda to, subject, body: sent.append((to, subject, body))) == 1
-        assert mail.deliver(smtp_db, lambda *a: sent.append(a)) == 0  # nothing is sent twice
+        assert outbox.deliver(smtp_db, lambda to, subject, body: sent.append((to, subject, body))) == 1
+        assert outbox.deliver(smtp_db, lambda *a: sent.append(a)) == 0  # nothing is sent twice
     assert sent[0][0] == "clerk1@bo.example.test" and "Nhắc hạn" in sent[0][1] and "Kính gửi" in sent[0][2]
     with smtp_db.read() as s:
         message = s.scalar(select(OutboxMessage))
@@ -92,14 +94,14 @@ def test_a_failed_delivery_is_retried_later_with_its_reason(smtp_db: Database, d
         raise ConnectionRefusedError("smtp down")
 
     with clock.frozen(FIRED_AT + timedelta(minutes=1)):
-        assert mail.deliver(smtp_db, refuse) == 0
+        assert outbox.deliver(smtp_db, refuse) == 0
         with smtp_db.read() as s:
             message = s.scalar(select(OutboxMessage))
         assert message.sent_at is None and message.attempts == 1 and "smtp down" in message.last_error
         assert message.next_attempt_at > clock.now()
-        assert mail.deliver(smtp_db, lambda *a: None) == 0  # not before its next attempt
+        assert outbox.deliver(smtp_db, lambda *a: None) == 0  # not before its next attempt
     with clock.frozen(message.next_attempt_at + timedelta(seconds=1)):
-        assert mail.deliver(smtp_db, lambda *a: None) == 1
+        assert outbox.deliver(smtp_db, lambda *a: None) == 1
 
 
 def test_without_smtp_nothing_goes_to_the_outbox(db: Database, driver: Driver):

@@ -24,10 +24,10 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from workers import jobs
-from workflows import reports
-from workflows.clock import VN_TZ
-from workflows.db import Database
-from workflows.model import QuarterlyReport, Timer, Unit
+from workflows.domain.clock import VN_TZ
+from workflows.persistence.db import Database
+from workflows.persistence.model import QuarterlyReport, Timer, Unit
+from workflows.services import reports
 
 from .helpers import (
     Procs,

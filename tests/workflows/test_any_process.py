@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from workflows import caches, services
-from workflows.errors import Conflict
+from workflows.domain.errors import Conflict
 
 from ..support import Driver
 

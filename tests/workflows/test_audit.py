@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from workflows import audit, services
-from workflows.db import Database
-from workflows.errors import Forbidden, Invalid
-from workflows.model import AuditEvent
+from workflows import services
+from workflows.domain.errors import Forbidden, Invalid
+from workflows.persistence import audit
+from workflows.persistence.db import Database
+from workflows.persistence.model import AuditEvent
 
 from ..support import APPROVE, COUNCIL, DOSSIER, Driver, returned
 

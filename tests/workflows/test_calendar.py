@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from workflows.calendar import DEFAULT_CALENDAR, WorkingCalendar
-from workflows.clock import VN_TZ
+from workflows.domain.calendar import DEFAULT_CALENDAR, WorkingCalendar
+from workflows.domain.clock import VN_TZ
 
 
 def test_tet_2026_is_skipped():

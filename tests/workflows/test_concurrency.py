@@ -16,11 +16,12 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select, update
 
-from workflows import audit, services
-from workflows.db import Database
-from workflows.errors import Conflict
-from workflows.model import AuditEvent, AwardRecord, Nomination, TaskItem, User
-from workflows.model import Counter as CounterRow
+from workflows import services
+from workflows.domain.errors import Conflict
+from workflows.persistence import audit
+from workflows.persistence.db import Database
+from workflows.persistence.model import AuditEvent, AwardRecord, Nomination, TaskItem, User
+from workflows.persistence.model import Counter as CounterRow
 
 from ..support import APPROVE, COUNCIL, Driver
 

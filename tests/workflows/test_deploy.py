@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from workflows import deploy
-from workflows.deploy import NOMINATION_ROUTE
-from workflows.model import Nomination, ProcessModel
+from workflows.persistence import versions
+from workflows.persistence.model import Nomination, ProcessModel
+from workflows.persistence.versions import NOMINATION_ROUTE
 
 from ..support import APPROVE, Driver
 
 
 def test_same_document_is_not_redeployed(driver: Driver):
     with driver.db.write() as s:
-        _, new = deploy.deploy_bundled_routes(s)
+        _, new = versions.deploy_bundled_routes(s)
         assert new is False
         assert s.scalar(select(func.count(ProcessModel.id))) == 1
 
@@ -24,13 +24,13 @@ def test_a_changed_route_is_a_new_version_and_running_nominations_stay_pinned(dr
     changed = NOMINATION_ROUTE.read_text(encoding="utf-8").replace('name="Thẩm định"', 'name="Thẩm định hồ sơ (v2)"')
     try:
         with driver.db.write() as s:
-            pm, new = deploy.deploy(s, changed)
+            pm, new = versions.deploy(s, changed)
             assert new and pm.version == 2
         fresh = driver.create()
         with driver.db.read() as s:
             pinned = dict(s.execute(select(Nomination.id, Nomination.process_model_id)).all())
-            versions = dict(s.execute(select(ProcessModel.id, ProcessModel.version)).all())
-        assert versions[pinned[old]] == 1 and versions[pinned[fresh]] == 2
+            numbers = dict(s.execute(select(ProcessModel.id, ProcessModel.version)).all())
+        assert numbers[pinned[old]] == 1 and numbers[pinned[fresh]] == 2
         for nid in (old, fresh):
             if nid == fresh:
                 driver.act(nid, "clerk1", {})
@@ -39,7 +39,7 @@ def test_a_changed_route_is_a_new_version_and_running_nominations_stay_pinned(dr
             driver.vote(nid, ["agree"] * 9)
         titles = {}
         with driver.db.read() as s:
-            from workflows.model import TaskItem
+            from workflows.persistence.model import TaskItem
 
             for nid in (old, fresh):
                 titles[nid] = s.scalar(select(TaskItem.title).where(TaskItem.nomination_id == nid,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workflows import forms
-from workflows.errors import Invalid
+from workflows.domain import forms
+from workflows.domain.errors import Invalid
 
 
 def test_return_needs_a_reason():

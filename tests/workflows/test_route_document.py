@@ -10,12 +10,13 @@ import pytest
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 
-from workflows import engine, forms
-from workflows.calendar import WorkingCalendar
-from workflows.clock import VN_TZ
-from workflows.deploy import NOMINATION_ROUTE
-from workflows.labels import ROLES
-from workflows.scripting import RouteContext
+from workflows import engine
+from workflows.domain import forms
+from workflows.domain.calendar import WorkingCalendar
+from workflows.domain.clock import VN_TZ
+from workflows.domain.labels import ROLES
+from workflows.engine.scripting import RouteContext
+from workflows.persistence.versions import NOMINATION_ROUTE
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI"}
 XML = NOMINATION_ROUTE.read_text(encoding="utf-8")

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from workflows import clock, services
-from workflows.errors import Invalid
-from workflows.model import AuditEvent, AwardRecord
+from workflows import services
+from workflows.domain import clock
+from workflows.domain.errors import Invalid
+from workflows.persistence.model import AuditEvent, AwardRecord
 
 from ..support import APPROVE, Driver, returned
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflows.rules import CouncilRuleData, evaluate
+from workflows.domain.council import CouncilRuleData, evaluate
 
 PCT = lambda p: CouncilRuleData(2, 3, "pct_of_all", p)  # noqa: E731
 MAJORITY = CouncilRuleData(2, 3, "majority_of_present", None)

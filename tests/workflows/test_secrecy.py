@@ -14,9 +14,9 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
-from workflows import audit
-from workflows.db import Database
-from workflows.model import AuditEvent, Base, InstanceState, Nomination, TaskItem, User
+from workflows.persistence import audit
+from workflows.persistence.db import Database
+from workflows.persistence.model import AuditEvent, Base, InstanceState, Nomination, TaskItem, User
 
 from ..support import COUNCIL, Driver
 

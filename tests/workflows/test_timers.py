@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from workflows import clock, services
-from workflows.clock import VN_TZ
-from workflows.model import AuditEvent, CalendarDay, Notification, TaskItem, Timer, User
+from workflows import services
+from workflows.domain import clock
+from workflows.domain.clock import VN_TZ
+from workflows.persistence.model import AuditEvent, CalendarDay, Notification, TaskItem, Timer, User
 
 from ..support import APPROVE, Driver
 

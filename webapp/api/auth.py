@@ -7,9 +7,9 @@ from functools import wraps
 
 from flask import g, request
 
-from workflows import accounts
-from workflows.accounts import Principal
-from workflows.errors import AuthFailed
+from workflows.domain.errors import AuthFailed
+from workflows.services import accounts
+from workflows.services.accounts import Principal
 
 from ..extensions import get_db
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from workflows import forms
+from workflows.domain import forms
 
 from . import bp
 

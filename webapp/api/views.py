@@ -7,9 +7,11 @@ from typing import Any
 from flask import jsonify, request
 from werkzeug.exceptions import BadRequest
 
-from workflows import accounts, forms, notify, queries, reports, services
-from workflows.errors import Invalid
+from workflows import queries, services
+from workflows.domain import forms
+from workflows.domain.errors import Invalid
 from workflows.queries import iso
+from workflows.services import accounts, notify, reports
 
 from ..downloads import send_attachment
 from ..extensions import get_db

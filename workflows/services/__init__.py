@@ -5,10 +5,10 @@ act through the engine, then write the state, the inbox projection, the timers a
 trail together — or change nothing at all. The web app and the workers call only these.
 """
 
-from .ballot import close_vote
-from .firing import due_count, fire_batch, fire_due_timers, fire_timers_of
-from .nominations import MAX_RETURNS, add_attachment, complete_task, create_nomination
-from .transaction import Outcome, load_actor, lock_nomination, route_context
+from workflows.services.ballot import close_vote
+from workflows.services.firing import due_count, fire_batch, fire_due_timers, fire_timers_of
+from workflows.services.nominations import MAX_RETURNS, add_attachment, complete_task, create_nomination
+from workflows.services.transaction import Outcome, load_actor, lock_nomination, route_context
 
 __all__ = [
     "MAX_RETURNS",

@@ -11,12 +11,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import audit, clock, deploy, engine, forms
-from ..db import Database
-from ..errors import Conflict, Forbidden, Invalid
-from ..model import CouncilRule, Nomination, TaskItem, User, UserRole
-from ..rules import CouncilRuleData, evaluate
-from .transaction import Outcome, after_step, load_actor, load_workflow, lock_nomination, route_context
+from workflows import engine
+from workflows.domain import clock, forms
+from workflows.domain.council import CouncilRuleData, evaluate
+from workflows.domain.errors import Conflict, Forbidden, Invalid
+from workflows.persistence import audit, versions
+from workflows.persistence.db import Database
+from workflows.persistence.model import CouncilRule, Nomination, TaskItem, User, UserRole
+from workflows.services.transaction import Outcome, after_step, load_actor, load_workflow, lock_nomination, route_context
 
 
 def close_vote(db: Database, actor_id: int, nomination_id: int) -> Outcome:
@@ -26,7 +28,7 @@ def close_vote(db: Database, actor_id: int, nomination_id: int) -> Outcome:
         nom = lock_nomination(s, actor, nomination_id=nomination_id)
         if "secretariat" not in actor.roles:
             raise Forbidden("Chỉ bộ phận TĐKT được kết thúc bỏ phiếu.")
-        route = deploy.route_for(s, nom.process_model_id)
+        route = versions.route_for(s, nom.process_model_id)
         now = clock.now()
         context = route_context(s, nom, now)
         workflow, state = load_workflow(s, nom, route, context)

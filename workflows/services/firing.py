@@ -16,17 +16,19 @@ import time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import clock, deploy, engine
-from ..db import Database, Settings
-from ..model import Nomination, Timer
-from .transaction import after_step, load_workflow, route_context
+from workflows import engine
+from workflows.domain import clock
+from workflows.persistence import versions
+from workflows.persistence.db import Database, Settings
+from workflows.persistence.model import Nomination, Timer
+from workflows.services.transaction import after_step, load_workflow, route_context
 
 log = logging.getLogger(__name__)
 BATCH = 20  # nominations per transaction
 
 
 def _fire_locked(s: Session, nom: Nomination, settings: Settings) -> int:
-    route = deploy.route_for(s, nom.process_model_id)
+    route = versions.route_for(s, nom.process_model_id)
     context = route_context(s, nom, clock.now())
     workflow, state = load_workflow(s, nom, route, context)
     engine.fire_due_timers(workflow)

@@ -6,13 +6,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .. import audit, clock, deploy, engine, forms, storage
-from ..db import Database
-from ..errors import Conflict, Forbidden, Invalid
-from ..model import Attachment, AwardForm, Nomination, TaskItem, User
-from ..policy import can_act, can_attach
-from . import ballot
-from .transaction import Outcome, after_step, load_actor, load_workflow, lock_nomination, route_context
+from workflows import engine
+from workflows.domain import clock, forms
+from workflows.domain.errors import Conflict, Forbidden, Invalid
+from workflows.persistence import audit, storage, versions
+from workflows.persistence.db import Database
+from workflows.persistence.model import Attachment, AwardForm, Nomination, TaskItem, User
+from workflows.persistence.scope import can_act, can_attach
+from workflows.services import ballot
+from workflows.services.transaction import Outcome, after_step, load_actor, load_workflow, lock_nomination, route_context
 
 MAX_RETURNS = 20
 DOSSIER_FIELDS = forms.field_names("dossier")
@@ -48,10 +50,10 @@ def create_nomination(db: Database, actor_id: int, data: Any) -> int:
             raise Forbidden("Chỉ cán bộ TĐKT đơn vị được lập hồ sơ đề nghị.")
         dossier = forms.validate("dossier", data)
         award = award_form(s, dossier["award_form"], dossier["nominee_kind"])
-        pm = deploy.latest(s)
+        pm = versions.latest(s)
         if pm is None:
             raise RuntimeError("no route deployed: run `flask --app webapp migrate`")
-        route = deploy.route_for(s, pm.id)
+        route = versions.route_for(s, pm.id)
         now = clock.now()
         nom = Nomination(process_model_id=pm.id, unit_id=actor.unit_id, created_by_id=actor.id,
                          state="in_progress", created_at=now, updated_at=now, return_count=0,
@@ -81,7 +83,7 @@ def complete_task(db: Database, actor_id: int, item_id: int, data: Any, if_match
             raise Conflict("Công việc đã được xử lý.")
         if if_match is not None and if_match != nom.version:
             raise Conflict("Hồ sơ đã thay đổi, vui lòng tải lại.")
-        route = deploy.route_for(s, nom.process_model_id)
+        route = versions.route_for(s, nom.process_model_id)
         now = clock.now()
         context = route_context(s, nom, now)
         workflow, state = load_workflow(s, nom, route, context)

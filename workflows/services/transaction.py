@@ -14,12 +14,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from .. import audit, calendar, clock, engine, inbox, notify, numbering, timers
-from ..db import Settings
-from ..errors import Forbidden, NotFound
-from ..model import AwardRecord, InstanceState, Nomination, TaskItem, Timer, User
-from ..policy import visible_filter
-from ..scripting import RouteContext
+from workflows import engine
+from workflows.domain import clock
+from workflows.domain.errors import Forbidden, NotFound
+from workflows.engine.scripting import RouteContext
+from workflows.persistence import audit, calendars, numbering
+from workflows.persistence.db import Settings
+from workflows.persistence.model import AwardRecord, InstanceState, Nomination, TaskItem, Timer, User
+from workflows.persistence.scope import visible_filter
+from workflows.projections import inbox, timers
+from workflows.services import notify
 
 TERMINAL_STATES = {"awarded", "rejected", "withdrawn", "submitted"}
 
@@ -71,7 +75,7 @@ def route_context(session: Session, nom: Nomination, now: datetime) -> RouteCont
             days = inbox.step_days(session, nom.award_form)
         return days.get(step)
 
-    return RouteContext(now, calendar.load(session), days_for)
+    return RouteContext(now, calendars.load(session), days_for)
 
 
 def load_workflow(session: Session, nom: Nomination, route: engine.Route, context: RouteContext):

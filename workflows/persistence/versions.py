@@ -8,10 +8,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import caches, clock, engine
-from .model import ProcessModel
+from workflows import caches, engine
+from workflows.domain import clock
+from workflows.persistence.model import ProcessModel
 
-BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
+BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 NOMINATION_ROUTE = BPMN_DIR / "nomination.bpmn"
 
 

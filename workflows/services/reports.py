@@ -12,11 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from . import calendar, clock, forms, notify
-from .clock import VN_TZ
-from .db import Database
-from .errors import Conflict, Forbidden, NotFound
-from .model import QuarterlyReport, Unit, User
+from workflows.domain import clock, forms
+from workflows.domain.clock import VN_TZ
+from workflows.domain.errors import Conflict, Forbidden, NotFound
+from workflows.persistence import calendars
+from workflows.persistence.db import Database
+from workflows.persistence.model import QuarterlyReport, Unit, User
+from workflows.services import notify
 
 DUE_DAY = 15
 DUE_TIME = time(17, 0)
@@ -55,7 +57,7 @@ def remind_due(db: Database) -> int:
     now = clock.now()
     sent = 0
     with db.write() as s:
-        cal = calendar.load(s)
+        cal = calendars.load(s)
         open_rows = s.scalars(
             select(QuarterlyReport).where(QuarterlyReport.state == "open",
                                           (QuarterlyReport.reminded_at.is_(None)) | (QuarterlyReport.escalated_at.is_(None)))

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import clock
-from .db import Database
-from .errors import Conflict, Forbidden, Invalid, NotFound
-from .model import CalendarDay, User
+from workflows.domain import clock
+from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from workflows.persistence.db import Database
+from workflows.persistence.model import CalendarDay, User
 
 KINDS = {"off": "Ngày nghỉ (thêm)", "working": "Ngày làm việc bù"}
 

@@ -29,7 +29,8 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import caches, clock
+from workflows import caches
+from workflows.domain import clock
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -39,7 +40,7 @@ class _ClockedDatetime(datetime):
 
     SpiffWorkflow's timers call ``datetime.now(timezone.utc)`` inside the library; a test clock
     the engine does not see would never fire an engine timer. Rebinding the name in that one
-    module routes the engine's notion of now through :mod:`workflows.clock`.
+    module routes the engine's notion of now through :mod:`workflows.domain.clock`.
     """
 
     @classmethod

@@ -10,10 +10,10 @@ from functools import cache
 
 from sqlalchemy import func, select
 
-from . import services
-from .accounts import hash_password, new_session_token
-from .db import Database
-from .model import Nomination, TaskItem, Unit, User, UserRole
+from workflows import services
+from workflows.persistence.db import Database
+from workflows.persistence.model import Nomination, TaskItem, Unit, User, UserRole
+from workflows.services.accounts import hash_password, new_session_token
 
 DEMO_PASSWORD = "demo"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import aliased
 
-from .model import Nomination, TaskItem, User
+from workflows.persistence.model import Nomination, TaskItem, User
 
 # Ministry-level roles that read every nomination.
 GLOBAL_READERS = frozenset({"secretariat", "reviewer", "minister", "deputy_minister", "council_chair", "admin", "auditor"})

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from .clock import VN_TZ
-from .db import Settings
-from .model import EscalationRule, Nomination, Notification, OutboxMessage, TaskItem, User, UserRole
-from .policy import UNIT_ROLES, can_act
+from workflows.domain.clock import VN_TZ
+from workflows.persistence.db import Settings
+from workflows.persistence.model import EscalationRule, Nomination, Notification, OutboxMessage, TaskItem, User, UserRole
+from workflows.persistence.scope import UNIT_ROLES, can_act
 
 
 def with_roles(session: Session, roles: set[str], unit_id: int) -> list[User]:

@@ -15,12 +15,12 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from . import caches
-from .errors import Invalid
+from workflows import caches
+from workflows.domain.errors import Invalid
 
 # C0 control characters other than tab and newlines: never meaningful in a dossier (and NUL breaks PostgreSQL).
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-FORMS_DIR = Path(__file__).resolve().parent.parent / "bpmn" / "forms"
+FORMS_DIR = Path(__file__).resolve().parents[2] / "bpmn" / "forms"
 
 
 @cache

@@ -7,7 +7,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-from workflows.model import Base
+from workflows.persistence.model import Base
 
 config = context.config
 target_metadata = Base.metadata

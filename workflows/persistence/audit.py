@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .model import AuditEvent, Nomination, User
+from workflows.persistence.model import AuditEvent, Nomination, User
 
 GENESIS = "0" * 64
 

@@ -14,10 +14,10 @@ from email.message import EmailMessage
 
 from sqlalchemy import select
 
-from . import clock
-from .db import Database, Settings
-from .model import OutboxMessage
-from .notify import retry_delay
+from workflows.domain import clock
+from workflows.persistence.db import Database, Settings
+from workflows.persistence.model import OutboxMessage
+from workflows.services.notify import retry_delay
 
 CLAIM = timedelta(minutes=5)  # how long a worker owns the messages it took
 MAX_ATTEMPTS = 10

@@ -7,7 +7,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from .model import Counter
+from workflows.persistence.model import Counter
 
 
 def next_value(session: Session, name: str, year: int) -> int:

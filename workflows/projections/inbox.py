@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import engine
-from .model import Nomination, StepDeadline, TaskItem, User
-from .policy import UNIT_ROLES
-from .scripting import RouteContext
+from workflows import engine
+from workflows.engine.scripting import RouteContext
+from workflows.persistence.model import Nomination, StepDeadline, TaskItem, User
+from workflows.persistence.scope import UNIT_ROLES
 
 
 def step_days(session: Session, award_form: str) -> dict[str, int]:

@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import engine
-from .model import Nomination, Timer
+from workflows import engine
+from workflows.persistence.model import Nomination, Timer
 
 KINDS = ("reminder", "escalation", "window")
 

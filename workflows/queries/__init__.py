@@ -1,6 +1,6 @@
 """The read side: inbox, lists, a nomination with its history. Scoped like the commands.
 
-Every query takes the user and applies :mod:`workflows.policy`; unknown and
+Every query takes the user and applies :mod:`workflows.persistence.scope`; unknown and
 out-of-scope ids are both "not found". Results are plain dicts so the web
 pages and the JSON API render the same facts.
 """
@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import clock, deploy, forms
-from .db import Database
-from .errors import NotFound
-from .labels import ACTIONS, NOMINEE_KINDS, STATES
-from .model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Unit, User
-from .policy import can_act, can_attach, inbox_filter, visible_filter
+from workflows.domain import clock, forms
+from workflows.domain.errors import NotFound
+from workflows.domain.labels import ACTIONS, NOMINEE_KINDS, STATES
+from workflows.persistence import versions
+from workflows.persistence.db import Database
+from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Unit, User
+from workflows.persistence.scope import can_act, can_attach, inbox_filter, visible_filter
 
 PAGE_SIZE = 50
 
@@ -208,7 +209,7 @@ def history(db: Database, user_id: int, nomination_id: int) -> list[dict[str, An
     with db.read() as s:
         user = _user(s, user_id)
         nom = _visible_nomination(s, user, nomination_id)
-        route = deploy.route_for(s, nom.process_model_id)
+        route = versions.route_for(s, nom.process_model_id)
         rows = s.execute(
             select(AuditEvent, User.full_name).outerjoin(User, AuditEvent.actor_id == User.id)
             .where(AuditEvent.nomination_id == nomination_id).order_by(AuditEvent.seq)

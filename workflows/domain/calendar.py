@@ -12,12 +12,9 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 import holidays
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from . import caches
-from .clock import VN_TZ
-from .model import CalendarDay
+from workflows import caches
+from workflows.domain.clock import VN_TZ
 
 OFFICE_OPENS = time(8, 0)
 OFFICE_CLOSES = time(17, 0)
@@ -77,15 +74,3 @@ class WorkingCalendar:
 
 
 DEFAULT_CALENDAR = WorkingCalendar()
-
-
-def load(session: Session) -> WorkingCalendar:
-    """The statutory calendar with the admins' days off and make-up working days (read once per session)."""
-    cached = session.info.get("working_calendar")
-    if cached is None:
-        rows = session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
-        cached = session.info["working_calendar"] = WorkingCalendar(
-            extra_days_off={day for day, kind in rows if kind == "off"},
-            extra_working_days={day for day, kind in rows if kind == "working"},
-        )
-    return cached

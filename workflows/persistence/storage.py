@@ -10,8 +10,8 @@ from pathlib import Path
 
 import filetype
 
-from .errors import Invalid
-from .forms import CONTROL_CHARS
+from workflows.domain.errors import Invalid
+from workflows.domain.forms import CONTROL_CHARS
 
 ALLOWED_TYPES = {
     "application/pdf": "PDF",

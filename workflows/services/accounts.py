@@ -11,10 +11,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
-from . import clock
-from .db import Database
-from .errors import AuthFailed, RateLimited
-from .model import ApiToken, LoginAttempt, User
+from workflows.domain import clock
+from workflows.domain.errors import AuthFailed, RateLimited
+from workflows.persistence.db import Database
+from workflows.persistence.model import ApiToken, LoginAttempt, User
 
 _hasher = PasswordHasher()
 # A hash to verify against when the user does not exist, so timing does not tell.

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .model import AwardForm, CouncilRule, EscalationRule, StepDeadline
+from workflows.persistence.model import AwardForm, CouncilRule, EscalationRule, StepDeadline
 
 # code, Vietnamese name, subject, level, needs ministry council vote
 AWARD_FORMS = [

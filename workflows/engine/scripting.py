@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
-from .calendar import WorkingCalendar
-from .clock import VN_TZ
+from workflows.domain.calendar import WorkingCalendar
+from workflows.domain.clock import VN_TZ
 
 NEVER = "9999-12-31T00:00:00+00:00"  # a step without a deadline never times out
 

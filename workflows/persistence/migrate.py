@@ -7,15 +7,15 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from . import deploy, reference
-from .db import Database
+from workflows.persistence import reference, versions
+from workflows.persistence.db import Database
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def alembic_config() -> Config:
     cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "workflows" / "migrations"))
+    cfg.set_main_option("script_location", str(ROOT / "workflows" / "persistence" / "migrations"))
     return cfg
 
 
@@ -30,5 +30,5 @@ def upgrade(db: Database) -> tuple[int, bool]:
         command.upgrade(cfg, "head")
     with db.write() as session:
         reference.ensure_reference_data(session)
-        pm, new = deploy.deploy_bundled_routes(session)
+        pm, new = versions.deploy_bundled_routes(session)
         return pm.version, new
