@@ -6,9 +6,22 @@ from typing import Any
 
 from sqlalchemy import select
 
-from workflows import services
+from workflows import engine, services
+from workflows.domain.forms import FormSet
 from workflows.persistence.db import Database
 from workflows.persistence.model import Nomination, TaskItem, User
+from workflows.persistence.reference import shipped_rules
+from workflows.persistence.scope import load_actor
+from workflows.persistence.versions import NOMINATION_ROUTE, shipped_forms
+
+SHIPPED_FORMS = FormSet(shipped_forms())  # the forms the next deploy ships, for tests that read them
+
+
+def shipped_bundle(bpmn_xml: str | None = None) -> engine.Bundle:
+    """The bundle this release deploys on a fresh database (``bpmn_xml`` replaces the route)."""
+    xml = bpmn_xml if bpmn_xml is not None else NOMINATION_ROUTE.read_text(encoding="utf-8")
+    return engine.Bundle(xml, shipped_forms(), shipped_rules().as_dict())
+
 
 DOSSIER = {
     "nominee_name": "Nguyễn Văn An",
@@ -47,12 +60,10 @@ class Driver:
     def item_for(self, nomination_id: int, username: str) -> int:
         """The ready task row of this nomination that ``username`` may act on."""
         with self.db.read() as s:
-            user = s.get(User, self.uid(username))
-            from workflows.persistence.scope import can_act
-
+            actor = load_actor(s, self.uid(username))
             items = s.scalars(select(TaskItem).where(TaskItem.nomination_id == nomination_id,
                                                      TaskItem.state == "ready").order_by(TaskItem.id)).all()
-            mine = [i.id for i in items if can_act(user, i)]
+            mine = [i.id for i in items if actor.can_act(i)]
         assert mine, f"{username} has no ready task on nomination {nomination_id}"
         return mine[0]
 

@@ -25,7 +25,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 @login_required
 def _admins_only():
-    if "admin" not in current_user.roles:
+    if not current_user.can_administer():
         abort(403)
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from workflows.domain.actor import Actor
 from workflows.domain.errors import AuthFailed, RateLimited
 from workflows.domain.labels import ROLES
 from workflows.services import accounts
-from workflows.services.accounts import Principal
 
 from .extensions import get_db, login_manager
 
@@ -19,7 +19,7 @@ bp = Blueprint("auth", __name__)
 
 
 @dataclass(frozen=True)
-class SessionUser(Principal):
+class SessionUser(Actor):
     """What a request knows of its user, as flask-login wants it; ``get_id`` is the revocable session token."""
 
     is_authenticated = True
@@ -34,8 +34,8 @@ class SessionUser(Principal):
         return [ROLES.get(r, r) for r in sorted(self.roles)]
 
     @classmethod
-    def of(cls, user: Principal) -> SessionUser:
-        return cls(**asdict(user))
+    def of(cls, user: Actor) -> SessionUser:
+        return cls(**{f.name: getattr(user, f.name) for f in fields(user)})
 
 
 @login_manager.user_loader

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from sqlalchemy import select
 
+from workflows.domain.errors import ServiceError
 from workflows.domain.labels import ROLES
 from workflows.persistence import migrate
-from workflows.persistence.model import Unit, User, UserRole
-from workflows.services import accounts, demo
+from workflows.services import demo, people
 
 from .extensions import get_db
 
@@ -35,8 +34,10 @@ def register(app: Flask) -> None:
     @click.argument("name")
     @click.option("--ministry-office", is_flag=True, help="The unit is the ministry's own office (Vụ TCCB).")
     def create_unit(code: str, name: str, ministry_office: bool) -> None:
-        with get_db().write() as s:
-            s.add(Unit(code=code, name=name, is_ministry_office=ministry_office))
+        try:
+            people.create_unit(get_db(), None, code, name, ministry_office)
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from exc
         click.echo(f"unit {code} created")
 
     @app.cli.command("create-user")
@@ -48,12 +49,8 @@ def register(app: Flask) -> None:
     @click.password_option()
     def create_user(username: str, full_name: str, unit_code: str, roles: tuple[str, ...], email: str | None,
                     password: str) -> None:
-        with get_db().write() as s:
-            unit = s.scalar(select(Unit).where(Unit.code == unit_code))
-            if unit is None:
-                raise click.ClickException(f"no unit with code {unit_code}")
-            user = User(username=username, full_name=full_name, password_hash=accounts.hash_password(password),
-                        unit_id=unit.id, session_token=accounts.new_session_token(), is_demo=False, email=email)
-            user.role_rows = [UserRole(role=r) for r in roles]
-            s.add(user)
+        try:
+            people.create_user(get_db(), None, username, full_name, unit_code, list(roles), password, email)
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from exc
         click.echo(f"user {username} created")

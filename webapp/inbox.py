@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from workflows import queries, services
 from workflows.domain.errors import Conflict, Invalid
-from workflows.services import reports
+from workflows.queries import reports as report_queries
 
 from .extensions import get_db
 from .formdata import from_html
@@ -27,7 +27,7 @@ def index():
     }
     tasks = queries.inbox(db, current_user.id, **filters)
     return render_template("inbox.html", tasks=tasks, filters=filters, award_forms=queries.award_forms(db),
-                           reports=reports.open_reports(db, current_user.id))
+                           reports=report_queries.open_reports(db, current_user.id))
 
 
 @bp.route("/tasks/<int:item_id>", methods=["GET", "POST"])

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from workflows import queries, services
-from workflows.domain import clock, forms
+from workflows.domain import clock
 from workflows.domain.errors import Invalid
 from workflows.domain.labels import STATES
 
@@ -36,10 +36,10 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    if "unit_clerk" not in current_user.roles:
+    if not current_user.can_propose():
         abort(403)
     db = get_db()
-    schema = forms.load("dossier")
+    schema = queries.dossier_form(db)
     values, errors, status = {"year": _this_year()}, {}, 200
     if request.method == "POST":
         data = from_html(schema, request.form)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from workflows.domain import clock
-from workflows.services import notify
+from workflows.queries import notifications as notification_queries
+from workflows.services import notifications
 
 from .extensions import get_db
 
@@ -16,16 +16,14 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @bp.get("/")
 @login_required
 def index():
-    with get_db().read() as s:
-        items = notify.recent(s, current_user.id)
+    items = notification_queries.recent(get_db(), current_user.id)
     return render_template("notifications.html", items=items)
 
 
 @bp.post("/read")
 @login_required
 def mark_read():
-    with get_db().write() as s:
-        notify.mark_read(s, current_user.id, clock.now())
+    notifications.mark_all_read(get_db(), current_user.id)
     return redirect(url_for("notifications.index"))
 
 
@@ -33,5 +31,4 @@ def unread_for_header() -> dict:
     """Template context: how many unread notifications the logged-in user has."""
     if not current_user.is_authenticated:
         return {"unread_notifications": 0}
-    with get_db().read() as s:
-        return {"unread_notifications": notify.unread_count(s, current_user.id)}
+    return {"unread_notifications": notification_queries.unread_count(get_db(), current_user.id)}

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from workflows.domain import forms
+from workflows import queries
 from workflows.domain.errors import Invalid
+from workflows.queries import reports as report_queries
 from workflows.services import reports
 
 from .extensions import get_db
@@ -19,8 +20,8 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 @login_required
 def report(report_id: int):
     db = get_db()
-    item = reports.get(db, current_user.id, report_id)
-    schema = forms.load("quarterly_report")
+    item = report_queries.get(db, current_user.id, report_id)
+    schema = queries.current_form(db, reports.FORM)
     values, errors, status = item["content"] or {}, {}, 200
     if request.method == "POST":
         data = from_html(schema, request.form)

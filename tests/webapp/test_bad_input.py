@@ -17,15 +17,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from tests.support import SHIPPED_FORMS
 from workflows import services
-from workflows.domain import forms
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, AuditEvent, InstanceState, Nomination
 
 from ..support import APPROVE, DOSSIER, Driver
 from .helpers import PDF, PNG, bearer, html_error, json_error, make_app, session_client, snapshot
 
-DOSSIER_FIELDS = forms.field_names("dossier")
+DOSSIER_FIELDS = SHIPPED_FORMS.field_names("dossier")
 INJECTED = "zz_injected_key"
 
 
@@ -266,7 +266,7 @@ def test_extra_keys_in_data_are_refused_with_422(web: Flask, db: Database, drive
     before = record(db, nid)
     response = web.test_client().post(f"/api/v1/tasks/{item}/complete", headers=bearer(db, user), json={"data": data})
     error = json_error(response, 422, "invalid")
-    extra = sorted(set(data) - set(forms.field_names("dossier" if task == "draft" else "head_review")))
+    extra = sorted(set(data) - set(SHIPPED_FORMS.field_names("dossier" if task == "draft" else "head_review")))
     for key in extra:
         assert error["fields"][key] == "Trường không thuộc biểu mẫu này.", error
     assert record(db, nid) == before

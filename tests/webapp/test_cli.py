@@ -29,4 +29,4 @@ def test_create_user_then_the_demo_seed_refuses(db: Database):
 def test_unknown_unit_is_a_clear_error(db: Database):
     result = make_app(db).test_cli_runner().invoke(
         args=["create-user", "x", "--full-name", "X", "--unit", "NOPE", "--role", "unit_head"], input="pw\npw\n")
-    assert result.exit_code != 0 and "no unit with code NOPE" in result.output
+    assert result.exit_code != 0 and "Không có đơn vị mã NOPE" in result.output

@@ -217,7 +217,8 @@ def assert_fired_exactly_once(db: Database, nids: list[int]) -> None:
         rows = s.execute(select(Timer.state, Timer.closed_at)).all()
         assert Counter(state for state, _ in rows) == {"fired": 2 * n}
         assert all(closed is not None for _, closed in rows)
-        events = Counter(s.execute(select(AuditEvent.nomination_id, AuditEvent.action)).all())
+        events = Counter(s.execute(select(AuditEvent.nomination_id, AuditEvent.action)
+                                   .where(AuditEvent.subject_type == "nomination")).all())
         expected = {(nid, action): 1 for nid in nids for action in ("created", *TIMER_ACTIONS)}
         extra = {k: v for k, v in events.items() if expected.get(k) != v}
         missing = expected.keys() - events.keys()

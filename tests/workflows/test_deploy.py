@@ -24,7 +24,7 @@ def test_a_changed_route_is_a_new_version_and_running_nominations_stay_pinned(dr
     changed = NOMINATION_ROUTE.read_text(encoding="utf-8").replace('name="Thẩm định"', 'name="Thẩm định hồ sơ (v2)"')
     try:
         with driver.db.write() as s:
-            pm, new = versions.deploy(s, changed)
+            pm, new = versions.deploy(s, versions.current_bundle(s, changed))
             assert new and pm.version == 2
         fresh = driver.create()
         with driver.db.read() as s:

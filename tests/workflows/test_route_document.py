@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from importlib.metadata import version
 
@@ -10,8 +9,8 @@ import pytest
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 
+from tests.support import SHIPPED_FORMS, shipped_bundle
 from workflows import engine
-from workflows.domain import forms
 from workflows.domain.calendar import WorkingCalendar
 from workflows.domain.clock import VN_TZ
 from workflows.domain.labels import ROLES
@@ -34,7 +33,7 @@ def test_validates_against_the_bpmn_schema():
 def test_an_invalid_document_is_refused():
     broken = XML.replace('<bpmn:userTask id="appraisal"', '<bpmn:userTask bogus="1" id="appraisal"', 1)
     with pytest.raises(engine.RouteError):
-        engine.parse_route(broken, "broken")
+        engine.parse(shipped_bundle(broken))
 
 
 def test_every_flow_node_and_flow_is_drawn():
@@ -48,12 +47,12 @@ def test_every_flow_node_and_flow_is_drawn():
 
 
 def test_lanes_are_roles_and_every_user_task_has_a_form():
-    route = engine.parse_route(XML, "doc")
+    route = engine.parse(shipped_bundle())
     assert {step.role for step in route.steps.values()} <= set(ROLES)
     assert set(route.steps) == {"draft", "head_review", "secretariat_check", "disclosure", "council_vote", "appraisal",
                                 "minister_sign"}
     for step in route.steps.values():
-        schema = forms.load(step.form)
+        schema = SHIPPED_FORMS.schema(step.form)
         assert schema["additionalProperties"] is False, step.form
 
 
@@ -63,12 +62,19 @@ def test_no_reserved_element_ids():
 
 
 def test_routes_are_parsed_once_and_cached():
-    sha = hashlib.sha256(XML.encode()).hexdigest()
-    assert engine.get_route(XML, sha) is engine.get_route(XML, sha)
+    bundle = shipped_bundle()
+    parsed = []
+
+    def load() -> engine.Bundle:
+        parsed.append(1)
+        return bundle
+
+    assert engine.get_route(bundle.sha256, load) is engine.get_route(bundle.sha256, load)
+    assert len(parsed) <= 1  # at most once in this process (another test may have parsed it already)
 
 
 def test_stored_state_leaves_the_spec_out_and_round_trips():
-    route = engine.parse_route(XML, "roundtrip")
+    route = engine.parse(shipped_bundle())
     context = RouteContext(datetime(2026, 11, 30, 2, 0, tzinfo=UTC), WorkingCalendar(), {"draft": 10}.get)
     flags = {"needs_vote": False, "needs_disclosure": False, "above_ministry": False, "council_done": False,
              "vote_closed": False}

@@ -113,6 +113,9 @@ def test_council_fails_on_quorum_when_the_secretariat_closes_the_vote(driver: Dr
     assert nom.council_result["present"] == 5 and nom.council_result["quorum_required"] == 6
     assert nom.council_result["quorum_met"] is False and nom.council_result["passed"] is False
     assert "vote_closed" in [a for a, _ in history(driver, nid)]
+    # Closed early without a quorum: the few votes cast are never published, nor kept.
+    assert not {"agree", "disagree", "agree_required"} & set(nom.council_result)
+    assert (nom.votes_agree, nom.votes_disagree) == (0, 0)
 
 
 def test_closing_with_quorum_passes_on_majority_of_present(driver: Driver):
@@ -224,3 +227,49 @@ def test_changing_the_award_form_on_resubmission_reroutes(driver: Driver):
     driver.act(nid, "head1", APPROVE)
     driver.act(nid, "secretary", APPROVE)
     assert driver.ready_steps(nid) == ["appraisal"]
+
+
+def test_a_changed_nominee_after_the_vote_faces_the_council_again(driver: Driver):
+    """Appraisal returns, the secretariat returns to the unit, the clerk changes the person: the old vote is void."""
+    nid = driver.create()
+    through_council(driver, nid, ["agree"] * 9)
+    driver.act(nid, "reviewer", returned("Sai đối tượng"))
+    driver.act(nid, "secretary", returned("Đề nghị đơn vị rà soát"))
+    driver.act(nid, "clerk1", {"nominee_name": "Phạm Thị Hạnh"})
+    driver.act(nid, "head1", APPROVE)
+    driver.act(nid, "secretary", APPROVE)
+    assert driver.ready_steps(nid) == ["council_vote"]
+    assert driver.nomination(nid).council_result is None  # the old result does not carry over
+    driver.vote(nid, ["agree"] * 3 + ["disagree"] * 6)
+    nom = driver.nomination(nid)
+    assert nom.state == "rejected" and nom.council_result["agree"] == 3 and nom.council_result["members"] == 9
+
+
+def test_an_unchanged_dossier_returned_after_the_vote_keeps_its_approval(driver: Driver):
+    nid = driver.create()
+    through_council(driver, nid, ["agree"] * 9)
+    driver.act(nid, "reviewer", returned("Bổ sung biên bản"))
+    driver.act(nid, "secretary", returned("Bổ sung biên bản"))
+    driver.act(nid, "clerk1", {"achievements": "Bổ sung biên bản họp Hội đồng cơ sở và hai sáng kiến đã công nhận."})
+    driver.act(nid, "head1", APPROVE)
+    driver.act(nid, "secretary", APPROVE)
+    assert driver.ready_steps(nid) == ["appraisal"]
+
+
+def test_an_order_whose_form_changes_after_the_vote_is_disclosed_and_voted_again(driver: Driver):
+    start = datetime(2026, 11, 30, 9, 0, tzinfo=clock.VN_TZ)
+    with clock.frozen(start) as advance:
+        nid = driver.create(award_form="huan_chuong_lao_dong_hang_ba")
+        driver.accept(nid)
+        advance(timedelta(days=30))  # the disclosure window passes without objection
+        services.fire_due_timers(driver.db)
+        driver.vote(nid, ["agree"] * 9)
+        driver.act(nid, "reviewer", returned("Đề nghị hạng cao hơn"))
+        driver.act(nid, "secretary", returned("Đơn vị đề nghị lại hình thức"))
+        driver.act(nid, "clerk1", {"award_form": "huan_chuong_lao_dong_hang_nhi"})
+        driver.act(nid, "head1", APPROVE)
+        driver.act(nid, "secretary", APPROVE)
+        assert driver.ready_steps(nid) == ["disclosure"]  # published again, then the council votes again
+        advance(timedelta(days=30))
+        services.fire_due_timers(driver.db)
+        assert driver.ready_steps(nid) == ["council_vote"]

@@ -7,9 +7,9 @@ from functools import wraps
 
 from flask import g, request
 
+from workflows.domain.actor import Actor
 from workflows.domain.errors import AuthFailed
 from workflows.services import accounts
-from workflows.services.accounts import Principal
 
 from ..extensions import get_db
 
@@ -30,5 +30,5 @@ def token_required(view: Callable) -> Callable:
     return wrapper
 
 
-def api_user() -> Principal:
+def api_user() -> Actor:
     return g.api_user

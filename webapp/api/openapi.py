@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from workflows.domain import forms
+from workflows import queries
 
+from ..extensions import get_db
 from . import bp
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -23,6 +24,8 @@ def _ok(schema: dict, description: str = "OK", status: str = "200") -> dict:
 
 
 def document() -> dict:
+    db = get_db()
+    dossier, report = queries.dossier_form(db), queries.current_form(db, "quarterly_report")
     id_param = lambda name: {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}  # noqa: E731
     nomination = {"$ref": "#/components/schemas/Nomination"}
     task = {"$ref": "#/components/schemas/Task"}
@@ -48,7 +51,7 @@ def document() -> dict:
                     "responses": _ok({"type": "object", "properties": {"items": {"type": "array"},
                                                                        "total": {"type": "integer"}}}) | _errors(401)},
                 "post": {"summary": "A unit clerk opens a dossier for their own unit",
-                         "requestBody": {"required": True, "content": {"application/json": {"schema": forms.load("dossier")}}},
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": dossier}}},
                          "responses": _ok(nomination, "Created", "201") | _errors(400, 401, 403, 422)}},
             "/nominations/{id}": {"get": {"summary": "One nomination", "parameters": [id_param("id")],
                                           "responses": _ok(nomination) | _errors(401, 404)}},
@@ -92,7 +95,7 @@ def document() -> dict:
             "/reports/{id}/submit": {"post": {
                 "summary": "Submit a quarterly report", "parameters": [id_param("id")],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"data": forms.load("quarterly_report")}}}}},
+                    "type": "object", "properties": {"data": report}}}}},
                 "responses": _ok({"type": "object"}) | _errors(400, 401, 403, 404, 409, 422)}},
         },
         "components": {

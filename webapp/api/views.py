@@ -8,10 +8,11 @@ from flask import jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from workflows import queries, services
-from workflows.domain import forms
 from workflows.domain.errors import Invalid
 from workflows.queries import iso
-from workflows.services import accounts, notify, reports
+from workflows.queries import notifications as notification_queries
+from workflows.queries import reports as report_queries
+from workflows.services import accounts, reports
 
 from ..downloads import send_attachment
 from ..extensions import get_db
@@ -62,7 +63,7 @@ def _task_json(t: dict[str, Any]) -> dict[str, Any]:
         "name": t["name"],
         "title": t["title"],
         "state": t["state"],
-        "form": t.get("schema") or _schema(t["form"]),
+        "form": t["schema"],
         "nominee_name": t["nominee_name"],
         "unit_id": t["unit_id"],
         "award_form": t["award_form"],
@@ -70,10 +71,6 @@ def _task_json(t: dict[str, Any]) -> dict[str, Any]:
         "due_at": iso(t["due_at"]),
         "overdue": t["overdue"],
     }
-
-
-def _schema(form: str) -> dict[str, Any]:
-    return forms.load(form)
 
 
 @bp.post("/auth/token")
@@ -156,7 +153,7 @@ def close_vote(nomination_id: int):
 @bp.get("/tasks")
 @token_required
 def list_tasks():
-    rows = queries.inbox(get_db(), api_user().id, step=request.args.get("name") or None,
+    rows = queries.inbox(get_db(), api_user().id, with_schema=True, step=request.args.get("name") or None,
                          award_form=request.args.get("award_form") or None,
                          overdue_only=request.args.get("overdue") in ("1", "true"))
     return jsonify({"items": [_task_json(r) for r in rows]})
@@ -193,17 +190,17 @@ def _if_match() -> int | None:
 @bp.get("/notifications")
 @token_required
 def list_notifications():
-    with get_db().read() as s:
-        items = notify.recent(s, api_user().id)
-        return jsonify({"items": [{"id": n.id, "kind": n.kind, "message": n.message, "nomination_id": n.nomination_id,
-                                   "created_at": iso(n.created_at), "read_at": iso(n.read_at)} for n in items]})
+    items = notification_queries.recent(get_db(), api_user().id)
+    return jsonify({"items": [{"id": n.id, "kind": n.kind, "message": n.message, "nomination_id": n.nomination_id,
+                               "created_at": iso(n.created_at), "read_at": iso(n.read_at)} for n in items]})
 
 
 @bp.get("/reports")
 @token_required
 def list_reports():
-    rows = reports.open_reports(get_db(), api_user().id)
-    return jsonify({"items": [_report_json(r) for r in rows]})
+    rows = report_queries.open_reports(get_db(), api_user().id)
+    form = queries.current_form(get_db(), reports.FORM)
+    return jsonify({"items": [_report_json(r, form) for r in rows]})
 
 
 @bp.post("/reports/<int:report_id>/submit")
@@ -214,9 +211,10 @@ def submit_report(report_id: int):
     if not isinstance(data, dict):
         raise Invalid("'data' phải là một đối tượng JSON.", {"data": "Phải là một đối tượng."})
     reports.submit(get_db(), api_user().id, report_id, data)
-    return jsonify(_report_json(reports.get(get_db(), api_user().id, report_id)))
+    return jsonify(_report_json(report_queries.get(get_db(), api_user().id, report_id),
+                                queries.current_form(get_db(), reports.FORM)))
 
 
-def _report_json(r: dict[str, Any]) -> dict[str, Any]:
+def _report_json(r: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
     return {k: r.get(k) for k in ("id", "unit_id", "year", "quarter", "title", "state", "overdue", "content")} | {
-        "due_at": iso(r["due_at"]), "submitted_at": iso(r.get("submitted_at")), "form": forms.load("quarterly_report")}
+        "due_at": iso(r["due_at"]), "submitted_at": iso(r.get("submitted_at")), "form": form}

@@ -1,41 +1,73 @@
 """Forms are data: a JSON Schema per user task, shared by the HTML pages and the API.
 
-Validation answers in Vietnamese, one message per field, and refuses keys a
-form does not declare so that they never reach workflow data.
+A :class:`FormSet` is the forms of one version bundle (a running nomination keeps the forms it
+started with). Validation answers in Vietnamese, one message per field, and refuses keys a form
+does not declare so that they never reach workflow data.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import SchemaError, ValidationError
 
-from workflows import caches
 from workflows.domain.errors import Invalid
 
 # C0 control characters other than tab and newlines: never meaningful in a dossier (and NUL breaks PostgreSQL).
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-FORMS_DIR = Path(__file__).resolve().parents[2] / "bpmn" / "forms"
+SCHEMA_SUFFIX = ".schema.json"
 
 
-@cache
-def load(form: str) -> dict[str, Any]:
-    path = FORMS_DIR / f"{form}.schema.json"
-    if not path.is_file() or "/" in form or "\\" in form:
-        raise KeyError(form)
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
-    return schema
+class FormSet:
+    """The JSON Schemas of one bundle by form name, each checked once and validated by a cached validator."""
 
+    def __init__(self, schemas: dict[str, dict[str, Any]]) -> None:
+        self.schemas = dict(schemas)
+        self._validators: dict[str, Draft202012Validator] = {}
+        for name, schema in self.schemas.items():
+            try:
+                Draft202012Validator.check_schema(schema)
+            except SchemaError as exc:
+                raise ValueError(f"form {name!r} is not a valid JSON Schema: {exc.message}") from exc
+            self._validators[name] = Draft202012Validator(schema)
 
-@cache
-def _validator(form: str) -> Draft202012Validator:
-    return Draft202012Validator(load(form))
+    def __contains__(self, name: str) -> bool:
+        return name in self.schemas
+
+    def schema(self, name: str) -> dict[str, Any]:
+        return self.schemas[name]
+
+    def field_names(self, name: str) -> list[str]:
+        return list(self.schemas[name].get("properties", {}))
+
+    def choices(self, name: str, field: str) -> dict[str, str]:
+        """The values a field allows (``oneOf`` of ``const``) with their Vietnamese titles."""
+        spec = self.schemas[name].get("properties", {}).get(field, {})
+        return {c["const"]: c.get("title", c["const"]) for c in spec.get("oneOf", []) if "const" in c}
+
+    def errors(self, name: str, data: Any) -> dict[str, str]:
+        """Field → Vietnamese message for every problem; empty when the data is valid."""
+        if not isinstance(data, dict):
+            return {"": "Dữ liệu biểu mẫu phải là một đối tượng JSON."}
+        found: dict[str, str] = {
+            key: "Chứa ký tự điều khiển không hợp lệ."
+            for key, value in data.items()
+            if isinstance(value, str) and CONTROL_CHARS.search(value)
+        }
+        for err in sorted(self._validators[name].iter_errors(data), key=lambda e: list(e.absolute_path)):
+            if err.validator in ("if", "then", "allOf"):
+                continue
+            field, message = _message(err)
+            found.setdefault(field, message)
+        return found
+
+    def validate(self, name: str, data: Any) -> dict[str, Any]:
+        found = self.errors(name, data)
+        if found:
+            raise Invalid("Biểu mẫu có lỗi, vui lòng kiểm tra lại.", found)
+        return data
 
 
 def _message(err: ValidationError) -> tuple[str, str]:
@@ -63,37 +95,3 @@ def _message(err: ValidationError) -> tuple[str, str]:
     if v == "maximum":
         return field, f"Không được lớn hơn {err.validator_value}."
     return field, "Giá trị không hợp lệ."
-
-
-def errors(form: str, data: Any) -> dict[str, str]:
-    """Field → Vietnamese message for every problem; empty when the data is valid."""
-    if not isinstance(data, dict):
-        return {"": "Dữ liệu biểu mẫu phải là một đối tượng JSON."}
-    found: dict[str, str] = {
-        key: "Chứa ký tự điều khiển không hợp lệ."
-        for key, value in data.items()
-        if isinstance(value, str) and CONTROL_CHARS.search(value)
-    }
-    for err in sorted(_validator(form).iter_errors(data), key=lambda e: list(e.absolute_path)):
-        if err.validator in ("if", "then", "allOf"):
-            continue
-        field, message = _message(err)
-        found.setdefault(field, message)
-    return found
-
-
-def validate(form: str, data: Any) -> dict[str, Any]:
-    found = errors(form, data)
-    if found:
-        raise Invalid("Biểu mẫu có lỗi, vui lòng kiểm tra lại.", found)
-    return data
-
-
-@caches.register
-def _forget_forms() -> None:
-    load.cache_clear()
-    _validator.cache_clear()
-
-
-def field_names(form: str) -> list[str]:
-    return list(load(form).get("properties", {}))

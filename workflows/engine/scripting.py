@@ -20,11 +20,21 @@ NEVER = "9999-12-31T00:00:00+00:00"  # a step without a deadline never times out
 
 
 class RouteContext:
-    def __init__(self, now: datetime, calendar: WorkingCalendar, days_for: Callable[[str], int | None]) -> None:
+    """Deadlines for one nomination at one moment. The calendar may be given as a loader: a step that
+    starts no deadline (a vote among others) then never reads it."""
+
+    def __init__(self, now: datetime, calendar: WorkingCalendar | Callable[[], WorkingCalendar],
+                 days_for: Callable[[str], int | None]) -> None:
         self.now = now
-        self.calendar = calendar
+        self._calendar = calendar
         self._days_for = days_for
         self._due: dict[str, datetime | None] = {}
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        if not isinstance(self._calendar, WorkingCalendar):
+            self._calendar = self._calendar()
+        return self._calendar
 
     def due(self, step: str) -> datetime | None:
         """When a step that starts now is due; one answer per step within a transaction."""

@@ -135,6 +135,7 @@ class CouncilRule(Base):
     quorum_den: Mapped[int] = mapped_column(Integer)
     threshold_kind: Mapped[str] = mapped_column(String(30))  # pct_of_all | majority_of_present
     threshold_pct: Mapped[int | None] = mapped_column(Integer)
+    chair_votes: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # chair called to the ballot
 
 
 class EscalationRule(Base):
@@ -170,15 +171,21 @@ class StepDeadline(Base):
 # --- routes and instances ------------------------------------------------------------------
 
 class ProcessModel(Base):
-    """One deployed version of a BPMN route; instances stay pinned to theirs."""
+    """One deployed version bundle: the BPMN route, its forms and its rule tables, hashed together.
+
+    Instances stay pinned to theirs: a nomination keeps the diagram, the forms and the thresholds,
+    deadlines and routing flags it started with. Rows never change once deployed.
+    """
 
     __tablename__ = "process_models"
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(60))
     version: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))  # of the whole bundle
     bpmn_xml: Mapped[str] = mapped_column(Text)
-    deployed_at: Mapped[datetime]
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON)  # form name -> JSON Schema
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)  # RuleSet.as_dict()
+    deployed_at: Mapped[datetime]  # who deployed it is in the route's audit chain
     __table_args__ = (
         UniqueConstraint("key", "version", name="uq_process_models_key_version"),
         UniqueConstraint("key", "sha256", name="uq_process_models_key_sha256"),
@@ -207,6 +214,7 @@ class Nomination(Base):
     votes_agree: Mapped[int] = mapped_column(Integer, default=0)
     votes_disagree: Mapped[int] = mapped_column(Integer, default=0)
     council_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    ballot_size: Mapped[int | None] = mapped_column(Integer)  # members called to the open ballot (snapshot)
     decision_number: Mapped[str | None] = mapped_column(String(60), unique=True)
     # Head of the audit hash chain: a deleted newest event shows as a mismatch here.
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
@@ -258,23 +266,45 @@ class TaskItem(Base):
 
 
 class AuditEvent(Base):
-    """One action on a nomination, chained by hash so tampering shows."""
+    """One action on a subject (a nomination, the route, the rules, the calendar, a user…), chained by hash.
+
+    Each subject has its own chain; a nomination's head is kept on its row, every other subject's in
+    :class:`AuditHead`, so a deleted newest event shows. ``encoding`` is the version of the hashed form.
+    """
 
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(primary_key=True)
-    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"))
+    subject_type: Mapped[str] = mapped_column(String(20), default="nomination", server_default="nomination")
+    subject_id: Mapped[str] = mapped_column(String(64))
+    nomination_id: Mapped[int | None] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor: Mapped[str] = mapped_column(String(80))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(80))
     role: Mapped[str | None] = mapped_column(String(40))
     task: Mapped[str | None] = mapped_column(String(60))
     action: Mapped[str] = mapped_column(String(40))
     comment: Mapped[str | None] = mapped_column(Text)
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    encoding: Mapped[int] = mapped_column(Integer, default=2, server_default="1")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-    __table_args__ = (UniqueConstraint("nomination_id", "seq", name="uq_audit_events_nomination_seq"),)
+    __table_args__ = (
+        UniqueConstraint("subject_type", "subject_id", "seq", name="uq_audit_events_subject_seq"),
+        Index("ix_audit_events_nomination", "nomination_id", "seq"),
+    )
+
+
+class AuditHead(Base):
+    """The newest (seq, hash) of a subject's chain, for subjects that are not nominations."""
+
+    __tablename__ = "audit_heads"
+    subject_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class Attachment(Base):

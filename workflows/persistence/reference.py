@@ -11,6 +11,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows.domain.rules import AwardFormRule, RuleSet, iso_utc
+from workflows.domain.rules import CouncilRule as CouncilRuleData
+from workflows.domain.rules import StepDeadline as StepDeadlineData
 from workflows.persistence.model import AwardForm, CouncilRule, EscalationRule, StepDeadline
 
 # code, Vietnamese name, subject, level, needs ministry council vote
@@ -87,3 +90,15 @@ def ensure_reference_data(session: Session) -> None:
     for step, form, days in STEP_DEADLINES:
         if (step, form) not in known_steps:
             session.add(StepDeadline(step=step, award_form=form, working_days=days))
+
+
+def shipped_rules() -> RuleSet:
+    """The rule tables as this release ships them (what ``ensure_reference_data`` inserts when missing)."""
+    return RuleSet(
+        award_forms={code: AwardFormRule(code, name, subject, level, needs_vote, level == "above", order)
+                     for order, (code, name, subject, level, needs_vote) in enumerate(AWARD_FORMS)},
+        council=tuple(CouncilRuleData(code, iso_utc(RULES_EFFECTIVE_FROM), 2, 3, kind, pct)
+                      for code, (kind, pct) in COUNCIL_THRESHOLDS.items()),
+        deadlines=tuple(StepDeadlineData(step, form, days) for step, form, days in STEP_DEADLINES),
+        escalations={role: tuple(sorted(s for r, s in ESCALATIONS if r == role)) for role, _ in ESCALATIONS},
+    )

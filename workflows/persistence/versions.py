@@ -1,62 +1,134 @@
-"""Deploying routes: a new process-model version only when the BPMN changed."""
+"""Version bundles: deploying the route with its forms and rules, and finding the one a nomination runs on.
+
+A deploy snapshots the BPMN document, the forms and the admins' rule tables into one
+``process_models`` row, hashed together: a change in any of the three is a new version, and a
+running nomination keeps the version it started on. Deploys are serialized on a lock row, so two
+admins deploying at once get one version each (or the same one, for the same bundle).
+"""
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
+import json
+from importlib import resources
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from workflows import caches, engine
+from workflows import engine
 from workflows.domain import clock
-from workflows.persistence.model import ProcessModel
+from workflows.domain.actor import Actor
+from workflows.domain.forms import SCHEMA_SUFFIX
+from workflows.domain.rules import AwardFormRule, CouncilRule, RuleSet, StepDeadline, iso_utc
+from workflows.engine import lint
+from workflows.persistence import audit
+from workflows.persistence.model import AwardForm, Counter, EscalationRule, ProcessModel
+from workflows.persistence.model import CouncilRule as CouncilRuleRow
+from workflows.persistence.model import StepDeadline as StepDeadlineRow
 
-BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
+BPMN_DIR = resources.files("bpmn")  # package data: a non-editable install has its route and forms
 NOMINATION_ROUTE = BPMN_DIR / "nomination.bpmn"
 
 
-def deploy(session: Session, xml: str, key: str = engine.PROCESS_ID) -> tuple[ProcessModel, bool]:
-    """Store ``xml`` as the next version of ``key`` unless that exact document is deployed.
+def shipped_forms() -> dict[str, dict]:
+    forms_dir = BPMN_DIR / "forms"
+    return {entry.name.removesuffix(SCHEMA_SUFFIX): json.loads(entry.read_text(encoding="utf-8"))
+            for entry in sorted(forms_dir.iterdir(), key=lambda e: e.name) if entry.name.endswith(SCHEMA_SUFFIX)}
 
-    Returns the process model and whether it is new. Raises ``RouteError``
-    before storing anything if the document does not parse.
+
+def rules_from_tables(session: Session) -> RuleSet:
+    """The rule tables as the admins keep them now (what the next deploy pins)."""
+    escalations: dict[str, list[str]] = {}
+    for row in session.scalars(select(EscalationRule)):
+        escalations.setdefault(row.role, []).append(row.superior_role)
+    return RuleSet(
+        award_forms={a.code: AwardFormRule(a.code, a.name, a.subject, a.level, a.needs_vote, a.needs_disclosure,
+                                           a.sort_order) for a in session.scalars(select(AwardForm))},
+        council=tuple(CouncilRule(r.award_form, iso_utc(r.effective_from), r.quorum_num, r.quorum_den, r.threshold_kind,
+                                  r.threshold_pct, r.chair_votes) for r in session.scalars(select(CouncilRuleRow))),
+        deadlines=tuple(StepDeadline(r.step, r.award_form, r.working_days) for r in session.scalars(select(StepDeadlineRow))),
+        escalations={role: tuple(sorted(sup)) for role, sup in escalations.items()},
+    )
+
+
+def current_bundle(session: Session, bpmn_xml: str | None = None) -> engine.Bundle:
+    """The shipped route and forms with today's rule tables (``bpmn_xml`` replaces the shipped route)."""
+    xml = bpmn_xml if bpmn_xml is not None else NOMINATION_ROUTE.read_text(encoding="utf-8")
+    return engine.Bundle(xml, shipped_forms(), rules_from_tables(session).as_dict())
+
+
+def check(bundle: engine.Bundle) -> engine.Route:
+    """Parse and lint a bundle; :class:`~workflows.engine.RouteError` lists every violation by element."""
+    route = engine.parse(bundle)
+    violations = lint.lint(route)
+    if violations:
+        raise engine.RouteError("Quy trình không đúng quy ước: " + "; ".join(violations), violations)
+    return route
+
+
+def deploy(session: Session, bundle: engine.Bundle, key: str = engine.PROCESS_ID,
+           actor: Actor | None = None) -> tuple[ProcessModel, bool]:
+    """Store ``bundle`` as the next version of ``key`` unless that exact bundle is deployed.
+
+    Returns the process model and whether it is new; refuses (``RouteError``) before storing
+    anything if the bundle does not parse or breaks the contract.
     """
-    sha = hashlib.sha256(xml.encode("utf-8")).hexdigest()
+    sha = bundle.sha256
+    _lock_deploys(session, key)
     existing = session.scalar(select(ProcessModel).where(ProcessModel.key == key, ProcessModel.sha256 == sha))
     if existing is not None:
         return existing, False
-    engine.get_route(xml, sha)  # validates; and warms the cache
+    check(bundle)
     version = (session.scalar(select(func.max(ProcessModel.version)).where(ProcessModel.key == key)) or 0) + 1
-    pm = ProcessModel(key=key, version=version, sha256=sha, bpmn_xml=xml, deployed_at=clock.now())
+    now = clock.now()
+    pm = ProcessModel(key=key, version=version, sha256=sha, bpmn_xml=bundle.bpmn_xml, forms=bundle.forms,
+                      rules=bundle.rules, deployed_at=now)
     session.add(pm)
     session.flush()
+    audit.record_subject(session, "route", key, at=now, actor=actor, action="deployed",
+                         changes={"version": [version - 1 or None, version], "sha256": [None, sha]})
     return pm, True
 
 
+def _lock_deploys(session: Session, key: str) -> None:
+    """Deploys of one key queue on one row (SQLite's write transaction already serializes them)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    name = f"deploy:{key}"[:40]
+    session.execute(insert(Counter).values(name=name, year=0, value=0).on_conflict_do_nothing())
+    session.execute(select(Counter.value).where(Counter.name == name, Counter.year == 0).with_for_update())
+
+
 def deploy_bundled_routes(session: Session) -> tuple[ProcessModel, bool]:
-    return deploy(session, NOMINATION_ROUTE.read_text(encoding="utf-8"))
+    return deploy(session, current_bundle(session))
 
 
-# Process-model rows never change once deployed, so id → hash is safe to remember.
-_sha_of_model: dict[tuple[str, int], str] = {}
-caches.register(_sha_of_model.clear)
+def route_for(session: Session, process_model_id: int, sha256: str | None = None) -> engine.Route:
+    """The parsed route a nomination is pinned to (parsed once per version per process).
 
+    Callers that already read the version's hash (the unit of work's locking query does) pass it
+    and save the lookup; nothing maps ids to hashes in memory, since ids are the database's.
+    """
+    sha = sha256 or session.scalar(select(ProcessModel.sha256).where(ProcessModel.id == process_model_id))
 
-def route_for(session: Session, process_model_id: int) -> engine.Route:
-    """The parsed route a nomination is pinned to (parsed once per version per process)."""
-    key = (str(session.get_bind().url), process_model_id)
-    sha = _sha_of_model.get(key)
-    if sha is not None and engine.is_route_cached(sha):
-        return engine.get_route("", sha)
-    sha, xml = session.execute(
-        select(ProcessModel.sha256, ProcessModel.bpmn_xml).where(ProcessModel.id == process_model_id)
-    ).one()
-    _sha_of_model[key] = sha
-    return engine.get_route(xml, sha)
+    def load() -> engine.Bundle:
+        row = session.execute(select(ProcessModel.bpmn_xml, ProcessModel.forms, ProcessModel.rules)
+                              .where(ProcessModel.id == process_model_id)).one()
+        return engine.Bundle(row.bpmn_xml, row.forms, row.rules)
+
+    return engine.get_route(sha, load)
 
 
 def latest(session: Session, key: str = engine.PROCESS_ID) -> ProcessModel | None:
     return session.scalar(
         select(ProcessModel).where(ProcessModel.key == key).order_by(ProcessModel.version.desc()).limit(1)
     )
+
+
+def latest_route(session: Session, key: str = engine.PROCESS_ID) -> tuple[int, engine.Route]:
+    """The newest version's id and route: what a new nomination starts on."""
+    pm_id = session.scalar(select(ProcessModel.id).where(ProcessModel.key == key)
+                           .order_by(ProcessModel.version.desc()).limit(1))
+    if pm_id is None:
+        raise RuntimeError("no route deployed: run `flask --app webapp migrate`")
+    return pm_id, route_for(session, pm_id)

@@ -1,50 +1,56 @@
 """The timer table: every timer an instance waits on, kept in step with the engine.
 
 Filled in the same transaction as each state change, so the database always knows what is due;
-Redis only carries the work of firing.
+Redis only carries the work of firing. The rows are derived from the engine's waits before and
+after the step, so keeping them costs no read: a wait that disappeared is closed (fired, or
+cancelled with its task), a new wait is inserted.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from workflows import engine
-from workflows.persistence.model import Nomination, Timer
-
-KINDS = ("reminder", "escalation", "window")
+from workflows.persistence.model import Timer
 
 
-def kind_of(event_id: str) -> str:
-    """The route names its timers ``<step>_reminder``, ``<step>_escalation``, ``<step>_window``."""
-    return next((kind for kind in KINDS if event_id.endswith(f"_{kind}")), "timer")
+@dataclass(frozen=True)
+class FiredTimer:
+    name: str  # the BPMN event id
+    kind: str  # reminder | escalation | window | timer, as the route declares it
+    step: str | None
+    due_at: datetime
 
 
-def sync(session: Session, nomination: Nomination, route: engine.Route, workflow, now: datetime) -> list[Timer]:
-    """Close rows the engine no longer waits on, add rows for new waits; returns the rows just fired.
+def kind_of(route: engine.Route, event_id: str) -> str:
+    timer = route.contract.timers.get(event_id)
+    return (timer.kind if timer else None) or "timer"
+
+
+def sync(session: Session, nomination_id: int, route: engine.Route, before: list[engine.PendingTimer], workflow,
+         now: datetime) -> list[FiredTimer]:
+    """Close the rows of waits that ended, add rows for new waits; returns the timers that fired.
 
     Whether a timer fired or was cancelled (its task ended first) is read from the engine itself:
     the library also fires due timers at the end of any engine step, so a user's action can fire
     one just as a sweep does, and either way it is reported once, here.
     """
-    waiting = {t.task_uuid: t for t in engine.pending_timers(workflow, route)}
-    rows = session.scalars(
-        select(Timer).where(Timer.nomination_id == nomination.id, Timer.state == "pending")
-    ).all()
-    just_fired = []
-    for row in rows:
-        if row.task_uuid in waiting:
-            continue
-        row.state = "fired" if engine.timer_fired(workflow, row.task_uuid) else "cancelled"
-        row.closed_at = now
-        if row.state == "fired":
-            just_fired.append(row)
-    known = {row.task_uuid for row in rows}
-    for uuid, pending in waiting.items():
-        if uuid not in known:
-            session.add(Timer(nomination_id=nomination.id, task_uuid=uuid, name=pending.name,
-                              kind=kind_of(pending.name), step=pending.step, due_at=pending.due_at,
-                              state="pending", created_at=now))
-    return just_fired
+    after = {t.task_uuid: t for t in engine.pending_timers(workflow, route)}
+    ended = [t for t in before if t.task_uuid not in after]
+    fired = [t for t in ended if engine.timer_fired(workflow, t.task_uuid)]
+    cancelled = [t for t in ended if t not in fired]
+    for state, timers in (("fired", fired), ("cancelled", cancelled)):
+        if timers:
+            session.execute(update(Timer).where(Timer.task_uuid.in_([t.task_uuid for t in timers]),
+                                                Timer.state == "pending").values(state=state, closed_at=now))
+    known = {t.task_uuid for t in before}
+    new = [t for uuid, t in after.items() if uuid not in known]
+    if new:
+        session.execute(insert(Timer), [
+            {"nomination_id": nomination_id, "task_uuid": t.task_uuid, "name": t.name, "kind": kind_of(route, t.name),
+             "step": t.step, "due_at": t.due_at, "state": "pending", "created_at": now} for t in new])
+    return [FiredTimer(t.name, kind_of(route, t.name), t.step, t.due_at) for t in fired]

@@ -13,13 +13,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.domain import clock, forms
-from workflows.domain.errors import NotFound
+from workflows import engine
+from workflows.domain import clock
+from workflows.domain.actor import Actor
+from workflows.domain.errors import Forbidden, NotFound
 from workflows.domain.labels import ACTIONS, NOMINEE_KINDS, STATES
 from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Unit, User
-from workflows.persistence.scope import can_act, can_attach, inbox_filter, visible_filter
+from workflows.persistence.scope import inbox_filter, load_actor, visible_filter
+from workflows.queries import presenting
 
 PAGE_SIZE = 50
 
@@ -29,14 +32,14 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(clock.VN_TZ).isoformat() if value else None
 
 
-def _user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None or not user.active:
-        raise NotFound("Không tìm thấy người dùng.")
-    return user
+def _user(session: Session, user_id: int) -> Actor:
+    try:
+        return load_actor(session, user_id)
+    except Forbidden as exc:
+        raise NotFound("Không tìm thấy người dùng.") from exc
 
 
-def _visible_nomination(session: Session, user: User, nomination_id: int) -> Nomination:
+def _visible_nomination(session: Session, user: Actor, nomination_id: int) -> Nomination:
     nom = session.scalar(select(Nomination).where(Nomination.id == nomination_id, visible_filter(user)))
     if nom is None:
         raise NotFound("Không tìm thấy hồ sơ.")
@@ -44,12 +47,28 @@ def _visible_nomination(session: Session, user: User, nomination_id: int) -> Nom
 
 
 def award_forms(db: Database, proposable_only: bool = False) -> list[dict[str, Any]]:
+    """The award forms of the current version (what a new dossier may propose), in display order."""
     with db.read() as s:
-        query = select(AwardForm).order_by(AwardForm.sort_order)
-        if proposable_only:
-            query = query.where(AwardForm.level != "unit")
-        return [{"code": a.code, "name": a.name, "subject": a.subject, "level": a.level, "needs_vote": a.needs_vote}
-                for a in s.scalars(query)]
+        rules = versions.latest_route(s)[1].rules
+    found = sorted(rules.award_forms.values(), key=lambda a: a.sort_order)
+    return [{"code": a.code, "name": a.name, "subject": a.subject, "level": a.level, "needs_vote": a.needs_vote}
+            for a in found if not proposable_only or a.level != "unit"]
+
+
+def current_form(db: Database, name: str) -> dict[str, Any]:
+    """A form of the current version (a new dossier, a quarterly report)."""
+    with db.read() as s:
+        return versions.latest_route(s)[1].forms.schema(name)
+
+
+def dossier_form(db: Database) -> dict[str, Any]:
+    with db.read() as s:
+        route = versions.latest_route(s)[1]
+    return route.forms.schema(_dossier_form_name(route))
+
+
+def _dossier_form_name(route: engine.Route) -> str:
+    return next(step.form for step in route.steps.values() if step.hook == "dossier")
 
 
 def _task_row(item: TaskItem, nom: Nomination, unit_name: str, award_name: str, now: datetime) -> dict[str, Any]:
@@ -76,7 +95,7 @@ def _task_row(item: TaskItem, nom: Nomination, unit_name: str, award_name: str, 
 
 
 def inbox(db: Database, user_id: int, *, step: str | None = None, award_form: str | None = None,
-          unit_id: int | None = None, overdue_only: bool = False) -> list[dict[str, Any]]:
+          unit_id: int | None = None, overdue_only: bool = False, with_schema: bool = False) -> list[dict[str, Any]]:
     """My ready tasks, overdue and oldest deadline first, then oldest waiting."""
     now = clock.now()
     with db.read() as s:
@@ -97,7 +116,13 @@ def inbox(db: Database, user_id: int, *, step: str | None = None, award_form: st
             query = query.where(Nomination.unit_id == unit_id)
         if overdue_only:
             query = query.where(TaskItem.due_at < now)
-        return [_task_row(item, nom, unit, award, now) for item, nom, unit, award in s.execute(query)]
+        rows = []
+        for item, nom, unit, award in s.execute(query):
+            row = _task_row(item, nom, unit, award, now)
+            if with_schema:  # each task's form as its nomination's version has it
+                row["schema"] = versions.route_for(s, nom.process_model_id).forms.schema(item.form)
+            rows.append(row)
+        return rows
 
 
 def task(db: Database, user_id: int, item_id: int) -> dict[str, Any]:
@@ -110,14 +135,17 @@ def task(db: Database, user_id: int, item_id: int) -> dict[str, Any]:
             raise NotFound("Không tìm thấy công việc.")
         nom = _visible_nomination(s, user, item.nomination_id)
         row = _task_row(item, nom, nom.unit.name, s.get(AwardForm, nom.award_form).name, now)
-        row["can_act"] = item.state == "ready" and can_act(user, item)
-        row["schema"] = forms.load(item.form)
-        row["prefill"] = _dossier(nom) if item.form == "dossier" else {}
+        route = versions.route_for(s, nom.process_model_id)
+        step = route.steps.get(item.name)
+        row["can_act"] = item.state == "ready" and user.can_act(item)
+        row["schema"] = route.forms.schema(item.form)
+        row["prefill"] = _dossier(route, nom) if step is not None and step.hook == "dossier" else {}
         return row
 
 
-def _dossier(nom: Nomination) -> dict[str, Any]:
-    return {k: getattr(nom, k) for k in forms.field_names("dossier") if getattr(nom, k) is not None}
+def _dossier(route: engine.Route, nom: Nomination) -> dict[str, Any]:
+    fields = route.forms.field_names(_dossier_form_name(route))
+    return {k: getattr(nom, k) for k in fields if getattr(nom, k) is not None}
 
 
 def nominations(db: Database, user_id: int, *, state: str | None = None, award_form: str | None = None,
@@ -164,7 +192,8 @@ def nomination(db: Database, user_id: int, nomination_id: int) -> dict[str, Any]
         user = _user(s, user_id)
         nom = _visible_nomination(s, user, nomination_id)
         names = dict(s.execute(select(AwardForm.code, AwardForm.name)).all())
-        data = _summary(nom, names) | _dossier(nom)
+        route = versions.route_for(s, nom.process_model_id)
+        data = _summary(nom, names) | _dossier(route, nom)
         data["nominee_position"] = nom.nominee_position
         data["nominee_unit"] = nom.nominee_unit
         data["movement"] = nom.movement
@@ -179,13 +208,15 @@ def nomination(db: Database, user_id: int, nomination_id: int) -> dict[str, Any]
         for item in open_items:
             steps.setdefault(item.name, {"id": item.id, "name": item.name, "title": item.title})
         data["current_tasks"] = list(steps.values())
-        data["my_tasks"] = [{"id": i.id, "name": i.name, "title": i.title} for i in open_items if can_act(user, i)]
+        data["my_tasks"] = [{"id": i.id, "name": i.name, "title": i.title} for i in open_items if user.can_act(i)]
         # The tally is shown only once the ballot is closed (council_result is set then).
         data["council_result"] = nom.council_result
-        data["ballot_open"] = "council_vote" in steps
-        data["ballot_progress"] = _ballot_progress(s, nom.id) if data["ballot_open"] else None
-        data["can_close_vote"] = data["ballot_open"] and "secretariat" in user.roles
-        data["can_attach"] = can_attach(user, nom)
+        data["council_result_text"] = presenting.council(nom.council_result) if nom.council_result else None
+        ballot = route.contract.ballot()
+        data["ballot_open"] = ballot is not None and ballot.id in steps
+        data["ballot_progress"] = _ballot_progress(s, nom, ballot.id) if data["ballot_open"] else None
+        data["can_close_vote"] = data["ballot_open"] and user.can_close_ballot()
+        data["can_attach"] = user.can_attach(nom.state, nom.unit_id)
         data["attachments"] = [
             {"id": a.id, "name": a.original_name, "content_type": a.content_type, "size": a.size,
              "uploaded_at": a.uploaded_at}
@@ -194,14 +225,15 @@ def nomination(db: Database, user_id: int, nomination_id: int) -> dict[str, Any]
         return data
 
 
-def _ballot_progress(s: Session, nomination_id: int) -> dict[str, int]:
-    """How many members have voted (never how): completed ballot rows over all ballot rows."""
-    rows = s.execute(
-        select(TaskItem.state, func.count()).where(TaskItem.nomination_id == nomination_id,
-                                                   TaskItem.name == "council_vote").group_by(TaskItem.state)
-    ).all()
-    counts = dict(rows)
-    return {"voted": counts.get("completed", 0), "members": sum(counts.values())}
+def _ballot_progress(s: Session, nom: Nomination, step: str) -> dict[str, int]:
+    """How many members have voted (never how): the open ballot's rows, all opened in one transaction."""
+    opened = select(func.max(TaskItem.created_at)).where(TaskItem.nomination_id == nom.id, TaskItem.name == step)
+    counts = dict(s.execute(
+        select(TaskItem.state, func.count()).where(TaskItem.nomination_id == nom.id, TaskItem.name == step,
+                                                   TaskItem.created_at == opened.scalar_subquery())
+        .group_by(TaskItem.state)
+    ).all())
+    return {"voted": counts.get("completed", 0), "members": nom.ballot_size or sum(counts.values())}
 
 
 def history(db: Database, user_id: int, nomination_id: int) -> list[dict[str, Any]]:
@@ -214,6 +246,9 @@ def history(db: Database, user_id: int, nomination_id: int) -> list[dict[str, An
             select(AuditEvent, User.full_name).outerjoin(User, AuditEvent.actor_id == User.id)
             .where(AuditEvent.nomination_id == nomination_id).order_by(AuditEvent.seq)
         ).all()
+        dossier = route.forms.schema(_dossier_form_name(route)).get("properties", {})
+        titles = {name: prop.get("title", name) for name, prop in dossier.items()}
+        award_names = {code: a.name for code, a in route.rules.award_forms.items()}
         return [
             {
                 "seq": e.seq,
@@ -227,6 +262,8 @@ def history(db: Database, user_id: int, nomination_id: int) -> list[dict[str, An
                 "action_label": _action_label(route, e.task, e.action),
                 "comment": e.comment,
                 "changes": e.changes,
+                "change_rows": presenting.change_rows(e.changes, titles, award_names),
+                "on_behalf_of": e.on_behalf_of,
             }
             for e, full_name in rows
         ]
@@ -235,11 +272,10 @@ def history(db: Database, user_id: int, nomination_id: int) -> list[dict[str, An
 def _action_label(route, task: str | None, action: str) -> str:
     """A decision reads as the step's own wording ("Ký", "Hồ sơ đầy đủ, tiếp nhận"), else the generic label."""
     step = route.steps.get(task) if task else None
-    if step is not None:
-        choices = forms.load(step.form).get("properties", {}).get("decision", {}).get("oneOf", [])
-        for choice in choices:
-            if choice.get("const") == action:
-                return choice["title"]
+    if step is not None and step.form in route.forms:
+        worded = route.forms.choices(step.form, "decision").get(action)
+        if worded:
+            return worded
     return ACTIONS.get(action, action)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -12,9 +11,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
 from workflows.domain import clock
+from workflows.domain.actor import Actor
 from workflows.domain.errors import AuthFailed, RateLimited
 from workflows.persistence.db import Database
 from workflows.persistence.model import ApiToken, LoginAttempt, User
+from workflows.persistence.scope import actor_of
 
 _hasher = PasswordHasher()
 # A hash to verify against when the user does not exist, so timing does not tell.
@@ -40,7 +41,7 @@ def _password_ok(stored_hash: str | None, password: str) -> bool:
         return False
 
 
-def authenticate(db: Database, username: str, password: str, client: str = "") -> Principal:
+def authenticate(db: Database, username: str, password: str, client: str = "") -> Actor:
     """The active user with these credentials; failures are counted per username and client.
 
     The slow password check runs outside any transaction so that, on SQLite, logins
@@ -57,7 +58,7 @@ def authenticate(db: Database, username: str, password: str, client: str = "") -
             .group_by(LoginAttempt.key)
         ).all())
         user = s.scalar(select(User).where(User.username == username))
-        principal = Principal.of(user) if user is not None and user.active else None
+        principal = actor_of(user) if user is not None and user.active else None
         stored_hash = user.password_hash if principal else None
     if recent.get(keys[0], 0) >= MAX_FAILURES or recent.get(keys[1], 0) >= MAX_CLIENT_FAILURES:
         raise RateLimited("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.")
@@ -80,37 +81,20 @@ def issue_token(db: Database, user_id: int) -> tuple[str, datetime]:
     return token, expires
 
 
-@dataclass(frozen=True)
-class Principal:
-    """A logged-in user as entry points see it, detached from any database session."""
-
-    id: int
-    username: str
-    full_name: str
-    unit_id: int
-    unit_name: str
-    roles: frozenset[str]
-    session_token: str
-
-    @classmethod
-    def of(cls, user: User) -> Principal:
-        return cls(user.id, user.username, user.full_name, user.unit_id, user.unit.name, user.roles, user.session_token)
-
-
-def user_for_token(db: Database, token: str) -> Principal | None:
+def user_for_token(db: Database, token: str) -> Actor | None:
     with db.read() as s:
         user = s.scalar(
             select(User).join(ApiToken, ApiToken.user_id == User.id).where(
                 ApiToken.token_hash == _token_hash(token), ApiToken.expires_at > clock.now(), User.active.is_(True)
             )
         )
-        return Principal.of(user) if user else None
+        return actor_of(user) if user else None
 
 
-def user_for_session(db: Database, session_token: str) -> Principal | None:
+def user_for_session(db: Database, session_token: str) -> Actor | None:
     with db.read() as s:
         user = s.scalar(select(User).where(User.session_token == session_token, User.active.is_(True)))
-        return Principal.of(user) if user else None
+        return actor_of(user) if user else None
 
 
 def rotate_session_token(db: Database, user_id: int) -> None:

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from workflows import services
 from workflows.persistence.db import Database
-from workflows.persistence.model import Nomination, TaskItem, Unit, User, UserRole
-from workflows.services.accounts import hash_password, new_session_token
+from workflows.persistence.model import TaskItem, User
+from workflows.services import people
+from workflows.services.accounts import hash_password
 
 DEMO_PASSWORD = "demo"
 
@@ -63,18 +64,11 @@ def seed_people(db: Database) -> bool:
             raise RealUsersPresent("the database has real users; the demo seed (password 'demo') refuses to run")
         if s.scalar(select(func.count(User.id))):
             return False
-        units = {}
         for code, name, office in UNITS:
-            unit = Unit(code=code, name=name, is_ministry_office=office)
-            s.add(unit)
-            units[code] = unit
-        s.flush()
+            people.add_unit(s, None, code, name, office)
         password_hash = _demo_password_hash()
         for username, full_name, unit_code, roles in ACCOUNTS:
-            user = User(username=username, full_name=full_name, password_hash=password_hash,
-                        unit_id=units[unit_code].id, session_token=new_session_token(), is_demo=True)
-            user.role_rows = [UserRole(role=r) for r in roles]
-            s.add(user)
+            people.add_user(s, None, username, full_name, unit_code, roles, password_hash, is_demo=True)
     return True
 
 
@@ -148,8 +142,3 @@ def _demo_nominations(db: Database) -> None:
     _step(db, n7, "clerk1", {})
     _step(db, n7, "head1", approve)
     _step(db, n7, "secretary", approve)
-
-
-def has_nominations(db: Database) -> bool:
-    with db.read() as s:
-        return bool(s.scalar(select(func.count(Nomination.id))))

@@ -1,6 +1,6 @@
 """Firing timers: what the workers' sweep calls.
 
-A sweep takes due nominations in small batches, each batch one transaction that row-locks its
+A sweep takes due nominations in small batches, each batch one unit of work that row-locks its
 nominations with ``SKIP LOCKED`` (PostgreSQL): concurrent sweeps in several workers take
 different nominations instead of queueing on the same ones, a killed worker's batch unlocks when
 its connection drops, and a timer leaves "pending" in the same commit as the engine state it
@@ -13,30 +13,38 @@ from __future__ import annotations
 import logging
 import time
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from workflows import engine
-from workflows.domain import clock
-from workflows.persistence import versions
-from workflows.persistence.db import Database, Settings
-from workflows.persistence.model import Nomination, Timer
-from workflows.services.transaction import after_step, load_workflow, route_context
+from workflows.persistence.db import Database
+from workflows.persistence.model import Timer
+from workflows.services.unit_of_work import NominationStep
 
 log = logging.getLogger(__name__)
 BATCH = 20  # nominations per transaction
 
 
-def _fire_locked(s: Session, nom: Nomination, settings: Settings) -> int:
-    route = versions.route_for(s, nom.process_model_id)
-    context = route_context(s, nom, clock.now())
-    workflow, state = load_workflow(s, nom, route, context)
-    engine.fire_due_timers(workflow)
-    return after_step(s, nom, route, workflow, state, context, None, None, settings).timers_fired
+def _due_ids(step: NominationStep, limit: int, skip: frozenset[int] = frozenset(), only: int | None = None) -> list[int]:
+    query = select(Timer.nomination_id).where(Timer.state == "pending", Timer.due_at < step.now).distinct()
+    if only is not None:
+        query = query.where(Timer.nomination_id == only)
+    if skip:
+        query = query.where(Timer.nomination_id.not_in(skip))
+    return list(step.session.scalars(query.order_by(Timer.nomination_id).limit(limit)))
 
 
-def _due(now):
-    return select(Timer.nomination_id).where(Timer.state == "pending", Timer.due_at < now)
+def _fire(step: NominationStep, nomination_ids: list[int]) -> int:
+    fired = 0
+    for nomination_id in nomination_ids:
+        try:
+            with step.session.begin_nested():
+                instance = step.instances[nomination_id]
+                engine.fire_due_timers(instance.workflow)
+                fired += step.write(instance).timers_fired
+        except Exception:  # the savepoint is rolled back: this one stays due, the batch goes on
+            log.exception("firing the timers of nomination %s failed", nomination_id)
+            step.instances.pop(nomination_id, None)
+    return fired
 
 
 def fire_batch(db: Database, limit: int = BATCH, skip: frozenset[int] = frozenset()) -> tuple[int, list[int]]:
@@ -44,23 +52,9 @@ def fire_batch(db: Database, limit: int = BATCH, skip: frozenset[int] = frozense
 
     Returns (timers fired, ids of the nominations taken).
     """
-    now = clock.now()
-    with db.write() as s, s.no_autoflush:
-        query = select(Nomination).where(Nomination.id.in_(_due(now)))
-        if skip:
-            query = query.where(Nomination.id.not_in(skip))
-        batch = s.scalars(
-            query.order_by(Nomination.id).limit(limit)
-            .with_for_update(skip_locked=True, of=Nomination).execution_options(populate_existing=True)
-        ).all()
-        fired = 0
-        for nom in batch:
-            try:
-                with s.begin_nested():
-                    fired += _fire_locked(s, nom, db.settings)
-            except Exception:  # the savepoint is rolled back: this one stays due, the batch goes on
-                log.exception("firing the timers of nomination %s failed", nom.id)
-        return fired, [nom.id for nom in batch]
+    with NominationStep(db, skip_locked=True) as step:
+        taken = [i.nom.id for i in step.lock_many(_due_ids(step, limit, skip))]
+        return _fire(step, taken), taken
 
 
 def fire_due_timers(db: Database, limit: int = 5000, seconds: float = 60.0) -> int:
@@ -77,16 +71,6 @@ def fire_due_timers(db: Database, limit: int = 5000, seconds: float = 60.0) -> i
 
 def fire_timers_of(db: Database, nomination_id: int) -> int:
     """Fire the due timers of one nomination (what a job enqueued for its exact time runs)."""
-    now = clock.now()
-    with db.write() as s, s.no_autoflush:
-        nom = s.scalar(
-            select(Nomination).where(Nomination.id == nomination_id, Nomination.id.in_(_due(now)))
-            .with_for_update(skip_locked=True, of=Nomination).execution_options(populate_existing=True)
-        )
-        return _fire_locked(s, nom, db.settings) if nom is not None else 0
-
-
-def due_count(db: Database) -> int:
-    """How many timers are past due and not yet fired (for health and monitoring)."""
-    with db.read() as s:
-        return s.scalar(select(func.count(Timer.id)).where(Timer.state == "pending", Timer.due_at < clock.now())) or 0
+    with NominationStep(db, skip_locked=True) as step:
+        taken = [i.nom.id for i in step.lock_many(_due_ids(step, 1, only=nomination_id))]
+        return _fire(step, taken)

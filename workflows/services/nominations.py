@@ -1,30 +1,30 @@
-"""Nomination commands: open a dossier, complete a task, attach a file."""
+"""Nomination commands: open a dossier, complete a task, attach a file.
+
+A task is completed through its step's hook, as the route declares it: ``dossier`` edits the
+dossier, ``review`` takes a decision, ``ballot`` counts a secret vote (:mod:`.ballot`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from workflows import engine
-from workflows.domain import clock, forms
+from workflows.domain.actor import Actor
 from workflows.domain.errors import Conflict, Forbidden, Invalid
-from workflows.persistence import audit, storage, versions
+from workflows.domain.rules import AwardFormRule, RuleSet
+from workflows.persistence import storage, versions
 from workflows.persistence.db import Database
-from workflows.persistence.model import Attachment, AwardForm, Nomination, TaskItem, User
-from workflows.persistence.scope import can_act, can_attach
+from workflows.persistence.model import Attachment, Nomination
 from workflows.services import ballot
-from workflows.services.transaction import Outcome, after_step, load_actor, load_workflow, lock_nomination, route_context
+from workflows.services.unit_of_work import Acting, NominationStep, Outcome
 
 MAX_RETURNS = 20
-DOSSIER_FIELDS = forms.field_names("dossier")
-REVIEW_FORMS = frozenset({"head_review", "secretariat_check", "appraisal", "minister_sign", "disclosure"})
+# A council approval holds for the dossier it voted on: changing any of these sends it to the council again.
+VOTED_ON = ("nominee_name", "nominee_kind", "award_form")
 
 
-def award_form(session: Session, code: str, nominee_kind: str) -> AwardForm:
-    award = session.get(AwardForm, code)
-    if award is None:
-        raise Invalid("Hình thức khen thưởng không hợp lệ.", {"award_form": "Không có hình thức khen thưởng này."})
+def award_form(rules: RuleSet, code: str, nominee_kind: str) -> AwardFormRule:
+    award = rules.award(code)
     if award.level == "unit":
         raise Invalid(
             "Hình thức này do thủ trưởng đơn vị quyết định, không đề nghị qua quy trình cấp Bộ.",
@@ -37,127 +37,114 @@ def award_form(session: Session, code: str, nominee_kind: str) -> AwardForm:
     return award
 
 
-def routing_flags(award: AwardForm) -> dict[str, Any]:
-    return {"needs_vote": award.needs_vote, "needs_disclosure": award.needs_disclosure,
-            "above_ministry": award.level == "above"}
+def dossier_form(route: engine.Route) -> str:
+    """The form of the route's dossier step (what a new nomination is validated against)."""
+    return next(s.form for s in route.steps.values() if s.hook == "dossier")
 
 
-def create_nomination(db: Database, actor_id: int, data: Any) -> int:
+def create_nomination(db: Database, actor: Actor | int, data: Any) -> int:
     """A unit clerk opens a dossier for their own unit; the drafting task waits pre-filled."""
-    with db.write() as s:
-        actor = load_actor(s, actor_id)
-        if "unit_clerk" not in actor.roles:
+    with NominationStep(db, actor) as step:
+        if not step.actor.can_propose():
             raise Forbidden("Chỉ cán bộ TĐKT đơn vị được lập hồ sơ đề nghị.")
-        dossier = forms.validate("dossier", data)
-        award = award_form(s, dossier["award_form"], dossier["nominee_kind"])
-        pm = versions.latest(s)
-        if pm is None:
-            raise RuntimeError("no route deployed: run `flask --app webapp migrate`")
-        route = versions.route_for(s, pm.id)
-        now = clock.now()
-        nom = Nomination(process_model_id=pm.id, unit_id=actor.unit_id, created_by_id=actor.id,
-                         state="in_progress", created_at=now, updated_at=now, return_count=0,
+        pm_id, route = versions.latest_route(step.session)
+        form = dossier_form(route)
+        dossier = route.forms.validate(form, data)
+        award = award_form(route.rules, dossier["award_form"], dossier["nominee_kind"])
+        nom = Nomination(process_model_id=pm_id, unit_id=step.actor.unit_id, created_by_id=step.actor.id,
+                         state="in_progress", created_at=step.now, updated_at=step.now, return_count=0,
                          votes_agree=0, votes_disagree=0)
-        for key in DOSSIER_FIELDS:
+        for key in route.forms.field_names(form):
             setattr(nom, key, dossier.get(key))
-        s.add(nom)
-        s.flush()
-        context = route_context(s, nom, now)
-        workflow = engine.start(route, {**routing_flags(award), "council_done": False, "vote_closed": False},
-                                context.script_engine())
-        audit.record(s, nom, at=now, actor=actor, role="unit_clerk", action="created",
-                     changes={k: [None, v] for k, v in dossier.items()})
-        after_step(s, nom, route, workflow, None, context, actor, None, db.settings)
-        return nom.id
+        instance = step.start(nom, route, {**award.routing_flags(), "council_done": False, "vote_closed": False})
+        step.record(instance, "created", role="unit_clerk", changes={k: [None, v] for k, v in dossier.items()})
+        return step.write(instance).nomination_id
 
 
-def complete_task(db: Database, actor_id: int, item_id: int, data: Any, if_match: int | None = None) -> Outcome:
-    # no_autoflush: every row is written once, at the end, instead of at each intermediate query.
-    with db.write() as s, s.no_autoflush:
-        actor = load_actor(s, actor_id)
-        nom = lock_nomination(s, actor, task_item_id=item_id)
-        item = s.get(TaskItem, item_id)  # first read, under the lock: sees a competitor's completion
-        if not can_act(actor, item):
+def complete_task(db: Database, actor: Actor | int, item_id: int, data: Any, if_match: int | None = None) -> Outcome:
+    with NominationStep(db, actor) as step:
+        instance, item = step.lock_task(item_id)
+        if not step.actor.can_act(item):
             raise Forbidden("Công việc này không thuộc quyền của bạn.")
         if item.state != "ready":
             raise Conflict("Công việc đã được xử lý.")
-        if if_match is not None and if_match != nom.version:
+        declared = instance.route.steps[item.name]
+        # A member's ballot is their own task: other members' votes move the version, never stale it.
+        if if_match is not None and not declared.parallel and if_match != instance.nom.version:
             raise Conflict("Hồ sơ đã thay đổi, vui lòng tải lại.")
-        route = versions.route_for(s, nom.process_model_id)
-        now = clock.now()
-        context = route_context(s, nom, now)
-        workflow, state = load_workflow(s, nom, route, context)
-        task = engine.find_ready_task(workflow, item.task_uuid)
+        task = engine.find_ready_task(instance.workflow, item.task_uuid)
         if task is None:
             raise Conflict("Công việc đã được xử lý.")
-        handler = _HANDLERS.get(item.form)
-        if handler is None:
-            raise RuntimeError(f"no handler for form {item.form!r}")
-        task_data, event, system_events = handler(s, actor, nom, item, workflow, data)
-        engine.run_task(workflow, task, task_data)
-        audit.record(s, nom, at=now, actor=actor, role=item.role, task=item.name, **event)
-        for extra in system_events:
-            audit.record(s, nom, at=now, actor=None, role=None, **extra)
-        return after_step(s, nom, route, workflow, state, context, actor, item, db.settings)
+        acting = Acting(instance, item, task, declared)
+        step.run(instance, task, HOOKS[declared.hook](step, acting, data), acted=item)
+        return step.write(instance)
 
 
-def _submit_dossier(s: Session, actor: User, nom: Nomination, item: TaskItem, workflow, data: Any):
+def _submit_dossier(step: NominationStep, acting: Acting, data: Any) -> dict[str, Any]:
+    instance, item, declared = acting.instance, acting.item, acting.step
+    nom, route = instance.nom, instance.route
+    fields = route.forms.field_names(declared.form)
     if not isinstance(data, dict):
         raise Invalid("Dữ liệu biểu mẫu phải là một đối tượng JSON.")
-    extra = sorted(set(data) - set(DOSSIER_FIELDS))
+    extra = sorted(set(data) - set(fields))
     if extra:
         raise Invalid("Biểu mẫu có trường không hợp lệ.", {k: "Trường không thuộc biểu mẫu này." for k in extra})
-    current = {k: getattr(nom, k) for k in DOSSIER_FIELDS if getattr(nom, k) is not None}
-    merged = forms.validate("dossier", current | data)
-    award = award_form(s, merged["award_form"], merged["nominee_kind"])
+    current = {k: getattr(nom, k) for k in fields if getattr(nom, k) is not None}
+    merged = route.forms.validate(declared.form, current | data)
+    award = award_form(route.rules, merged["award_form"], merged["nominee_kind"])
     changes = {}
-    for key in DOSSIER_FIELDS:
+    for key in fields:
         old, new = getattr(nom, key), merged.get(key)
         if old != new:
             changes[key] = [old, new]
             setattr(nom, key, new)
-    return routing_flags(award), {"action": "submitted", "changes": changes}, []
+    step.record(instance, "submitted", role=item.role, task=item.name, changes=changes)
+    flags: dict[str, Any] = award.routing_flags()
+    if any(key in changes for key in VOTED_ON):
+        flags["council_done"] = False  # another person or award than the council approved: it votes again
+    return flags
 
 
-def _review(s: Session, actor: User, nom: Nomination, item: TaskItem, workflow, data: Any):
-    form = forms.validate(item.form, data)
+def _review(step: NominationStep, acting: Acting, data: Any) -> dict[str, Any]:
+    instance, item, declared = acting.instance, acting.item, acting.step
+    nom = instance.nom
+    form = instance.route.forms.validate(declared.form, data)
     decision, comment = form["decision"], (form.get("comment") or "").strip() or None
     task_data: dict[str, Any] = {"decision": decision}
     changes = None
-    if decision == "return":
+    if decision == declared.returns:
         if nom.return_count >= MAX_RETURNS:
             raise Invalid(f"Hồ sơ đã bị trả lại {MAX_RETURNS} lần; không thể trả lại thêm.",
                           {"decision": f"Đã đạt giới hạn {MAX_RETURNS} lần trả lại."})
         changes = {"return_count": [nom.return_count, nom.return_count + 1]}
         nom.return_count += 1
-    if item.name == "secretariat_check" and decision == "approve":
-        task_data |= ballot.open_ballot(s, nom, workflow)
-    return task_data, {"action": decision, "comment": comment, "changes": changes}, []
+    if declared.opens_ballot and decision == "approve":
+        task_data |= ballot.open_ballot(step, acting, instance.route.steps[declared.opens_ballot])
+    step.record(instance, decision, role=item.role, task=item.name, comment=comment, changes=changes)
+    return task_data
 
 
-_HANDLERS = {"dossier": _submit_dossier, "vote": ballot.vote} | {form: _review for form in REVIEW_FORMS}
+HOOKS = {"dossier": _submit_dossier, "review": _review, "ballot": ballot.vote}
 
 
-def add_attachment(db: Database, actor_id: int, nomination_id: int, original_name: str, content: bytes) -> int:
+def add_attachment(db: Database, actor: Actor | int, nomination_id: int, original_name: str, content: bytes) -> int:
     """Attach a file to a dossier the actor is working on; the file and its row land together."""
     content_type = storage.check(original_name, content, db.settings.max_upload_bytes)
     stored = None
     try:
-        with db.write() as s:
-            actor = load_actor(s, actor_id)
-            nom = lock_nomination(s, actor, nomination_id=nomination_id)
-            if not can_attach(actor, nom):
+        with NominationStep(db, actor) as step:
+            instance = step.lock(nomination_id, workflow=False)
+            nom = instance.nom
+            if not step.actor.can_attach(nom.state, nom.unit_id):
                 raise Forbidden("Bạn không được thêm tệp vào hồ sơ này.")
             stored = storage.save(db.settings.upload_dir, content, content_type)
-            now = clock.now()
             att = Attachment(nomination_id=nom.id, original_name=original_name, stored_name=stored.stored_name,
                              content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
-                             uploaded_by_id=actor.id, uploaded_at=now)
-            s.add(att)
-            nom.updated_at = now
-            s.flush()
-            audit.record(s, nom, at=now, actor=actor, role=None, action="attachment_added",
-                         changes={"attachment": [None, {"id": att.id, "name": original_name, "sha256": stored.sha256}]})
+                             uploaded_by_id=step.actor.id, uploaded_at=step.now)
+            step.session.add(att)
+            step.session.flush()
+            step.record(instance, "attachment_added",
+                        changes={"attachment": [None, {"id": att.id, "name": original_name, "sha256": stored.sha256}]})
             return att.id
     except BaseException:
         if stored is not None:

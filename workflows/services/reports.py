@@ -12,14 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from workflows.domain import clock, forms
+from workflows.domain import clock
 from workflows.domain.clock import VN_TZ
 from workflows.domain.errors import Conflict, Forbidden, NotFound
-from workflows.persistence import calendars
+from workflows.persistence import audit, calendars, versions
 from workflows.persistence.db import Database
-from workflows.persistence.model import QuarterlyReport, Unit, User
+from workflows.persistence.model import QuarterlyReport, Unit
+from workflows.persistence.scope import load_actor
 from workflows.services import notify
 
+FORM = "quarterly_report"
 DUE_DAY = 15
 DUE_TIME = time(17, 0)
 
@@ -80,53 +82,20 @@ def remind_due(db: Database) -> int:
     return sent
 
 
-def open_reports(db: Database, user_id: int) -> list[dict[str, Any]]:
-    """The open reports of the user's unit, for its clerks."""
-    with db.read() as s:
-        user = s.get(User, user_id)
-        if user is None or "unit_clerk" not in user.roles:
-            return []
-        reports = s.scalars(select(QuarterlyReport).where(QuarterlyReport.unit_id == user.unit_id,
-                                                          QuarterlyReport.state == "open")
-                            .order_by(QuarterlyReport.due_at)).all()
-        now = clock.now()
-        return [_row(r, now) for r in reports]
-
-
-def get(db: Database, user_id: int, report_id: int) -> dict[str, Any]:
-    with db.read() as s:
-        user, report = s.get(User, user_id), s.get(QuarterlyReport, report_id)
-        if report is None or user is None or not _may_see(user, report):
-            raise NotFound("Không tìm thấy báo cáo.")
-        return _row(report, clock.now()) | {"content": report.content, "can_submit": _may_submit(user, report)}
-
-
 def submit(db: Database, user_id: int, report_id: int, data: Any) -> None:
-    content = forms.validate("quarterly_report", data)
     with db.write() as s:
-        user = s.get(User, user_id)
+        actor = load_actor(s, user_id)
+        content = versions.latest_route(s)[1].forms.validate(FORM, data)
         report = s.execute(select(QuarterlyReport).where(QuarterlyReport.id == report_id)
                            .with_for_update()).scalar_one_or_none()
-        if report is None or user is None or not _may_see(user, report):
+        if report is None or not actor.can_read_unit(report.unit_id):
             raise NotFound("Không tìm thấy báo cáo.")
-        if not _may_submit(user, report) and report.state == "open":
-            raise Forbidden("Chỉ cán bộ TĐKT của đơn vị được nộp báo cáo.")
         if report.state != "open":
             raise Conflict("Báo cáo đã được nộp.")
+        if not actor.can_submit_report(report.unit_id):
+            raise Forbidden("Chỉ cán bộ TĐKT của đơn vị được nộp báo cáo.")
+        now = clock.now()
         report.content, report.state = content, "submitted"
-        report.submitted_at, report.submitted_by_id = clock.now(), user.id
-
-
-def _may_see(user: User, report: QuarterlyReport) -> bool:
-    return user.unit_id == report.unit_id or bool(user.roles & {"secretariat", "reviewer", "minister", "admin", "auditor"})
-
-
-def _may_submit(user: User, report: QuarterlyReport) -> bool:
-    return report.state == "open" and "unit_clerk" in user.roles and user.unit_id == report.unit_id
-
-
-def _row(report: QuarterlyReport, now: datetime) -> dict[str, Any]:
-    return {"id": report.id, "unit_id": report.unit_id, "year": report.year, "quarter": report.quarter,
-            "title": f"Báo cáo kết quả thi đua quý {report.quarter}/{report.year}", "due_at": report.due_at,
-            "state": report.state, "overdue": report.state == "open" and report.due_at < now,
-            "submitted_at": report.submitted_at}
+        report.submitted_at, report.submitted_by_id = now, actor.id
+        audit.record_subject(s, "quarterly_report", report.id, at=now, actor=actor, action="report_submitted",
+                             changes={"state": ["open", "submitted"], "content": [None, content]})

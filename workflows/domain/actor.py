@@ -1,0 +1,95 @@
+"""Who is acting, with which effective roles and units: the one policy every check asks.
+
+An :class:`Actor` is built once per request or job from the user's own roles and unit (and, when
+delegation arrives, the roles and units held on someone's behalf). Scope filters in SQL
+(:mod:`workflows.persistence.scope`), the services' role checks, notifications and reports all
+ask it, so they cannot disagree about who may see or do what.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# Ministry-level roles that read every nomination and every unit's reports.
+GLOBAL_READERS = frozenset({"secretariat", "reviewer", "minister", "deputy_minister", "council_chair", "admin", "auditor"})
+# Roles whose work belongs to one unit: the actor holds them for the units in ``units`` only.
+UNIT_ROLES = frozenset({"unit_clerk", "unit_head"})
+
+
+class Assignable(Protocol):
+    """What a task row tells about who may take it (``TaskItem`` has these columns)."""
+
+    role: str
+    unit_id: int | None
+    assignee_id: int | None
+
+
+@dataclass(frozen=True)
+class OnBehalfOf:
+    """The user whose authority an actor exercises (a deputy signing for the minister)."""
+
+    id: int
+    username: str
+    full_name: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A user as the services see them, detached from any database session."""
+
+    id: int
+    username: str
+    full_name: str
+    unit_id: int
+    unit_name: str = ""
+    roles: frozenset[str] = frozenset()  # effective: own roles plus those held on someone's behalf
+    units: frozenset[int] = field(default=frozenset())  # where the unit roles apply; the own unit at least
+    on_behalf_of: OnBehalfOf | None = None
+    session_token: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.units:
+            object.__setattr__(self, "units", frozenset({self.unit_id}))
+
+    def has(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
+
+    @property
+    def reads_everything(self) -> bool:
+        return bool(self.roles & GLOBAL_READERS)
+
+    def holds_for_unit(self, role: str, unit_id: int | None) -> bool:
+        """Holds ``role`` where it matters: a unit role only for its units, any other role anywhere."""
+        if role not in self.roles:
+            return False
+        return role not in UNIT_ROLES or unit_id in self.units
+
+    def can_act(self, item: Assignable) -> bool:
+        """May take this task: a task assigned to someone is theirs alone (a ballot is its member's, the chair's
+        included); an unassigned one is for whoever holds its role in its unit."""
+        if item.assignee_id is not None:
+            return item.assignee_id == self.id
+        return self.holds_for_unit(item.role, item.unit_id)
+
+    def can_read_unit(self, unit_id: int) -> bool:
+        """Unit-scoped records (quarterly reports): the unit's own people and the ministry's readers."""
+        return self.reads_everything or unit_id in self.units
+
+    def can_attach(self, state: str, unit_id: int) -> bool:
+        """Files go into a running dossier, by the secretariat or by the proposing unit."""
+        if state != "in_progress":
+            return False
+        return self.has("secretariat") or any(self.holds_for_unit(role, unit_id) for role in UNIT_ROLES)
+
+    def can_propose(self) -> bool:
+        return self.has("unit_clerk")
+
+    def can_close_ballot(self) -> bool:
+        return self.has("secretariat")
+
+    def can_administer(self) -> bool:
+        return self.has("admin")
+
+    def can_submit_report(self, unit_id: int) -> bool:
+        return self.holds_for_unit("unit_clerk", unit_id)

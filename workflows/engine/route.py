@@ -1,0 +1,127 @@
+"""A deployed route: the parsed diagram with its contract, forms and rules, parsed once per process.
+
+A :class:`Bundle` is what a process-model version pins: the BPMN, the forms and the rule tables,
+hashed together. :func:`get_route` parses a bundle at most once per process and caches the result
+by hash; the cache may make a step faster, never different (see :mod:`workflows.caches`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from workflows import caches
+from workflows.domain.forms import FormSet
+from workflows.domain.rules import RuleSet
+from workflows.engine import contract as contracts
+
+PROCESS_ID = "nomination"
+
+
+class RouteError(ValueError):
+    """The bundle cannot be deployed: schema, parse or contract errors, each naming its element."""
+
+    def __init__(self, message: str, violations: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.violations = violations or [message]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """What a version pins: the BPMN document, its forms (name -> JSON Schema) and its rule tables."""
+
+    bpmn_xml: str
+    forms: dict[str, dict[str, Any]]
+    rules: dict[str, Any]
+
+    @property
+    def sha256(self) -> str:
+        """One hash over the three parts, canonically encoded, so any change makes a new version."""
+        body = json.dumps({"bpmn": self.bpmn_xml, "forms": self.forms, "rules": self.rules, "v": 1},
+                          sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Route:
+    sha256: str
+    spec: Any
+    subprocess_specs: dict
+    contract: contracts.Contract
+    forms: FormSet
+    rules: RuleSet
+    bundle: Bundle
+
+    @property
+    def steps(self) -> dict[str, contracts.Step]:
+        return self.contract.steps
+
+    @property
+    def titles(self) -> dict[str, str]:
+        return self.contract.titles
+
+
+def parse(bundle: Bundle, sha256: str | None = None) -> Route:
+    """Validate (XSD) and parse a bundle, or raise :class:`RouteError`. The contract is linted at deploy."""
+    parser = SpiffBpmnParser(validator=BpmnValidator())
+    try:
+        parser.add_bpmn_str(bundle.bpmn_xml.encode("utf-8"))
+        spec = parser.get_spec(PROCESS_ID)
+        subprocess_specs = parser.get_subprocess_specs(PROCESS_ID)
+    except Exception as exc:  # the library raises many types for a bad document
+        raise RouteError(str(exc)) from exc
+    for process_spec in (spec, *subprocess_specs.values()):
+        _wire_loop_tasks(process_spec)
+    try:
+        forms = FormSet(bundle.forms)
+    except ValueError as exc:
+        raise RouteError(str(exc)) from exc
+    return Route(sha256=sha256 or bundle.sha256, spec=spec, subprocess_specs=subprocess_specs,
+                 contract=contracts.read(bundle.bpmn_xml, PROCESS_ID), forms=forms,
+                 rules=RuleSet.from_dict(bundle.rules), bundle=bundle)
+
+
+def _wire_loop_tasks(process_spec) -> None:
+    """Connect each multi-instance task to its children's completion, as restoring a spec does.
+
+    The library connects a child spec's ``completed_event`` to its loop's ``merge_child`` only
+    when the loop first creates children (``create_child``) or when a spec is deserialized. A
+    route parsed in a process that never started that loop (another web worker, an RQ worker, a
+    restart during the vote) would otherwise restore a ballot whose completed votes never reach
+    the parent: the last vote completes and nothing moves. Wiring it at parse time makes every
+    process's route the same, whatever it has run.
+    """
+    for task_spec in process_spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child = process_spec.task_specs[task_spec.task_spec]
+            if not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
+
+
+_routes: dict[str, Route] = {}
+_routes_lock = threading.Lock()
+
+
+@caches.register
+def _forget_routes() -> None:
+    with _routes_lock:
+        _routes.clear()
+
+
+def get_route(sha256: str, load: Callable[[], Bundle]) -> Route:
+    """The parsed route of a version, parsed at most once per process (``load`` reads the bundle on a miss)."""
+    route = _routes.get(sha256)
+    if route is None:
+        with _routes_lock:
+            route = _routes.get(sha256)
+            if route is None:
+                route = _routes[sha256] = parse(load(), sha256)
+    return route
