@@ -1,8 +1,10 @@
-"""Working days: weekends, Tết and the other public holidays skipped; admin days off and make-up days."""
+"""Working days: weekends, Tết and the other public holidays skipped; make-up days; announcements; admin corrections."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from workflows.domain.calendar import DEFAULT_CALENDAR, WorkingCalendar
 from workflows.domain.clock import VN_TZ
@@ -60,3 +62,23 @@ def test_national_day_and_its_adjacent_day():
 def test_reminder_is_two_working_days_before_the_due_day_at_opening():
     due = datetime(2027, 2, 12, 17, 0, tzinfo=VN_TZ)  # Friday after Tết
     assert DEFAULT_CALENDAR.reminder(due) == datetime(2027, 2, 3, 8, 0, tzinfo=VN_TZ)  # skips the whole Tết week
+
+
+# --- make-up working days -------------------------------------------------------------------------
+
+def test_the_packages_make_up_saturdays_are_working_days():
+    # holidays 0.109 moves Fri 2/5/2025 to Sat 26/4/2025 and Mon 31/8/2026 to Sat 22/8/2026.
+    assert DEFAULT_CALENDAR.is_working_day(date(2025, 4, 26))
+    assert not DEFAULT_CALENDAR.is_working_day(date(2025, 5, 2))
+    assert DEFAULT_CALENDAR.add_working_days(date(2025, 4, 25), 1) == date(2025, 4, 26)
+    assert DEFAULT_CALENDAR.is_working_day(date(2026, 8, 22))
+    assert DEFAULT_CALENDAR.add_working_days(date(2026, 8, 21), 2) == date(2026, 8, 24)  # Sat 22, Mon 24
+
+
+def test_a_make_up_day_in_the_year_before_its_day_off_counts():
+    assert DEFAULT_CALENDAR.is_working_day(date(2014, 12, 27))  # Saturday worked for Fri 2/1/2015
+
+
+def test_one_day_cannot_be_both_off_and_working():
+    with pytest.raises(ValueError):
+        WorkingCalendar(extra_days_off={date(2026, 8, 22)}, extra_working_days={date(2026, 8, 22)})
