@@ -17,7 +17,10 @@ _FIELD_TITLES = {name: prop.get("title", name) for name, prop in forms.load("dos
     "return_count": "Số lần trả lại",
     "council_result": "Kết quả bỏ phiếu",
     "attachment": "Tệp đính kèm",
+    "due_at": "Hạn xử lý",
+    "reminder_at": "Nhắc hạn lúc",
 }
+_TIMES = {"due_at", "reminder_at"}  # ISO strings in the audit data
 
 
 def vn_datetime(value: datetime | None) -> str:
@@ -55,6 +58,8 @@ def _value(key: str, value: Any) -> str:
         return STATES.get(value, value)
     if key == "council_result" and isinstance(value, dict):
         return _council(value)
+    if key in _TIMES and isinstance(value, str):
+        return vn_datetime(datetime.fromisoformat(value))
     if key == "attachment" and isinstance(value, dict):
         return str(value.get("name", ""))
     return str(value)

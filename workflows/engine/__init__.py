@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_FORMAT
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -73,6 +73,7 @@ class Route:
     steps: dict[str, UserStep] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # every named element, for history
     boundary_hosts: dict[str, str] = field(default_factory=dict)  # boundary event id -> the task it watches
+    timer_dates: dict[str, str] = field(default_factory=dict)  # timer event id -> its timeDate expression
 
 
 class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -138,6 +139,11 @@ def parse_route(xml: str, sha256: str) -> Route:
         _wire_loop_tasks(process_spec)
     route = Route(sha256=sha256, spec=spec, subprocess_specs=subprocess_specs, boundary_hosts=_boundary_hosts(xml))
     lanes = _lane_of_each_node(xml)
+    for process_spec in (spec, *subprocess_specs.values()):
+        for task_spec in process_spec.task_specs.values():
+            definition = getattr(task_spec, "event_definition", None)
+            if isinstance(definition, TimeDateEventDefinition):
+                route.timer_dates[task_spec.bpmn_id] = definition.expression
     for task_spec in spec.task_specs.values():
         if getattr(task_spec, "bpmn_id", None) and getattr(task_spec, "bpmn_name", None):
             route.titles[task_spec.bpmn_id] = task_spec.bpmn_name
@@ -272,6 +278,31 @@ def pending_timers(workflow: BpmnWorkflow, route: Route) -> list[PendingTimer]:
             bpmn_id = task.task_spec.bpmn_id
             found.append(PendingTimer(str(task.id), bpmn_id, route.boundary_hosts.get(bpmn_id), due))
     return found
+
+
+def timer_due(value: str) -> datetime:
+    """The absolute time a timeDate value stands for, read as the library reads it."""
+    return TimerEventDefinition.parse_time_or_duration(value)
+
+
+def reevaluate_timer(workflow: BpmnWorkflow, task_uuid: str, script_engine: PythonScriptEngine) -> tuple[str, str] | None:
+    """Evaluate a waiting date timer's expression again with ``script_engine``; keep and return (old, new) values.
+
+    The library evaluates a ``timeDate`` once, when the timer starts waiting, and compares the kept
+    value (the task's internal ``event_value``) with the clock from then on: a deadline moved by a
+    calendar change reaches the engine only by rewriting that value. ``script_engine`` supplies the
+    moment and the calendar the expression is read with. Returns None for anything but a waiting,
+    unfired date timer (durations and cycles are left alone: they have no calendar in them).
+    """
+    task = workflow.event_manager.tasks.get(UUID(task_uuid))
+    if task is None or not isinstance(task.task_spec.event_definition, TimeDateEventDefinition):
+        return None
+    if task._get_internal_data("event_fired", False):
+        return None  # already due in the engine: it fires at the next engine step whatever we write
+    old = task._get_internal_data("event_value")
+    new = script_engine.evaluate(task, task.task_spec.event_definition.expression)
+    task._set_internal_data(event_value=new)
+    return old, new
 
 
 def timer_fired(workflow: BpmnWorkflow, task_uuid: str) -> bool:
