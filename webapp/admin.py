@@ -13,7 +13,7 @@ from rq.job import Job
 
 from workers import QUEUE
 from workflows.domain import clock
-from workflows.domain.errors import Invalid
+from workflows.domain.errors import Conflict, Invalid
 from workflows.services import admin
 
 from .extensions import get_db
@@ -32,9 +32,20 @@ def _admins_only():
 @bp.get("/calendar")
 def calendar():
     year = ascii_int(request.args.get("year")) or clock.now().astimezone(clock.VN_TZ).year
-    if not 2000 <= year <= 2100:
+    if not admin.FIRST_YEAR <= year <= admin.LAST_YEAR:
         year = clock.now().astimezone(clock.VN_TZ).year
-    return render_template("admin_calendar.html", year=year, days=admin.calendar_days(get_db(), year), kinds=admin.KINDS)
+    return render_template("admin_calendar.html", year=year, cal=admin.calendar_year(get_db(), year),
+                           kinds=admin.KIND_HINTS)
+
+
+def _report(done: str, moved: admin.Recomputed) -> None:
+    """Say what the change did to running deadlines, and which dossiers kept their old ones."""
+    if moved.nominations:
+        done += f" Đã dời hạn của {len(moved.nominations)} hồ sơ đang xử lý theo lịch mới."
+    flash(done, "success")
+    if moved.failed:
+        flash("Không tính lại được hạn của hồ sơ số " + ", ".join(map(str, moved.failed))
+              + "; các hồ sơ này giữ hạn cũ. Báo cho bộ phận kỹ thuật (chi tiết trong nhật ký máy chủ).", "warning")
 
 
 @bp.post("/calendar")
@@ -45,11 +56,12 @@ def add_calendar_day():
         flash("Ngày không hợp lệ (định dạng YYYY-MM-DD).", "error")
         return redirect(url_for("admin.calendar"))
     try:
-        admin.add_calendar_day(get_db(), current_user.id, day, request.form.get("kind", ""), request.form.get("note", ""))
-    except Invalid as exc:
+        moved = admin.add_calendar_day(get_db(), current_user.id, day, request.form.get("kind", ""),
+                                       request.form.get("note", ""))
+    except (Invalid, Conflict) as exc:
         flash(exc.message, "error")
     else:
-        flash(f"Đã thêm ngày {day:%d/%m/%Y} vào lịch.", "success")
+        _report(f"Đã thêm ngày {day:%d/%m/%Y} vào lịch.", moved)
     return redirect(url_for("admin.calendar", year=day.year))
 
 
@@ -59,8 +71,8 @@ def remove_calendar_day(day: str):
         parsed = date.fromisoformat(day)
     except ValueError:
         abort(404)
-    admin.remove_calendar_day(get_db(), current_user.id, parsed)
-    flash(f"Đã xóa ngày {parsed:%d/%m/%Y} khỏi lịch.", "success")
+    moved = admin.remove_calendar_day(get_db(), current_user.id, parsed)
+    _report(f"Đã xóa điều chỉnh ngày {parsed:%d/%m/%Y}.", moved)
     return redirect(url_for("admin.calendar", year=parsed.year))
 
 

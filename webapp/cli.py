@@ -1,4 +1,4 @@
-"""``flask`` commands: migrate, seed-demo, create-unit, create-user."""
+"""``flask`` commands: migrate, recompute-deadlines, seed-demo, create-unit, create-user."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import Flask
 from workflows.domain.errors import ServiceError
 from workflows.domain.labels import ROLES
 from workflows.persistence import migrate
+from workflows.services import calendar as calendar_service
 from workflows.services import demo, people
 
 from .extensions import get_db
@@ -19,6 +20,14 @@ def register(app: Flask) -> None:
         """Upgrade the schema, load reference data and deploy the bundled BPMN routes."""
         version, new = migrate.upgrade(get_db())
         click.echo(f"database at head; route 'nomination' version {version}{' (newly deployed)' if new else ''}")
+
+    @app.cli.command("recompute-deadlines")
+    def recompute_deadlines_command() -> None:
+        """Move running deadlines to the current calendar (after a release changes holidays or announcements)."""
+        moved = calendar_service.recompute(get_db())
+        click.echo(f"deadlines moved in {len(moved.nominations)} nominations ({moved.tasks} tasks, {moved.timers} timers)")
+        if moved.failed:  # reported, not fatal: one broken instance must not block a release
+            click.echo(f"could not recompute nominations {moved.failed}; they keep their dates (see the log)", err=True)
 
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:

@@ -30,3 +30,26 @@ def test_unknown_unit_is_a_clear_error(db: Database):
     result = make_app(db).test_cli_runner().invoke(
         args=["create-user", "x", "--full-name", "X", "--unit", "NOPE", "--role", "unit_head"], input="pw\npw\n")
     assert result.exit_code != 0 and "Không có đơn vị mã NOPE" in result.output
+
+
+def test_recompute_deadlines_after_a_calendar_the_app_did_not_change(db: Database):
+    """A release that ships a new announcement changes the calendar under running deadlines: the command moves them."""
+    from datetime import date, datetime
+
+    from workflows.domain import clock
+    from workflows.domain.clock import VN_TZ
+    from workflows.persistence.model import CalendarDay, TaskItem
+
+    from ..support import Driver
+
+    with clock.frozen(datetime(2026, 11, 30, 9, 0, tzinfo=VN_TZ)):
+        nid = Driver(db).create()
+        with db.write() as s:  # as the data would arrive with a release, without the admin page's recomputation
+            s.add(CalendarDay(day=date(2026, 12, 14), kind="off", note="Thông báo mới", created_at=clock.now()))
+        runner = make_app(db).test_cli_runner()
+        result = runner.invoke(args=["recompute-deadlines"])
+        assert result.exit_code == 0 and "moved in 1 nominations (1 tasks, 1 timers)" in result.output
+        assert "moved in 0 nominations" in runner.invoke(args=["recompute-deadlines"]).output
+    with db.read() as s:
+        due = s.scalar(select(TaskItem.due_at).where(TaskItem.nomination_id == nid))
+    assert due == datetime(2026, 12, 15, 17, 0, tzinfo=VN_TZ)

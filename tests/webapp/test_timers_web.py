@@ -82,14 +82,31 @@ def test_an_admin_adds_and_removes_a_day_off(db: Database, driver: Driver):
 
 
 @pytest.mark.parametrize(("form", "message"), [
-    ({"day": "2026-12-05", "kind": "off"}, "ngày trong tuần"),  # a Saturday is already off
-    ({"day": "2026-12-02", "kind": "working"}, "thứ Bảy hoặc Chủ nhật"),  # a Wednesday is already worked
+    ({"day": "2026-12-05", "kind": "off", "note": "x"}, "Thứ Bảy 05/12/2026 đã là ngày nghỉ"),  # already off
+    ({"day": "2026-12-02", "kind": "working", "note": "x"}, "đã là ngày làm việc"),  # a Wednesday is already worked
+    ({"day": "2026-12-02", "kind": "off"}, "Ghi rõ căn cứ"),
     ({"day": "not-a-date", "kind": "off"}, "Ngày không hợp lệ"),
 ])
 def test_calendar_input_is_checked(db: Database, form: dict, message: str):
     admin = session_client(make_app(db), db, "admin")
     page = admin.post("/admin/calendar", data=form, follow_redirects=True)
     assert page.status_code == 200 and message in page.text
+
+
+def test_the_calendar_page_shows_each_source_and_what_a_change_moved(db: Database, driver: Driver):
+    with clock.frozen(START):
+        driver.create()
+        admin = session_client(make_app(db), db, "admin")
+        page = admin.post("/admin/calendar", data={"day": "2026-12-14", "kind": "off", "note": "Công văn số 99/VPCP"},
+                          follow_redirects=True)
+        assert page.status_code == 200 and "Đã dời hạn của 1 hồ sơ" in page.text
+        assert admin.post("/admin/calendar", data={"day": "2026-12-14", "kind": "off", "note": "lần nữa"},
+                          follow_redirects=True).text.count("đã có điều chỉnh") == 1
+    page = admin.get("/admin/calendar?year=2026").text
+    assert "Công văn số 99/VPCP" in page  # the admin's correction with its grounds
+    assert "12729/VPCP-KGVX" in page and "Làm việc bù cho thứ Sáu 02/01/2026" in page  # a shipped announcement
+    assert "Ngày Văn hóa Việt Nam" in page  # the package's holiday
+    assert "Hạn xử lý tính từ nay về sau" not in page  # running deadlines no longer keep their dates
 
 
 def test_failed_jobs_page_without_redis_explains_embedded_mode(db: Database):

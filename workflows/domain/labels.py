@@ -26,6 +26,7 @@ ACTIONS = {
     "escalated": "Báo quá hạn cho cấp trên",
     "disclosure_ended": "Hết thời gian công khai",
     "timer_fired": "Hẹn giờ",
+    "deadline_moved": "Dời hạn theo lịch làm việc",
 }
 
 ROLES = {

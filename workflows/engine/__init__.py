@@ -25,8 +25,10 @@ from workflows.engine.runtime import (
     pending_timers,
     ready_children_of,
     ready_user_tasks,
+    reevaluate_timer,
     run_task,
     start,
+    timer_due,
     timer_fired,
 )
 
@@ -49,7 +51,9 @@ __all__ = [
     "pending_timers",
     "ready_children_of",
     "ready_user_tasks",
+    "reevaluate_timer",
     "run_task",
     "start",
+    "timer_due",
     "timer_fired",
 ]

@@ -51,6 +51,7 @@ class TimerEvent:
     kind: str | None
     watches: str | None  # the task a boundary timer is attached to
     expression: str | None  # timeDate / timeDuration / timeCycle text
+    absolute: bool = False  # a timeDate: a moment the calendar computes (what a calendar change can move)
 
 
 @dataclass(frozen=True)
@@ -128,10 +129,11 @@ def _step(element, role: str | None) -> Step:
 
 def _timer(element, watches: str | None) -> TimerEvent:
     definition = element.find(f"{_B}timerEventDefinition")
-    expression = None
+    expression, absolute = None, False
     for tag in ("timeDate", "timeDuration", "timeCycle"):
         text = definition.findtext(f"{_B}{tag}")
         if text is not None:
-            expression = text.strip()
+            expression, absolute = text.strip(), tag == "timeDate"
     return TimerEvent(id=element.get("id"), title=element.get("name") or element.get("id"),
-                      kind=properties(element).get("timerKind") or None, watches=watches, expression=expression)
+                      kind=properties(element).get("timerKind") or None, watches=watches, expression=expression,
+                      absolute=absolute)

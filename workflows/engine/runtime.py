@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_FORMAT
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition, TimerEventDefinition
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -150,6 +150,31 @@ def pending_timers(workflow: BpmnWorkflow, route: Route) -> list[PendingTimer]:
             timer = route.contract.timers.get(bpmn_id)
             found.append(PendingTimer(str(task.id), bpmn_id, timer.watches if timer else None, due))
     return found
+
+
+def timer_due(value: str) -> datetime:
+    """The absolute time a timeDate value stands for, read as the library reads it."""
+    return TimerEventDefinition.parse_time_or_duration(value)
+
+
+def reevaluate_timer(workflow: BpmnWorkflow, task_uuid: str, script_engine: PythonScriptEngine) -> tuple[str, str] | None:
+    """Evaluate a waiting date timer's expression again with ``script_engine``; keep and return (old, new) values.
+
+    The library evaluates a ``timeDate`` once, when the timer starts waiting, and compares the kept
+    value (the task's internal ``event_value``) with the clock from then on: a deadline moved by a
+    calendar change reaches the engine only by rewriting that value. ``script_engine`` supplies the
+    moment and the calendar the expression is read with. Returns None for anything but a waiting,
+    unfired date timer (durations and cycles are left alone: they have no calendar in them).
+    """
+    task = workflow.event_manager.tasks.get(UUID(task_uuid))
+    if task is None or not isinstance(task.task_spec.event_definition, TimeDateEventDefinition):
+        return None
+    if task._get_internal_data("event_fired", False):
+        return None  # already due in the engine: it fires at the next engine step whatever we write
+    old = task._get_internal_data("event_value")
+    new = script_engine.evaluate(task, task.task_spec.event_definition.expression)
+    task._set_internal_data(event_value=new)
+    return old, new
 
 
 def timer_fired(workflow: BpmnWorkflow, task_uuid: str) -> bool:

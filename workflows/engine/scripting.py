@@ -57,6 +57,10 @@ class RouteContext:
     def working_days(self, days: int) -> str:
         return self.calendar.deadline(self.now, int(days)).isoformat()
 
+    def evaluate(self, expression: str):
+        """A route expression read without any task's data (what a timer value is made of)."""
+        return self.script_engine().environment.evaluate(expression, {})
+
     def script_engine(self) -> PythonScriptEngine:
         return PythonScriptEngine(environment=TaskDataEnvironment({
             "deadline_at": self.deadline_at,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from workflows.domain.clock import VN_TZ
 from workflows.domain.labels import NOMINEE_KINDS, STATES
 
 FIELD_TITLES = {
@@ -12,7 +14,10 @@ FIELD_TITLES = {
     "return_count": "Số lần trả lại",
     "council_result": "Kết quả bỏ phiếu",
     "attachment": "Tệp đính kèm",
+    "due_at": "Hạn xử lý",
+    "reminder_at": "Nhắc hạn lúc",
 }
+_TIMES = {"due_at", "reminder_at"}  # ISO strings in the audit data
 
 
 def council(result: dict[str, Any]) -> str:
@@ -35,6 +40,8 @@ def _value(key: str, value: Any, award_names: dict[str, str]) -> str:
         return STATES.get(value, value)
     if key == "council_result" and isinstance(value, dict):
         return council(value)
+    if key in _TIMES and isinstance(value, str):
+        return datetime.fromisoformat(value).astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
     if key == "attachment" and isinstance(value, dict):
         return str(value.get("name", ""))
     return str(value)
