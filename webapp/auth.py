@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from workflows.domain.errors import AuthFailed, RateLimited
@@ -13,6 +13,7 @@ from workflows.domain.labels import ROLES
 from workflows.services import accounts
 from workflows.services.accounts import Principal
 
+from .errors import retry_after_seconds
 from .extensions import get_db, login_manager
 
 bp = Blueprint("auth", __name__)
@@ -60,6 +61,7 @@ def login():
         return redirect(url_for("inbox.index"))
     error = None
     status = 200
+    headers = {}
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
@@ -67,12 +69,14 @@ def login():
             user = accounts.authenticate(get_db(), username, password, request.remote_addr or "")
         except RateLimited as exc:
             error, status = exc.message, 429
+            if exc.retry_after is not None:
+                headers["Retry-After"] = retry_after_seconds(exc)
         except AuthFailed as exc:
             error, status = exc.message, 401
         else:
             login_user(SessionUser.of(user))
             return redirect(_safe_next(request.args.get("next")))
-    return render_template("login.html", error=error), status
+    return make_response(render_template("login.html", error=error), status, headers)
 
 
 @bp.route("/logout", methods=["POST"])

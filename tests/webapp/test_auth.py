@@ -83,15 +83,22 @@ def test_after_ten_failures_the_eleventh_attempt_is_429_even_with_the_right_pass
     with clock.frozen(T0) as advance:
         for i in range(accounts.MAX_FAILURES):
             json_error(token_for(client, "CLERK1" if i % 2 else "clerk1", "doan-mo"), 401, "unauthorized")
-        limited = json_error(token_for(client, "clerk1", "demo"), 429, "rate_limited")
-        assert limited["message"] == "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."
+        refused = token_for(client, "clerk1", "demo")
+        limited = json_error(refused, 429, "rate_limited")
+        assert limited["message"] == "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút (lúc 08:45)."
+        assert refused.headers["Retry-After"] == "900"
         page = login_form(web.test_client(), "clerk1")  # the web form shares the count
-        assert page.status_code == 429 and "Đăng nhập sai quá nhiều lần" in page.get_data(as_text=True)
+        assert page.status_code == 429 and limited["message"] in page.get_data(as_text=True)
+        assert page.headers["Retry-After"] == "900"
+        advance(timedelta(minutes=14, seconds=30))
+        later = json_error(token_for(client, "clerk1", "demo"), 429, "rate_limited")
+        assert later["message"] == "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 1 phút (lúc 08:45)."
         assert token_for(client, "head1").status_code == 200  # other users are not locked out
         with db.read() as s:
             assert not s.scalars(select(ApiToken.user_id).where(ApiToken.user_id == user_id(db, "clerk1"))).all()
-        advance(accounts.FAILURE_WINDOW + timedelta(seconds=1))
+        advance(timedelta(seconds=30))
         assert token_for(client, "clerk1").status_code == 200  # the window has passed
+        assert login_form(web.test_client(), "clerk1").status_code == 302
 
 
 def test_tokens_are_stored_hashed(web: Flask, db: Database):
