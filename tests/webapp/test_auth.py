@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from jsonschema import Draft202012Validator
 from sqlalchemy import select, update
 
+from webapp import auth
 from webapp.api.openapi import document
 from workflows.domain import clock
 from workflows.persistence.db import Database
@@ -99,6 +102,106 @@ def test_after_ten_failures_the_eleventh_attempt_is_429_even_with_the_right_pass
         advance(timedelta(seconds=30))
         assert token_for(client, "clerk1").status_code == 200  # the window has passed
         assert login_form(web.test_client(), "clerk1").status_code == 302
+
+
+def lock_out(client, username: str) -> None:
+    """An attacker's ten wrong guesses, through the API."""
+    for _ in range(accounts.MAX_FAILURES):
+        json_error(token_for(client, username, "doan-mo"), 401, "unauthorized")
+    json_error(token_for(client, username), 429, "rate_limited")
+
+
+def device_cookie(client) -> str | None:
+    cookie = client.get_cookie(auth.DEVICE_COOKIE, path="/login")
+    return cookie.value if cookie is not None else None
+
+
+def test_a_locked_username_still_lets_the_real_user_in_from_a_browser_it_used_before(web: Flask, db: Database):
+    victim = web.test_client()
+    with clock.frozen(T0):
+        assert login_form(victim, "clerk1").status_code == 302
+        assert victim.post("/logout").status_code == 302  # logging out does not forget the device
+        lock_out(web.test_client(), "clerk1")
+        html = login_form(web.test_client(), "clerk1").get_data(as_text=True)  # a browser it never used: locked
+        assert "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút (lúc 08:45)." in html
+        assert login_form(victim, "clerk1", "sai").status_code == 401  # still a password check, not a lock
+        assert login_form(victim, "clerk1").status_code == 302
+        assert victim.get("/").status_code == 200
+        victim.post("/logout")
+        copied = web.test_client()  # the cookie alone, in another browser, still needs the password
+        copied.set_cookie(auth.DEVICE_COOKIE, device_cookie(victim), path="/login")
+        assert login_form(copied, "clerk1", "doan-mo").status_code == 401
+        assert login_form(copied, "clerk1").status_code == 302
+        api = web.test_client()  # the API never reads the cookie: the lock holds there
+        api.set_cookie(auth.DEVICE_COOKIE, device_cookie(victim))
+        json_error(token_for(api, "clerk1"), 429, "rate_limited")
+
+
+def test_a_browser_remembers_its_last_users(web: Flask, db: Database):
+    browser = web.test_client()
+    with clock.frozen(T0):
+        for username in ("clerk1", "head1", "clerk1"):
+            assert login_form(browser, username).status_code == 302
+            browser.post("/logout")
+        signer = URLSafeTimedSerializer("test-secret", salt="vinhdanh.known-device")
+        assert signer.loads(device_cookie(browser)) == [user_id(db, "clerk1"), user_id(db, "head1")]
+        with web.test_request_context("/login", headers={"Cookie": f"{auth.DEVICE_COOKIE}={device_cookie(browser)}"}):
+            assert auth.known_users() == [user_id(db, "clerk1"), user_id(db, "head1")]
+
+
+class _SignedLongAgo(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(time.time() - auth.DEVICE_LIFETIME.total_seconds() - 86400)  # a year and a day ago
+
+
+def test_a_forged_or_old_device_cookie_does_not_lift_the_lock(web: Flask, db: Database):
+    uid = user_id(db, "clerk1")
+    genuine = web.test_client()
+
+    def signed(payload, secret: str = "test-secret", salt: str = "vinhdanh.known-device", signer=TimestampSigner) -> str:
+        return URLSafeTimedSerializer(secret, salt=salt, signer=signer).dumps(payload)
+
+    with clock.frozen(T0):
+        assert login_form(genuine, "clerk1").status_code == 302
+        real = device_cookie(genuine)
+        forged = {
+            "tampered": real[:-1] + ("A" if real[-1] != "A" else "B"),
+            "another key": signed([uid], secret="another-secret"),
+            "the session's salt": signed([uid], salt="cookie-session"),
+            "expired": signed([uid], signer=_SignedLongAgo),
+            "not a list": signed(uid),
+            "a bool": signed([True]),
+            "another user": signed([user_id(db, "head1")]),
+        }
+        lock_out(web.test_client(), "clerk1")
+        for name, value in forged.items():
+            browser = web.test_client()
+            browser.set_cookie(auth.DEVICE_COOKIE, value, path="/login")
+            assert login_form(browser, "clerk1").status_code == 429, name
+        assert login_form(genuine, "clerk1").status_code == 302
+
+
+def test_the_device_cookie_is_httponly_lax_long_lived_and_only_sent_to_login(db: Database):
+    for secure in (False, True):
+        response = login_form(make_app(db, SESSION_COOKIE_SECURE=secure).test_client(), "clerk1")
+        assert response.status_code == 302
+        cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith(f"{auth.DEVICE_COOKIE}="))
+        attributes = {a.split("=")[0].strip().lower(): a.partition("=")[2] for a in cookie.split(";")[1:]}
+        assert attributes["max-age"] == str(365 * 24 * 3600)
+        assert attributes["path"] == "/login"
+        assert "httponly" in attributes and attributes["samesite"] == "Lax"
+        assert ("secure" in attributes) is secure
+
+
+def test_a_device_cookie_is_still_subject_to_the_client_limit(web: Flask, db: Database, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(accounts, "MAX_CLIENT_FAILURES", 3)  # the count is the same at 100, only slower
+    victim = web.test_client()
+    with clock.frozen(T0):
+        assert login_form(victim, "clerk1").status_code == 302
+        victim.post("/logout")
+        for username in ("head1", "clerk2", "khong-ton-tai"):  # the same address as the victim's
+            assert login_form(web.test_client(), username, "sai").status_code == 401
+        assert login_form(victim, "clerk1").status_code == 429
 
 
 def test_tokens_are_stored_hashed(web: Flask, db: Database):
