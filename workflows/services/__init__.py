@@ -6,7 +6,7 @@ trail together — or change nothing at all. The web app and the workers call on
 """
 
 from workflows.services.ballot import close_vote
-from workflows.services.firing import due_count, fire_batch, fire_due_timers, fire_timers_of
+from workflows.services.firing import fire_batch, fire_due_timers, fire_timers_of
 from workflows.services.nominations import MAX_RETURNS, add_attachment, complete_task, create_nomination
 from workflows.services.transaction import Outcome, load_actor, lock_nomination, route_context
 
@@ -17,7 +17,6 @@ __all__ = [
     "close_vote",
     "complete_task",
     "create_nomination",
-    "due_count",
     "fire_batch",
     "fire_due_timers",
     "fire_timers_of",

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from workflows import services
 from workflows.persistence.db import Database
-from workflows.persistence.model import Nomination, TaskItem, Unit, User, UserRole
+from workflows.persistence.model import TaskItem, Unit, User, UserRole
 from workflows.services.accounts import hash_password, new_session_token
 
 DEMO_PASSWORD = "demo"
@@ -149,7 +149,3 @@ def _demo_nominations(db: Database) -> None:
     _step(db, n7, "head1", approve)
     _step(db, n7, "secretary", approve)
 
-
-def has_nominations(db: Database) -> bool:
-    with db.read() as s:
-        return bool(s.scalar(select(func.count(Nomination.id))))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows import engine
@@ -85,8 +85,3 @@ def fire_timers_of(db: Database, nomination_id: int) -> int:
         )
         return _fire_locked(s, nom, db.settings) if nom is not None else 0
 
-
-def due_count(db: Database) -> int:
-    """How many timers are past due and not yet fired (for health and monitoring)."""
-    with db.read() as s:
-        return s.scalar(select(func.count(Timer.id)).where(Timer.state == "pending", Timer.due_at < clock.now())) or 0
