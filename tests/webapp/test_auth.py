@@ -18,7 +18,7 @@ from webapp import auth
 from webapp.api.openapi import document
 from workflows.domain import clock
 from workflows.persistence.db import Database
-from workflows.persistence.model import ApiToken, Nomination, User
+from workflows.persistence.model import ApiToken, LoginAttempt, Nomination, User
 from workflows.services import accounts
 
 from ..support import APPROVE, Driver
@@ -72,6 +72,17 @@ def test_wrong_password_and_unknown_user_are_the_same_401(web: Flask):
     unknown = json_error(token_for(client, "khong-ton-tai", "demo"), 401, "unauthorized")
     assert wrong == unknown
     assert wrong["message"] == "Tên đăng nhập hoặc mật khẩu không đúng."
+
+
+def test_a_username_longer_than_any_is_a_plain_401_and_still_counted(web: Flask, db: Database):
+    client = web.test_client()
+    for name in ("a" * 300, "Nguyễn" * 60):
+        assert json_error(token_for(client, name, "x"), 401, "unauthorized")["message"] == accounts._WRONG
+        assert login_form(web.test_client(), name, "x").status_code == 401
+    with db.read() as s:
+        keys = list(s.scalars(select(LoginAttempt.key)))
+    assert len(keys) == 8 and all(len(k) <= 255 for k in keys)
+    assert keys.count("client:127.0.0.1") == 4  # each attempt counts against the address
 
 
 def test_token_request_without_credentials_is_422(web: Flask):

@@ -28,6 +28,7 @@ FAILURE_WINDOW = timedelta(minutes=15)
 # First key of PostgreSQL's two-key advisory locks, so login keys never meet another feature's locks.
 _LOCK_SPACE = 0x4C4F47  # "LOG"
 _WRONG = "Tên đăng nhập hoặc mật khẩu không đúng."
+_KEY_LENGTH = LoginAttempt.__table__.c.key.type.length
 
 
 def hash_password(password: str) -> str:
@@ -77,9 +78,9 @@ def _reserve(db: Database, username: str, client: str, known_users: Collection[i
         user = s.scalar(select(User).where(User.username == username))
         principal = Principal.of(user) if user is not None and user.active else None
         stored_hash = user.password_hash if principal else None
-        limits = {f"client:{client}": MAX_CLIENT_FAILURES}
+        limits = {_key("client", client): MAX_CLIENT_FAILURES}
         if principal is None or principal.id not in known_users:
-            limits[f"user:{username.lower()}"] = MAX_FAILURES
+            limits[_key("user", username.lower())] = MAX_FAILURES
         keys = sorted(limits)  # one order for everyone: two logins never wait on each other's second key
         if not db.is_sqlite:  # SQLite's BEGIN IMMEDIATE already serializes every writer
             for key in keys:
@@ -117,6 +118,14 @@ def _refusal(now: datetime, until: datetime) -> RateLimited:
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
     return RateLimited(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút (lúc {shown:%H:%M}).",
                        retry_after=wait)
+
+
+def _key(kind: str, value: str) -> str:
+    """The counter's key; a value too long for the column (no real username or address is) by its digest."""
+    key = f"{kind}:{value}"
+    if len(key) > _KEY_LENGTH:
+        key = f"{kind}#{hashlib.sha256(value.encode('utf-8')).hexdigest()}"
+    return key
 
 
 def _lock_id(key: str) -> int:
