@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
 from workflows.domain.actor import Actor
 from workflows.domain.errors import AuthFailed, RateLimited
 from workflows.domain.labels import ROLES
 from workflows.services import accounts
 
+from .errors import retry_after_seconds
 from .extensions import get_db, login_manager
 
 bp = Blueprint("auth", __name__)
+
+# "This browser has logged in as these users before": lets the real user in past a lock that an
+# attacker's guesses put on the username (see ``accounts.authenticate``). It proves only that the
+# browser once knew the password, so it is signed, never a login by itself, and sent only to /login.
+DEVICE_COOKIE = "vinhdanh_device"
+DEVICE_LIFETIME = timedelta(days=365)  # renewed at every login
+DEVICE_USERS = 5  # a shared office computer remembers its last few users
+_DEVICE_SALT = "vinhdanh.known-device"
 
 
 @dataclass(frozen=True)
@@ -54,25 +66,56 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=_DEVICE_SALT)
+
+
+def known_users() -> list[int]:
+    """The users whose device cookie this browser carries (none if it is missing, forged or too old)."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return []
+    try:
+        ids = _device_signer().loads(raw, max_age=int(DEVICE_LIFETIME.total_seconds()))
+    except BadSignature:  # includes an expired signature
+        return []
+    if not isinstance(ids, list):
+        return []
+    return [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+
+
+def _remember_device(response: Response, user_id: int, known: list[int]) -> None:
+    ids = [user_id, *(i for i in known if i != user_id)][:DEVICE_USERS]
+    response.set_cookie(DEVICE_COOKIE, _device_signer().dumps(ids), max_age=int(DEVICE_LIFETIME.total_seconds()),
+                        path=url_for("auth.login"), httponly=True, samesite="Lax",
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("inbox.index"))
     error = None
     status = 200
+    headers = {}
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
+        known = known_users()
         try:
-            user = accounts.authenticate(get_db(), username, password, request.remote_addr or "")
+            user = accounts.authenticate(get_db(), username, password, request.remote_addr or "", known)
         except RateLimited as exc:
             error, status = exc.message, 429
+            if exc.retry_after is not None:
+                headers["Retry-After"] = retry_after_seconds(exc)
         except AuthFailed as exc:
             error, status = exc.message, 401
         else:
             login_user(SessionUser.of(user))
-            return redirect(_safe_next(request.args.get("next")))
-    return render_template("login.html", error=error), status
+            response = redirect(_safe_next(request.args.get("next")))
+            _remember_device(response, user.id, known)
+            return response
+    return make_response(render_template("login.html", error=error), status, headers)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -36,6 +37,11 @@ def status_of(exc: ServiceError) -> int:
     return next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
 
 
+def retry_after_seconds(exc: RateLimited) -> str:
+    """Whole seconds, rounded up: a client that waits exactly this long is heard."""
+    return str(max(1, math.ceil(exc.retry_after.total_seconds())))
+
+
 def json_error(status: int, message: str | None = None, fields: dict | None = None, code: str | None = None):
     body = {"error": {"code": code or CODES.get(status, "error"), "message": message or HTTP_MESSAGES.get(status, ""),
                       "fields": fields or {}}}
@@ -51,8 +57,12 @@ def register(app: Flask) -> None:
     def _service_error(exc: ServiceError):
         status = status_of(exc)
         if wants_json():
-            return json_error(status, exc.message, exc.fields, exc.code)
-        return render_template("error.html", status=status, message=exc.message), status
+            response, status = json_error(status, exc.message, exc.fields, exc.code)
+        else:
+            response = app.make_response((render_template("error.html", status=status, message=exc.message), status))
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            response.headers["Retry-After"] = retry_after_seconds(exc)
+        return response, status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -1,7 +1,7 @@
 """RQ jobs: small importable functions taking ids, idempotent, safe to retry.
 
 Each one runs a sweep through the service layer; running it twice, or in several workers at
-once, does the work once (the database decides, see ``workflows.services.fire_timers_of``).
+once, does the work once (the database decides, see ``workflows.services.fire_batch``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from .runtime import database
 
 log = logging.getLogger(__name__)
 
-# Retries declared per job, for one-off enqueues (``enqueue`` below, the admin's "retry");
+# Retries declared per job, for one-off enqueues (``enqueue`` below: the benchmark, an operator);
 # the scheduler's periodic runs retry by running again one interval later.
 RETRIES = {
     "fire_due_timers": Retry(max=3, interval=[5, 15, 60]),
-    "fire_timers_of": Retry(max=5, interval=[5, 15, 60, 120, 300]),
     "deliver_outbox": Retry(max=3, interval=[30, 120, 600]),
     "open_quarterly_reports": Retry(max=5, interval=[60, 300, 900, 3600, 3600]),
     "remind_quarterly_reports": Retry(max=3, interval=[60, 300, 900]),
@@ -34,11 +33,6 @@ def fire_due_timers(limit: int = 5000) -> int:
     if fired:
         log.info("fired %d timers", fired)
     return fired
-
-
-def fire_timers_of(nomination_id: int) -> int:
-    """Fire the due timers of one nomination (what a job enqueued for an exact time does)."""
-    return services.fire_timers_of(database(), nomination_id)
 
 
 def deliver_outbox(limit: int = 50) -> int:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from jsonschema import Draft202012Validator
 from sqlalchemy import select, update
 
+from webapp import auth
 from webapp.api.openapi import document
 from workflows.domain import clock
 from workflows.persistence.db import Database
-from workflows.persistence.model import ApiToken, Nomination, User
+from workflows.persistence.model import ApiToken, LoginAttempt, Nomination, User
 from workflows.services import accounts
 
 from ..support import APPROVE, Driver
@@ -71,6 +74,17 @@ def test_wrong_password_and_unknown_user_are_the_same_401(web: Flask):
     assert wrong["message"] == "Tên đăng nhập hoặc mật khẩu không đúng."
 
 
+def test_a_username_longer_than_any_is_a_plain_401_and_still_counted(web: Flask, db: Database):
+    client = web.test_client()
+    for name in ("a" * 300, "Nguyễn" * 60):
+        assert json_error(token_for(client, name, "x"), 401, "unauthorized")["message"] == accounts._WRONG
+        assert login_form(web.test_client(), name, "x").status_code == 401
+    with db.read() as s:
+        keys = list(s.scalars(select(LoginAttempt.key)))
+    assert len(keys) == 8 and all(len(k) <= 255 for k in keys)
+    assert keys.count("client:127.0.0.1") == 4  # each attempt counts against the address
+
+
 def test_token_request_without_credentials_is_422(web: Flask):
     response = web.test_client().post("/api/v1/auth/token", json={"username": "head1"})
     assert json_error(response, 422, "invalid")["fields"] == {"password": "Trường này là bắt buộc."}
@@ -83,15 +97,122 @@ def test_after_ten_failures_the_eleventh_attempt_is_429_even_with_the_right_pass
     with clock.frozen(T0) as advance:
         for i in range(accounts.MAX_FAILURES):
             json_error(token_for(client, "CLERK1" if i % 2 else "clerk1", "doan-mo"), 401, "unauthorized")
-        limited = json_error(token_for(client, "clerk1", "demo"), 429, "rate_limited")
-        assert limited["message"] == "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."
+        refused = token_for(client, "clerk1", "demo")
+        limited = json_error(refused, 429, "rate_limited")
+        assert limited["message"] == "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút (lúc 08:45)."
+        assert refused.headers["Retry-After"] == "900"
         page = login_form(web.test_client(), "clerk1")  # the web form shares the count
-        assert page.status_code == 429 and "Đăng nhập sai quá nhiều lần" in page.get_data(as_text=True)
+        assert page.status_code == 429 and limited["message"] in page.get_data(as_text=True)
+        assert page.headers["Retry-After"] == "900"
+        advance(timedelta(minutes=14, seconds=30))
+        later = json_error(token_for(client, "clerk1", "demo"), 429, "rate_limited")
+        assert later["message"] == "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 1 phút (lúc 08:45)."
         assert token_for(client, "head1").status_code == 200  # other users are not locked out
         with db.read() as s:
             assert not s.scalars(select(ApiToken.user_id).where(ApiToken.user_id == user_id(db, "clerk1"))).all()
-        advance(accounts.FAILURE_WINDOW + timedelta(seconds=1))
+        advance(timedelta(seconds=30))
         assert token_for(client, "clerk1").status_code == 200  # the window has passed
+        assert login_form(web.test_client(), "clerk1").status_code == 302
+
+
+def lock_out(client, username: str) -> None:
+    """An attacker's ten wrong guesses, through the API."""
+    for _ in range(accounts.MAX_FAILURES):
+        json_error(token_for(client, username, "doan-mo"), 401, "unauthorized")
+    json_error(token_for(client, username), 429, "rate_limited")
+
+
+def device_cookie(client) -> str | None:
+    cookie = client.get_cookie(auth.DEVICE_COOKIE, path="/login")
+    return cookie.value if cookie is not None else None
+
+
+def test_a_locked_username_still_lets_the_real_user_in_from_a_browser_it_used_before(web: Flask, db: Database):
+    victim = web.test_client()
+    with clock.frozen(T0):
+        assert login_form(victim, "clerk1").status_code == 302
+        assert victim.post("/logout").status_code == 302  # logging out does not forget the device
+        lock_out(web.test_client(), "clerk1")
+        html = login_form(web.test_client(), "clerk1").get_data(as_text=True)  # a browser it never used: locked
+        assert "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút (lúc 08:45)." in html
+        assert login_form(victim, "clerk1", "sai").status_code == 401  # still a password check, not a lock
+        assert login_form(victim, "clerk1").status_code == 302
+        assert victim.get("/").status_code == 200
+        victim.post("/logout")
+        copied = web.test_client()  # the cookie alone, in another browser, still needs the password
+        copied.set_cookie(auth.DEVICE_COOKIE, device_cookie(victim), path="/login")
+        assert login_form(copied, "clerk1", "doan-mo").status_code == 401
+        assert login_form(copied, "clerk1").status_code == 302
+        api = web.test_client()  # the API never reads the cookie: the lock holds there
+        api.set_cookie(auth.DEVICE_COOKIE, device_cookie(victim))
+        json_error(token_for(api, "clerk1"), 429, "rate_limited")
+
+
+def test_a_browser_remembers_its_last_users(web: Flask, db: Database):
+    browser = web.test_client()
+    with clock.frozen(T0):
+        for username in ("clerk1", "head1", "clerk1"):
+            assert login_form(browser, username).status_code == 302
+            browser.post("/logout")
+        signer = URLSafeTimedSerializer("test-secret", salt="vinhdanh.known-device")
+        assert signer.loads(device_cookie(browser)) == [user_id(db, "clerk1"), user_id(db, "head1")]
+        with web.test_request_context("/login", headers={"Cookie": f"{auth.DEVICE_COOKIE}={device_cookie(browser)}"}):
+            assert auth.known_users() == [user_id(db, "clerk1"), user_id(db, "head1")]
+
+
+class _SignedLongAgo(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(time.time() - auth.DEVICE_LIFETIME.total_seconds() - 86400)  # a year and a day ago
+
+
+def test_a_forged_or_old_device_cookie_does_not_lift_the_lock(web: Flask, db: Database):
+    uid = user_id(db, "clerk1")
+    genuine = web.test_client()
+
+    def signed(payload, secret: str = "test-secret", salt: str = "vinhdanh.known-device", signer=TimestampSigner) -> str:
+        return URLSafeTimedSerializer(secret, salt=salt, signer=signer).dumps(payload)
+
+    with clock.frozen(T0):
+        assert login_form(genuine, "clerk1").status_code == 302
+        real = device_cookie(genuine)
+        forged = {
+            "tampered": real[:-1] + ("A" if real[-1] != "A" else "B"),
+            "another key": signed([uid], secret="another-secret"),
+            "the session's salt": signed([uid], salt="cookie-session"),
+            "expired": signed([uid], signer=_SignedLongAgo),
+            "not a list": signed(uid),
+            "a bool": signed([True]),
+            "another user": signed([user_id(db, "head1")]),
+        }
+        lock_out(web.test_client(), "clerk1")
+        for name, value in forged.items():
+            browser = web.test_client()
+            browser.set_cookie(auth.DEVICE_COOKIE, value, path="/login")
+            assert login_form(browser, "clerk1").status_code == 429, name
+        assert login_form(genuine, "clerk1").status_code == 302
+
+
+def test_the_device_cookie_is_httponly_lax_long_lived_and_only_sent_to_login(db: Database):
+    for secure in (False, True):
+        response = login_form(make_app(db, SESSION_COOKIE_SECURE=secure).test_client(), "clerk1")
+        assert response.status_code == 302
+        cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith(f"{auth.DEVICE_COOKIE}="))
+        attributes = {a.split("=")[0].strip().lower(): a.partition("=")[2] for a in cookie.split(";")[1:]}
+        assert attributes["max-age"] == str(365 * 24 * 3600)
+        assert attributes["path"] == "/login"
+        assert "httponly" in attributes and attributes["samesite"] == "Lax"
+        assert ("secure" in attributes) is secure
+
+
+def test_a_device_cookie_is_still_subject_to_the_client_limit(web: Flask, db: Database, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(accounts, "MAX_CLIENT_FAILURES", 3)  # the count is the same at 100, only slower
+    victim = web.test_client()
+    with clock.frozen(T0):
+        assert login_form(victim, "clerk1").status_code == 302
+        victim.post("/logout")
+        for username in ("head1", "clerk2", "khong-ton-tai"):  # the same address as the victim's
+            assert login_form(web.test_client(), username, "sai").status_code == 401
+        assert login_form(victim, "clerk1").status_code == 429
 
 
 def test_tokens_are_stored_hashed(web: Flask, db: Database):

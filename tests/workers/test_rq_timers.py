@@ -56,15 +56,14 @@ def report(capsys: pytest.CaptureFixture[str], record_property, **measured: obje
 
 def test_two_workers_racing_over_200_due_timers_fire_each_once(pg: Database, rq_redis: Redis, queue: Queue,
                                                                   procs: Procs, capsys, record_property):
-    """Six overlapping sweeps (20 nominations each) and two jobs per nomination, on two workers at once."""
+    """Twelve sweeps of 20 nominations over 100 due nominations, on two workers at once: sweeps that start
+    together go for the same first due rows, and there is room for every nomination to be reached twice."""
     nids = create_due(pg, 100)  # 200 due timers
     workers = [procs.worker("racer-a"), procs.worker("racer-b")]
     wait_registered(rq_redis, procs, *workers)
 
     started = time.monotonic()
-    ids = [jobs.enqueue(queue, "fire_due_timers", 20).id for _ in range(6)]
-    for nid in nids:  # the same nomination twice in a row: the two workers take both at the same moment
-        ids += [jobs.enqueue(queue, "fire_timers_of", nid).id for _ in range(2)]
+    ids = [jobs.enqueue(queue, "fire_due_timers", 20).id for _ in range(12)]
     wait_for(lambda: pending_due(pg) == 0, 60, "every due timer to fire", procs, watch=workers)
     wait_for(lambda: jobs_done(rq_redis, ids), 60, "every job to end", procs, watch=workers)
     elapsed = time.monotonic() - started
@@ -77,8 +76,7 @@ def test_two_workers_racing_over_200_due_timers_fire_each_once(pg: Database, rq_
     assert set(per_worker) == {w.name for w in workers}, f"both workers must have taken jobs: {per_worker}"
     assert all(w.alive() for w in workers)
     report(capsys, record_property, jobs=len(ids), seconds=round(elapsed, 2),
-           jobs_per_worker=sorted(per_worker.values()), fired_by_sweeps=sum(results[:6]),
-           fired_by_per_nomination_jobs=sum(results[6:]), jobs_that_found_nothing=results.count(0))
+           jobs_per_worker=sorted(per_worker.values()), jobs_that_found_nothing=results.count(0))
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_fires_nothing_twice(pg: Database, rq_redis: Redis, queue: Queue,
@@ -128,32 +126,31 @@ def _states_by_nomination(s) -> dict[int, list[str]]:
 
 def test_after_redis_is_flushed_the_scheduler_sweep_still_fires_every_timer(pg: Database, rq_redis: Redis, queue: Queue,
                                                                             procs: Procs, capsys, record_property):
-    """Jobs for 100 due timers are enqueued and the scheduler is running (sweep every second, no worker yet);
+    """Sweeps for 100 due timers are enqueued and the scheduler is running (sweep every second, no worker yet);
     then the test Redis database is emptied with FLUSHDB (this database only: queues, jobs, the scheduler's
-    registration all gone). One worker then starts; every timer fires, from the database's timer table."""
+    registration all gone). One worker then starts; every timer fires, from the database's timer table,
+    by sweeps the scheduler enqueued after the flush."""
     nids = create_due(pg, 50)
-    lost = [jobs.enqueue(queue, "fire_timers_of", nid).id for nid in nids]
+    lost = [jobs.enqueue(queue, "fire_due_timers", 1000).id for _ in range(3)]
     scheduler = procs.scheduler(sweep_seconds=1)
     wait_for(lambda: len(get_cron_job_ids("workers.jobs.fire_due_timers", rq_redis)) >= 2, 30,
              "the scheduler to enqueue sweeps", procs, watch=[scheduler])
     assert pending_due(pg) == 100, "no worker has run yet"
 
     rq_redis.flushdb()
-    flushed = time.monotonic()
     assert len(queue) == 0 and not any(Job.exists(i, connection=rq_redis) for i in lost)
     worker = procs.worker("after-flush")
-    wait_for(lambda: pending_due(pg) == 0, 30, "every timer to fire after the flush", procs, watch=[scheduler, worker])
-    took = time.monotonic() - flushed  # the bound: one sweep interval + a worker's start + the firing
-    assert took < 30
+    wait_for(lambda: pending_due(pg) == 0, 60, "every timer to fire after the flush", procs, watch=[scheduler, worker])
 
     sweeps = get_cron_job_ids("workers.jobs.fire_due_timers", rq_redis)  # all enqueued after the flush
     assert sweeps, "the scheduler kept enqueuing sweeps after Redis lost its state"
-    wait_for(lambda: jobs_done(rq_redis, sweeps), 30, "the sweeps to end", procs, watch=[scheduler, worker])
-    assert sum(j.return_value() for j in finished_jobs(rq_redis, queue, sweeps, procs)) == 100
+    wait_for(lambda: jobs_done(rq_redis, sweeps), 60, "the sweeps to end", procs, watch=[scheduler, worker])
+    fired_by = [j.return_value() for j in finished_jobs(rq_redis, queue, sweeps, procs)]
+    assert sum(fired_by) == 100, f"the scheduler's own sweeps fired every timer Redis had lost: {fired_by}"
     assert_fired_exactly_once(pg, nids)
     assert scheduler.stop() == 0, f"the scheduler must shut down cleanly on SIGTERM\n{scheduler.log()}"
     assert worker.stop() == 0, worker.log()
-    report(capsys, record_property, flush_to_all_fired_s=round(took, 2), sweeps_after_flush=len(sweeps))
+    report(capsys, record_property, sweeps_after_flush=len(sweeps))
 
 
 def test_quarterly_reports_are_opened_once_per_unit_however_often_the_job_runs(pg: Database, rq_redis: Redis,

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from workflows import services
 from workflows.domain import clock
 from workflows.domain.clock import VN_TZ
-from workflows.persistence.model import AuditEvent, CalendarDay, Notification, TaskItem, Timer, User
+from workflows.persistence.model import AuditEvent, CalendarDay, InstanceState, Notification, TaskItem, Timer, User
 
 from ..support import APPROVE, Driver
 
@@ -146,9 +147,42 @@ def test_a_ballot_reminder_goes_to_members_who_have_not_voted(driver: Driver, ad
     assert notified(driver, "reminder") == [f"council{i}" for i in range(4, 10)]
 
 
-def test_timers_are_stored_in_utc_with_their_offset_kept():
-    due = datetime(2026, 12, 14, 17, 0, tzinfo=VN_TZ)
-    assert due.astimezone(UTC).hour == 10
+def engine_due_times(driver: Driver, nid: int) -> dict[str, str]:
+    """The due time each timer task of the saved engine state fires on (its ``event_value``), as saved."""
+    with driver.db.read() as s:
+        state = json.loads(s.scalar(select(InstanceState.state).where(InstanceState.nomination_id == nid)))
+    found: dict[str, str] = {}
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            value = (node.get("internal_data") or {}).get("event_value") if "task_spec" in node else None
+            if isinstance(value, str):
+                found[node["task_spec"]] = value
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(state)
+    return found
+
+
+def test_timers_are_stored_in_utc_with_their_offset_kept(driver: Driver, advance):
+    """The engine keeps a deadline as ISO text with the ministry's +07:00; the timers table holds the same
+    instant in UTC (SQLite's text shows the UTC wall time); the product reads it back aware."""
+    nid = driver.create()
+    escalation = datetime(2026, 12, 14, 17, 0, tzinfo=VN_TZ)
+    assert engine_due_times(driver, nid)["draft_escalation"] == "2026-12-14T17:00:00+07:00"
+    with driver.db.read() as s:
+        raw = s.execute(text("SELECT due_at FROM timers WHERE nomination_id = :nid AND name = 'draft_escalation'"),
+                        {"nid": nid}).scalar_one()
+    if driver.db.is_sqlite:
+        assert raw == "2026-12-14 10:00:00.000000"
+    else:
+        assert raw == escalation and raw.utcoffset() is not None  # timestamptz: the instant, aware
+    state, due = timers(driver, nid)["draft_escalation"]
+    assert state == "pending" and due == escalation and due.utcoffset() == timedelta(0)
 
 
 def test_a_timer_due_before_a_users_action_is_still_reported_once(driver: Driver, advance):

@@ -15,7 +15,8 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 def _errors(*codes: int) -> dict:
     text = {400: "Malformed body", 401: "Not logged in", 403: "In scope but not your role or task",
             404: "Unknown, or outside your unit", 409: "Task no longer ready, or If-Match mismatch",
-            413: "Too large", 422: "Field errors; nothing changed", 429: "Too many failed logins"}
+            413: "Too large", 422: "Field errors; nothing changed",
+            429: "Too many failed logins; the Retry-After header gives the seconds to wait"}
     return {str(c): {"description": text[c], "content": {"application/json": {"schema": ERROR}}} for c in codes}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 
 class ServiceError(Exception):
     code = "error"
@@ -41,4 +43,10 @@ class AuthFailed(ServiceError):
 
 
 class RateLimited(ServiceError):
+    """Too many failures; ``retry_after`` is how long until the next attempt is heard (for ``Retry-After``)."""
+
     code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: timedelta | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -20,7 +20,7 @@ from workflows.domain.errors import Forbidden, NotFound
 from workflows.domain.labels import ACTIONS, NOMINEE_KINDS, STATES
 from workflows.persistence import versions
 from workflows.persistence.db import Database
-from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Unit, User
+from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Timer, Unit, User
 from workflows.persistence.scope import inbox_filter, load_actor, visible_filter
 from workflows.queries import presenting
 
@@ -288,3 +288,16 @@ def attachment(db: Database, user_id: int, nomination_id: int, attachment_id: in
             raise NotFound("Không tìm thấy tệp đính kèm.")
         return {"id": att.id, "name": att.original_name, "stored_name": att.stored_name,
                 "content_type": att.content_type, "size": att.size}
+
+
+def overdue_timers(db: Database) -> dict[str, Any]:
+    """Due timers nobody has fired: a stopped scheduler or dead workers show here first (``/healthz``).
+
+    Unlike the other queries it takes no user: it says how many and how late, nothing about whose.
+    """
+    now = clock.now()
+    with db.read() as s:
+        overdue, oldest = s.execute(
+            select(func.count(Timer.id), func.min(Timer.due_at)).where(Timer.state == "pending", Timer.due_at < now)
+        ).one()
+    return {"overdue": overdue, "oldest_overdue_seconds": round((now - oldest).total_seconds(), 1) if oldest else None}

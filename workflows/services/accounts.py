@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from workflows.domain import clock
 from workflows.domain.actor import Actor
@@ -23,6 +26,10 @@ _DUMMY_HASH = _hasher.hash("vinhdanh-no-such-user")
 MAX_FAILURES = 10  # per username
 MAX_CLIENT_FAILURES = 100  # per client address, across usernames (password spraying)
 FAILURE_WINDOW = timedelta(minutes=15)
+# First key of PostgreSQL's two-key advisory locks, so login keys never meet another feature's locks.
+_LOCK_SPACE = 0x4C4F47  # "LOG"
+_WRONG = "Tên đăng nhập hoặc mật khẩu không đúng."
+_KEY_LENGTH = LoginAttempt.__table__.c.key.type.length
 
 
 def hash_password(password: str) -> str:
@@ -41,33 +48,90 @@ def _password_ok(stored_hash: str | None, password: str) -> bool:
         return False
 
 
-def authenticate(db: Database, username: str, password: str, client: str = "") -> Actor:
-    """The active user with these credentials; failures are counted per username and client.
+def authenticate(db: Database, username: str, password: str, client: str = "",
+                 known_users: Collection[int] = ()) -> Actor:
+    """The active user with these credentials; failures are counted per username and per client.
 
-    The slow password check runs outside any transaction so that, on SQLite, logins
-    never hold the database's write lock while hashing.
+    ``known_users`` are the users this browser has logged in as before (its signed device cookie):
+    for them the per-username limit does not apply, so an attacker's guesses cannot lock the real
+    user out of a browser they already use. The per-client limit applies to every attempt.
     """
     if "\x00" in username or "\x00" in password:
-        raise AuthFailed("Tên đăng nhập hoặc mật khẩu không đúng.")  # no such user can exist
-    keys = [f"user:{username.lower()}", f"client:{client}"]
-    now = clock.now()
-    with db.read() as s:
-        recent = dict(s.execute(
-            select(LoginAttempt.key, func.count(LoginAttempt.id))
-            .where(LoginAttempt.key.in_(keys), LoginAttempt.at > now - FAILURE_WINDOW)
-            .group_by(LoginAttempt.key)
-        ).all())
+        raise AuthFailed(_WRONG)  # no such user can exist
+    principal, stored_hash, reserved = _reserve(db, username, client, known_users, clock.now())
+    # Outside any transaction: on SQLite a login must never hold the write lock while hashing.
+    if not _password_ok(stored_hash, password) or principal is None:
+        raise AuthFailed(_WRONG)  # the reserved rows stay: they are this failure
+    with db.write() as s:
+        s.execute(delete(LoginAttempt).where(LoginAttempt.id.in_(reserved)))
+    return principal
+
+
+def _reserve(db: Database, username: str, client: str, known_users: Collection[int],
+             now: datetime) -> tuple[Actor | None, str | None, list[int]]:
+    """Count this attempt as a failure before its password is checked, or refuse it.
+
+    Reading the count, hashing, then writing the failure lets every guess fired at once through
+    (all read the same count). Counting and recording in one transaction, serialized per key,
+    makes the limit the number of password checks, however many requests race.
+    """
+    with db.write() as s:
         user = s.scalar(select(User).where(User.username == username))
         principal = actor_of(user) if user is not None and user.active else None
         stored_hash = user.password_hash if principal else None
-    if recent.get(keys[0], 0) >= MAX_FAILURES or recent.get(keys[1], 0) >= MAX_CLIENT_FAILURES:
-        raise RateLimited("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.")
-    if not _password_ok(stored_hash, password) or principal is None:
-        with db.write() as s:
-            s.add_all([LoginAttempt(key=key, at=now) for key in keys])
-            s.execute(delete(LoginAttempt).where(LoginAttempt.at < now - FAILURE_WINDOW))
-        raise AuthFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
-    return principal
+        limits = {_key("client", client): MAX_CLIENT_FAILURES}
+        if principal is None or principal.id not in known_users:
+            limits[_key("user", username.lower())] = MAX_FAILURES
+        keys = sorted(limits)  # one order for everyone: two logins never wait on each other's second key
+        if not db.is_sqlite:  # SQLite's BEGIN IMMEDIATE already serializes every writer
+            for key in keys:
+                s.execute(select(func.pg_advisory_xact_lock(_LOCK_SPACE, _lock_id(key))))
+        lifts = [lift for key in keys if (lift := _limited_until(s, key, limits[key], now)) is not None]
+        if lifts:
+            raise _refusal(now, max(lifts))
+        rows = [LoginAttempt(key=key, at=now) for key in keys]
+        s.add_all(rows)
+        # Old rows of any key; SKIP LOCKED so that concurrent logins never wait on, or deadlock over, them.
+        expired = s.scalars(select(LoginAttempt.id).where(LoginAttempt.at <= now - FAILURE_WINDOW)
+                            .limit(500).with_for_update(skip_locked=True)).all()
+        if expired:
+            s.execute(delete(LoginAttempt).where(LoginAttempt.id.in_(expired)))
+        s.flush()
+        return principal, stored_hash, [row.id for row in rows]
+
+
+def _limited_until(s: Session, key: str, limit: int, now: datetime) -> datetime | None:
+    """When ``key`` may try again, if it has reached its limit within the window."""
+    recent = s.scalars(
+        select(LoginAttempt.at).where(LoginAttempt.key == key, LoginAttempt.at > now - FAILURE_WINDOW)
+        .order_by(LoginAttempt.at.desc()).limit(limit)
+    ).all()
+    # Below the limit again once the oldest of the latest ``limit`` failures leaves the window.
+    return recent[-1] + FAILURE_WINDOW if len(recent) >= limit else None
+
+
+def _refusal(now: datetime, until: datetime) -> RateLimited:
+    wait = until - now
+    # Rounded up to the minute: the time shown must never be one at which the lock still holds.
+    shown = until.astimezone(clock.VN_TZ)
+    if shown.second or shown.microsecond:
+        shown = shown.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    return RateLimited(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút (lúc {shown:%H:%M}).",
+                       retry_after=wait)
+
+
+def _key(kind: str, value: str) -> str:
+    """The counter's key; a value too long for the column (no real username or address is) by its digest."""
+    key = f"{kind}:{value}"
+    if len(key) > _KEY_LENGTH:
+        key = f"{kind}#{hashlib.sha256(value.encode('utf-8')).hexdigest()}"
+    return key
+
+
+def _lock_id(key: str) -> int:
+    """A stable signed 32-bit id for ``key`` (a collision only makes two keys wait on each other)."""
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:4], "big", signed=True)
 
 
 def issue_token(db: Database, user_id: int) -> tuple[str, datetime]:
