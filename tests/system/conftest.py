@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ..conftest import DEFAULT_PG, _unavailable
-from .product import Product
+from .product import BIN, Product
 
 
 @pytest.fixture
@@ -60,6 +60,15 @@ def system_redis(redis_url: str) -> Iterator[str]:
     finally:
         connection.flushdb()
         connection.close()
+
+
+@pytest.fixture
+def honcho() -> Path:
+    """honcho, the Procfile runner (a dev dependency); missing, the test is skipped, or fails under CI."""
+    path = BIN / "honcho"
+    if not path.is_file():
+        _unavailable("honcho", f"not installed at {path} (pip install -e '.[dev]')")
+    return path
 
 
 @pytest.fixture

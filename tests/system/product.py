@@ -23,6 +23,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -158,9 +159,12 @@ class Product:
         return leftovers
 
 
+@dataclass(frozen=True)
 class Web:
-    def __init__(self, url: str, proc: Proc) -> None:
-        self.url, self.proc = url, proc
+    """A gunicorn master answering at ``url``."""
+
+    url: str
+    proc: Proc
 
 
 def healthy(url: str) -> bool:

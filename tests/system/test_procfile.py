@@ -56,7 +56,7 @@ from ..support import DOSSIER, Driver
 from ..workers.helpers import PAST, TIMER_ACTIONS
 from .product import AUDIT_TRAIL, COUNCIL, ROUTE, Api, Product, ProductError, free_port, marked_pids
 
-pytestmark = [pytest.mark.system, pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.system, pytest.mark.postgres, pytest.mark.redis, pytest.mark.usefixtures("honcho")]
 
 NOMINATIONS = 100
 CLIENTS = 20

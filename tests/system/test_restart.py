@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import func, select
 
 from workflows.persistence import audit
 from workflows.persistence.db import Database
@@ -95,6 +96,7 @@ def test_a_ballot_survives_a_restart_of_every_process(products: Callable[..., Pr
     try:
         with db.read() as s:
             assert audit.verify_nomination(s, nid) is None
-            assert s.query(AuditEvent).filter_by(nomination_id=nid).count() == len(AUDIT_TRAIL)
+            events = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.nomination_id == nid))
+            assert events == len(AUDIT_TRAIL)
     finally:
         db.dispose()
