@@ -5,7 +5,8 @@ server of ``TEST_DATABASE_URL``, dropped at the end) and, when it needs Redis, t
 database (``TEST_REDIS_URL``) emptied with FLUSHDB before and after. Without a server the test is
 skipped, except under CI (``CI=true``), where that is a failure. Every process a test starts is
 stopped in the finalizer, even when the test fails, before its database is dropped; the processes'
-logs are printed (pytest shows them when the test fails).
+logs are printed (pytest shows them when the test fails). A test that uses Redis requests ``system_redis``
+before ``products``, so that its processes stop before that database is flushed.
 """
 
 from __future__ import annotations

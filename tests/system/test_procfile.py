@@ -214,7 +214,9 @@ def wait_until(predicate: Callable[[], object], timeout: float, what: str, produ
 # ----- the test -----------------------------------------------------------------------------------------------
 
 
-def test_procfile_under_load_with_a_worker_killed(products: Callable[..., Product], fresh_pg, system_redis: str,
+# system_redis comes first: fixtures are set up in the order requested and torn down in reverse, so the
+# processes are stopped before their Redis database is flushed.
+def test_procfile_under_load_with_a_worker_killed(system_redis: str, fresh_pg, products: Callable[..., Product],
                                                  capsys: pytest.CaptureFixture[str]):
     url = fresh_pg()
     product = products(url, system_redis, WEB_CONCURRENCY="4", TIMER_SWEEP_SECONDS="1")
@@ -368,7 +370,7 @@ def assert_timers_fired_once(db: Database, drafts: list[int]) -> None:
 @pytest.mark.xfail(strict=True, raises=AssertionError,
                    reason="product bug: the Procfile's `rq worker --with-scheduler` forks an RQ scheduler that outlives "
                           "a SIGKILLed worker and holds its output open, so honcho never sees the worker die")
-def test_honcho_notices_a_worker_killed_by_sigkill(products: Callable[..., Product], system_redis: str, tmp_path):
+def test_honcho_notices_a_worker_killed_by_sigkill(system_redis: str, products: Callable[..., Product], tmp_path):
     """A worker killed by SIGKILL (the OOM killer's way) must end its honcho group, so that whatever
     supervises the group restarts it; no process of the killed worker may live on."""
     product = products(f"sqlite:///{tmp_path / 'unused.db'}", system_redis)
