@@ -1,0 +1,287 @@
+"""The product as its real processes, and a JSON client for its API.
+
+No pytest here: ``bench/concurrent.py`` uses it too. Processes are started with
+``tests.workers.helpers.Procs`` (each in its own session, logged to a file, stopped with SIGTERM
+then SIGKILL of its process group). Every process of one :class:`Product` also carries a unique
+``VINHDANH_SYSTEM_RUN`` value in its environment, so that whatever a process manager left behind
+(honcho puts each child in a session of its own) is found by that id and killed at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.workers.helpers import ROOT, Proc, Procs
+
+BIN = Path(sys.executable).parent  # the venv's python, flask, gunicorn, rq, honcho
+MARK = "VINHDANH_SYSTEM_RUN"
+STARTUP_TIMEOUT = 60.0
+
+APPROVE = {"decision": "approve"}
+AGREE = {"vote": "agree"}
+COUNCIL = [f"council{i}" for i in range(1, 10)]
+# bang_khen_bo_truong from the draft to the decision: (step, actor, form data), 14 completions.
+ROUTE: list[tuple[str, str, dict[str, Any]]] = [
+    ("draft", "clerk1", {}),
+    ("head_review", "head1", APPROVE),
+    ("secretariat_check", "secretary", APPROVE),
+    *[("council_vote", member, AGREE) for member in COUNCIL],
+    ("appraisal", "reviewer", APPROVE),
+    ("minister_sign", "minister", APPROVE),
+]
+ACTORS = list(dict.fromkeys(actor for _, actor, _ in ROUTE))
+# What one such nomination's audit trail holds, in order: (task, actor, action).
+AUDIT_TRAIL: list[tuple[str | None, str, str]] = [
+    (None, "clerk1", "created"),
+    ("draft", "clerk1", "submitted"),
+    ("head_review", "head1", "approve"),
+    ("secretariat_check", "secretary", "approve"),
+    *[("council_vote", member, "voted") for member in COUNCIL],
+    ("council_vote", "system", "council_result"),
+    ("appraisal", "reviewer", "approve"),
+    ("minister_sign", "minister", "approve"),
+    ("issue_decision", "system", "decision_issued"),
+]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ProductError(RuntimeError):
+    """A product process failed to start or a command failed; the message carries the logs."""
+
+
+# ----- processes ------------------------------------------------------------------------------------------------
+
+
+class Product:
+    """One deployment on one database: the environment every process shares, and the processes started."""
+
+    def __init__(self, tmp: Path, database_url: str, redis_url: str | None = None, **env: str) -> None:
+        self.tmp = tmp
+        tmp.mkdir(parents=True, exist_ok=True)
+        self.run_id = uuid.uuid4().hex
+        self.procs = Procs(tmp, database_url, redis_url or "")
+        for inherited in ("FLASK_APP", "WEB_CONCURRENCY", "PORT"):  # the product gets exactly what is given here
+            self.procs.env.pop(inherited, None)
+        self.procs.env |= {
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "SECRET_KEY": secrets.token_hex(32),  # one key for every web process, across restarts
+            MARK: self.run_id,
+            **({"REDIS_URL": redis_url} if redis_url else {}),
+            **env,
+        }
+        self._count = 0
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.procs.env
+
+    def _name(self, kind: str) -> str:
+        self._count += 1
+        return f"{self._count:02d}-{kind}"
+
+    def flask(self, *args: str, timeout: float = 300) -> str:
+        """``flask --app webapp ARGS`` to completion, as ``make run`` does; its output."""
+        done = subprocess.run([str(BIN / "flask"), "--app", "webapp", *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+        if done.returncode:
+            raise ProductError(f"flask {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    def start(self, kind: str, argv: list[str], **env: str) -> Proc:
+        return self.procs.start(self._name(kind), argv, **env)
+
+    def scheduler(self, **env: str) -> Proc:
+        """``python -m workers.scheduler`` (embedded without REDIS_URL, RQ cron with it)."""
+        return self.start("scheduler", [str(BIN / "python"), "-m", "workers.scheduler"], **env)
+
+    def gunicorn(self, *, workers: int, threads: int = 4, port: int | None = None) -> Web:
+        """``gunicorn --workers W --threads T 'webapp:create_app()'`` on 127.0.0.1, answering /healthz."""
+        port = port or free_port()
+        argv = [str(BIN / "gunicorn"), "--workers", str(workers), "--threads", str(threads),
+                "--bind", f"127.0.0.1:{port}", "--no-control-socket", "--access-logfile", "-",
+                "--access-logformat", '%(p)s "%(r)s" %(s)s %(M)sms', "webapp:create_app()"]
+        proc = self.start("gunicorn", argv)
+        web = Web(f"http://127.0.0.1:{port}", proc)
+        self.wait_healthy(web.url, [proc])
+        return web
+
+    def honcho(self, *processes: str, concurrency: dict[str, int], port: int | None = None, **env: str) -> Proc:
+        """``honcho start -f Procfile -c ... PROCESS...`` from the project root (honcho sets PORT from ``-p``)."""
+        argv = [str(BIN / "honcho"), "start", "-f", str(ROOT / "Procfile"), "--no-colour",
+                "-c", ",".join(f"{k}={v}" for k, v in concurrency.items())]
+        if port is not None:
+            argv += ["-p", str(port)]
+        return self.start("honcho-" + "-".join(processes), [*argv, *processes], **env)
+
+    def wait_healthy(self, url: str, watch: Iterable[Proc], timeout: float = STARTUP_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while not healthy(url):
+            died = [p for p in watch if not p.alive()]
+            if died or time.monotonic() > deadline:
+                reason = f"{died[0].name} exited {died[0].popen.poll()}" if died else f"no answer in {timeout:.0f}s"
+                raise ProductError(f"{url}/healthz: {reason}\n{self.logs()}")
+            time.sleep(0.1)
+
+    def logs(self) -> str:
+        return self.procs.logs()
+
+    def stop(self, proc: Proc, timeout: float = 30) -> int | None:
+        """SIGTERM, then SIGKILL of the group after ``timeout``; the exit code."""
+        return proc.stop(timeout)
+
+    def stop_all(self) -> list[int]:
+        """Stop every process started, then kill anything still carrying this run's id; the pids killed so."""
+        try:
+            self.procs.stop_all()
+        finally:
+            leftovers = kill_marked(self.run_id)
+        return leftovers
+
+
+@dataclass(frozen=True)
+class Web:
+    """A gunicorn master answering at ``url``."""
+
+    url: str
+    proc: Proc
+
+
+def healthy(url: str) -> bool:
+    try:
+        status, _ = Api(url, timeout=2).request("GET", "/healthz")
+        return status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+
+
+def marked_pids(run_id: str) -> list[int]:
+    """Processes whose environment carries ``VINHDANH_SYSTEM_RUN=run_id`` (only ours can)."""
+    needle = f"{MARK}={run_id}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def kill_marked(run_id: str) -> list[int]:
+    pids = marked_pids(run_id)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return pids
+
+
+# ----- HTTP ------------------------------------------------------------------------------------------------------
+
+
+class Api:
+    """JSON over HTTP/1.1 keep-alive, one connection per thread (gunicorn closes idle ones after 2 s, so a
+    connection idle for more than a second is replaced before use). Only GETs are retried after a dropped
+    connection: a POST is never sent twice by this client."""
+
+    IDLE = 1.0
+
+    def __init__(self, base_url: str, timeout: float = 60) -> None:
+        parsed = urllib.parse.urlsplit(base_url)
+        self.host, self.port, self.timeout = parsed.hostname, parsed.port, timeout
+        self._local = threading.local()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn, last = getattr(self._local, "conn", None), getattr(self._local, "last", 0.0)
+        if conn is not None and time.monotonic() - last > self.IDLE:
+            conn.close()
+            conn = None
+        if conn is None:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self._local.conn = conn
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+        self._local.conn = None
+
+    def request(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                conn.request(method, path, body=payload, headers=headers)
+                response = conn.getresponse()
+                raw = response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self._drop()
+                if method != "GET" or attempt == 2:
+                    raise
+                continue
+            except BaseException:
+                self._drop()
+                raise
+            self._local.last = time.monotonic()
+            if response.getheader("Connection", "").lower() == "close":
+                self._drop()
+            try:
+                data = json.loads(raw) if raw else None
+            except ValueError:
+                data = raw.decode(errors="replace")
+            return response.status, data
+        raise AssertionError("unreachable")
+
+    def token(self, username: str, password: str = "demo") -> str:
+        status, body = self.request("POST", "/api/v1/auth/token", {"username": username, "password": password})
+        if status != 200:
+            raise ProductError(f"token for {username}: {status} {body}")
+        return body["token"]
+
+    def tokens(self, usernames: Iterable[str] = ACTORS) -> dict[str, str]:
+        return {name: self.token(name) for name in usernames}
+
+    def task_for(self, token: str, step: str, nomination_id: int) -> int | None:
+        """The id of my ready ``step`` task on this nomination, from my task list (``GET /api/v1/tasks``)."""
+        status, body = self.request("GET", f"/api/v1/tasks?name={step}", token=token)
+        if status != 200:
+            raise ProductError(f"GET /api/v1/tasks?name={step}: {status} {body}")
+        return next((t["id"] for t in body["items"] if t["nomination_id"] == nomination_id), None)
+
+    def complete(self, token: str, item_id: int, data: dict[str, Any]) -> tuple[int, Any]:
+        return self.request("POST", f"/api/v1/tasks/{item_id}/complete", {"data": data}, token=token)
+
+    def nomination(self, token: str, nomination_id: int) -> dict[str, Any]:
+        status, body = self.request("GET", f"/api/v1/nominations/{nomination_id}", token=token)
+        if status != 200:
+            raise ProductError(f"GET /api/v1/nominations/{nomination_id}: {status} {body}")
+        return body
