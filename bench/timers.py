@@ -6,7 +6,7 @@ processes run it (``services.fire_due_timers`` -> ``services.fire_timers_of``: o
 nomination that locks it, restores the engine state, lets the due timers fire, writes the timer
 rows, notifications, audit events and the state). This benchmark runs exactly that code in real
 processes -- the Procfile's ``worker`` and ``scheduler`` commands, read from it at run time (``rq
-worker --url $REDIS_URL --worker-class rq.worker.SimpleWorker [--with-scheduler] vinhdanh`` and
+worker --url $REDIS_URL --worker-class rq.worker.SimpleWorker vinhdanh`` and
 ``python -m workers.scheduler``) -- on a real PostgreSQL database and a real Redis, and measures:
 
 1. **burst**: N timers (default 10,000) due at the same moment, already due when the workers start

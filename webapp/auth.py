@@ -50,6 +50,12 @@ class SessionUser(Actor):
         return cls(**{f.name: getattr(user, f.name) for f in fields(user)})
 
 
+def acting_user() -> SessionUser:
+    """The logged-in user as the services' actor: loaded from the database for this request already,
+    so a command need not read it again."""
+    return current_user._get_current_object()
+
+
 @login_manager.user_loader
 def _load(session_token: str) -> SessionUser | None:
     user = accounts.user_for_session(get_db(), session_token)

@@ -9,6 +9,7 @@ from workflows import queries, services
 from workflows.domain.errors import Conflict, Invalid
 from workflows.queries import reports as report_queries
 
+from .auth import acting_user
 from .extensions import get_db
 from .formdata import from_html
 from .params import ascii_int
@@ -39,7 +40,7 @@ def task(item_id: int):
     if request.method == "POST":
         data = from_html(item["schema"], request.form)
         try:
-            services.complete_task(db, current_user.id, item_id, data, _if_match())
+            services.complete_task(db, acting_user(), item_id, data, _if_match())
         except Invalid as exc:
             values, errors, status = {**values, **data}, exc.fields or {"": exc.message}, 422
             flash(exc.message, "error")

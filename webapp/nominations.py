@@ -10,6 +10,7 @@ from workflows.domain import clock
 from workflows.domain.errors import Invalid
 from workflows.domain.labels import STATES
 
+from .auth import acting_user
 from .downloads import send_attachment
 from .extensions import get_db
 from .formdata import from_html
@@ -44,7 +45,7 @@ def new():
     if request.method == "POST":
         data = from_html(schema, request.form)
         try:
-            nomination_id = services.create_nomination(db, current_user.id, data)
+            nomination_id = services.create_nomination(db, acting_user(), data)
         except Invalid as exc:
             values, errors, status = data, exc.fields or {"": exc.message}, 422
             flash(exc.message, "error")
@@ -81,7 +82,7 @@ def upload(nomination_id: int):
         flash("Chưa chọn tệp.", "error")
     else:
         try:
-            services.add_attachment(get_db(), current_user.id, nomination_id, upload.filename, upload.read())
+            services.add_attachment(get_db(), acting_user(), nomination_id, upload.filename, upload.read())
         except Invalid as exc:
             flash(exc.message, "error")
         else:
@@ -98,6 +99,6 @@ def download(nomination_id: int, attachment_id: int):
 @bp.post("/<int:nomination_id>/close-vote")
 @login_required
 def close_vote(nomination_id: int):
-    services.close_vote(get_db(), current_user.id, nomination_id)
+    services.close_vote(get_db(), acting_user(), nomination_id)
     flash("Đã kết thúc bỏ phiếu.", "success")
     return redirect(url_for("nominations.detail", nomination_id=nomination_id))

@@ -18,12 +18,14 @@ from .runtime import database
 log = logging.getLogger(__name__)
 
 # Retries declared per job, for one-off enqueues (``enqueue`` below: the benchmark, an operator);
-# the scheduler's periodic runs retry by running again one interval later.
+# the scheduler's periodic runs retry by running again one interval later. Immediate retries need no
+# RQ scheduler: workers run without ``--with-scheduler``, whose forked scheduler outlives a SIGKILLed
+# worker and hides its death from the supervisor (honcho never restarts it).
 RETRIES = {
-    "fire_due_timers": Retry(max=3, interval=[5, 15, 60]),
-    "deliver_outbox": Retry(max=3, interval=[30, 120, 600]),
-    "open_quarterly_reports": Retry(max=5, interval=[60, 300, 900, 3600, 3600]),
-    "remind_quarterly_reports": Retry(max=3, interval=[60, 300, 900]),
+    "fire_due_timers": Retry(max=3),
+    "deliver_outbox": Retry(max=3),
+    "open_quarterly_reports": Retry(max=5),
+    "remind_quarterly_reports": Retry(max=3),
 }
 
 

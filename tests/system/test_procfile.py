@@ -252,8 +252,7 @@ def test_procfile_under_load_with_a_worker_killed(system_redis: str, fresh_pg, p
                     "timers_fired_at_kill": timers_of(db, drafts)["fired"], "completions_at_kill": run.progress()}
         os.kill(victim.pid, signal.SIGKILL)
         killed_at = time.monotonic()
-        # Restart the group as its supervisor would. (honcho cannot notice the kill by itself: the RQ
-        # scheduler the worker forked keeps its output open, see the xfail test below.)
+        # Restart the group as its supervisor would (honcho ends a group whose process died).
         figures["group_exit"] = product.stop(workers)
         workers = product.honcho("worker", concurrency={"worker": 2})
         wait_until(lambda: len(our_workers(redis, product.run_id)) == 2, 60, "the restarted workers to register", product)
@@ -367,9 +366,6 @@ def assert_timers_fired_once(db: Database, drafts: list[int]) -> None:
         assert notes == {("reminder", "clerk1"): len(drafts), ("escalation", "head1"): len(drafts)}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="product bug: the Procfile's `rq worker --with-scheduler` forks an RQ scheduler that outlives "
-                          "a SIGKILLed worker and holds its output open, so honcho never sees the worker die")
 def test_honcho_notices_a_worker_killed_by_sigkill(system_redis: str, products: Callable[..., Product], tmp_path):
     """A worker killed by SIGKILL (the OOM killer's way) must end its honcho group, so that whatever
     supervises the group restarts it; no process of the killed worker may live on."""

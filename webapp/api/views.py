@@ -105,7 +105,7 @@ def create_nomination():
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     db = get_db()
-    nomination_id = services.create_nomination(db, api_user().id, body)
+    nomination_id = services.create_nomination(db, api_user(), body)
     return jsonify(_nomination_json(queries.nomination(db, api_user().id, nomination_id))), 201
 
 
@@ -132,7 +132,7 @@ def add_attachment(nomination_id: int):
     if upload is None or not upload.filename:
         raise Invalid("Cần một tệp trong trường 'file' (multipart/form-data).", {"file": "Trường này là bắt buộc."})
     db = get_db()
-    attachment_id = services.add_attachment(db, api_user().id, nomination_id, upload.filename, upload.read())
+    attachment_id = services.add_attachment(db, api_user(), nomination_id, upload.filename, upload.read())
     att = queries.attachment(db, api_user().id, nomination_id, attachment_id)
     return jsonify({k: att[k] for k in ("id", "name", "content_type", "size")}), 201
 
@@ -146,7 +146,7 @@ def download_attachment(nomination_id: int, attachment_id: int):
 @bp.post("/nominations/<int:nomination_id>/close-vote")
 @token_required
 def close_vote(nomination_id: int):
-    outcome = services.close_vote(get_db(), api_user().id, nomination_id)
+    outcome = services.close_vote(get_db(), api_user(), nomination_id)
     return jsonify(_nomination_json(queries.nomination(get_db(), api_user().id, outcome.nomination_id)))
 
 
@@ -172,7 +172,7 @@ def complete_task(item_id: int):
     data = body.get("data", {})
     if not isinstance(data, dict):
         raise Invalid("'data' phải là một đối tượng JSON.", {"data": "Phải là một đối tượng."})
-    outcome = services.complete_task(get_db(), api_user().id, item_id, data, _if_match())
+    outcome = services.complete_task(get_db(), api_user(), item_id, data, _if_match())
     return jsonify({"nomination_id": outcome.nomination_id, "version": outcome.version, "state": outcome.state,
                     "next_tasks": outcome.next_tasks})
 

@@ -81,6 +81,7 @@ def add_calendar_day(db: Database, user_id: int, day: date, kind: str, note: str
             raise Invalid("Ghi rõ căn cứ (số văn bản, thông báo) hoặc lý do điều chỉnh.", {"note": "Bắt buộc."})
         now = clock.now()
         s.add(CalendarDay(day=day, kind=kind, note=note, created_by_id=user.id, created_at=now))
+        calendars.changed(s)
         audit.record_subject(s, "calendar", day.year, at=now, actor=user, action="calendar_day_added",
                              changes={"day": [None, day.isoformat()], "kind": [None, kind], "note": [None, note]})
         moved = recompute_deadlines(s, user, now)
@@ -98,6 +99,7 @@ def remove_calendar_day(db: Database, user_id: int, day: date) -> Recomputed:
         audit.record_subject(s, "calendar", day.year, at=now, actor=user, action="calendar_day_removed",
                              changes={"day": [day.isoformat(), None], "kind": [row.kind, None], "note": [row.note, None]})
         s.delete(row)
+        calendars.changed(s)
         moved = recompute_deadlines(s, user, now)
     return after_change(db, user, moved)
 

@@ -114,9 +114,8 @@ def recompute(db: Database, actor: Actor | None = None) -> Recomputed:
 
 
 def after_change(db: Database, actor: Actor | None, first: Recomputed) -> Recomputed:
-    """After a committed calendar change: wait until no step that read the old calendar is still running,
-    then move what those steps wrote. Steps take the calendar's shared lock before reading it
-    (:func:`~workflows.persistence.calendars.load`), so the exclusive lock here waits exactly for them."""
+    """After a committed calendar change: wait until no step that may have read the old calendar is still
+    running, then move what those steps wrote (:func:`~workflows.persistence.calendars.wait_for_readers`)."""
     calendars.wait_for_readers(db)
     late = recompute(db, actor)
     return Recomputed(sorted(set(first.nominations) | set(late.nominations)), first.tasks + late.tasks,

@@ -17,20 +17,22 @@ from sqlalchemy import select
 
 from workflows import engine
 from workflows.persistence.db import Database
-from workflows.persistence.model import Timer
+from workflows.persistence.model import Nomination, Timer
 from workflows.services.unit_of_work import NominationStep
 
 log = logging.getLogger(__name__)
 BATCH = 20  # nominations per transaction
 
 
-def _due_ids(step: NominationStep, limit: int, skip: frozenset[int] = frozenset(), only: int | None = None) -> list[int]:
-    query = select(Timer.nomination_id).where(Timer.state == "pending", Timer.due_at < step.now).distinct()
+def _due(step: NominationStep, skip: frozenset[int] = frozenset(), only: int | None = None):
+    """Nominations with a pending timer past due (and not in ``skip``)."""
+    due = select(Timer.nomination_id).where(Timer.state == "pending", Timer.due_at < step.now)
+    condition = Nomination.id.in_(due)
     if only is not None:
-        query = query.where(Timer.nomination_id == only)
+        condition &= Nomination.id == only
     if skip:
-        query = query.where(Timer.nomination_id.not_in(skip))
-    return list(step.session.scalars(query.order_by(Timer.nomination_id).limit(limit)))
+        condition &= Nomination.id.not_in(skip)
+    return condition
 
 
 def _fire(step: NominationStep, nomination_ids: list[int]) -> int:
@@ -53,7 +55,7 @@ def fire_batch(db: Database, limit: int = BATCH, skip: frozenset[int] = frozense
     Returns (timers fired, ids of the nominations taken).
     """
     with NominationStep(db, skip_locked=True) as step:
-        taken = [i.nom.id for i in step.lock_many(_due_ids(step, limit, skip))]
+        taken = [i.nom.id for i in step.lock_where(_due(step, skip), limit)]
         return _fire(step, taken), taken
 
 
@@ -72,5 +74,5 @@ def fire_due_timers(db: Database, limit: int = 5000, seconds: float = 60.0) -> i
 def fire_timers_of(db: Database, nomination_id: int) -> int:
     """Fire the due timers of one nomination (what a job enqueued for its exact time runs)."""
     with NominationStep(db, skip_locked=True) as step:
-        taken = [i.nom.id for i in step.lock_many(_due_ids(step, 1, only=nomination_id))]
+        taken = [i.nom.id for i in step.lock_where(_due(step, only=nomination_id), 1)]
         return _fire(step, taken)

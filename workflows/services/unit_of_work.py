@@ -84,6 +84,7 @@ class NominationStep:
         self.session: Session
         self.now: datetime
         self.instances: dict[int, Instance] = {}
+        self.calendar_revision: int | None = None  # as the locking read saw it; None: read the calendar
 
     # --- the transaction ----------------------------------------------------------------------
 
@@ -153,20 +154,29 @@ class NominationStep:
     def lock_many(self, nomination_ids: Iterable[int]) -> list[Instance]:
         """Several nominations locked in id order (every command that locks many takes them in this order)."""
         ids = sorted(set(nomination_ids) - set(self.instances))
-        if ids:
-            rows = self._locked(self._with_state().where(Nomination.id.in_(ids)).order_by(Nomination.id), "")
-            for row in rows:
-                self._load(*row)
-        return [self.instances[i] for i in sorted(nomination_ids) if i in self.instances]
+        return self.lock_where(Nomination.id.in_(ids)) if ids else []
+
+    def lock_where(self, condition, limit: int | None = None) -> list[Instance]:
+        """The nominations matching ``condition``, locked in id order, at most ``limit``.
+
+        With ``skip_locked`` the limit counts only rows nobody else holds, so concurrent sweeps take
+        different nominations instead of each giving up on the first one's batch.
+        """
+        query = self._with_state().where(condition).order_by(Nomination.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return [self._load(*row) for row in self._locked(query, "")]
 
     @staticmethod
     def _with_state():
         """A nomination with its state and its version's hash (which names the parsed route), in one read."""
-        return (select(Nomination, InstanceState, ProcessModel.sha256).join(InstanceState)
+        return (select(Nomination, InstanceState, ProcessModel.sha256, calendars.revision_column()).join(InstanceState)
                 .join(ProcessModel, ProcessModel.id == Nomination.process_model_id))
 
-    def _load(self, nom: Nomination, state: InstanceState, sha256: str, item_id: int | None = None) -> Instance:
+    def _load(self, nom: Nomination, state: InstanceState, sha256: str, calendar_revision: int | None,
+              item_id: int | None = None) -> Instance:
         """Restore the workflow and read the open inbox rows (and the row being acted on, whatever its state)."""
+        self.calendar_revision = calendar_revision
         route = versions.route_for(self.session, nom.process_model_id, sha256)
         context = self.route_context(nom, route)
         workflow = engine.loads(route, state.state, context.script_engine())
@@ -192,7 +202,7 @@ class NominationStep:
     def route_context(self, nom: Nomination, route: engine.Route) -> RouteContext:
         """Deadlines for this nomination's award form, from its version's rules, on today's calendar."""
         days = route.rules.step_days(nom.award_form)
-        return RouteContext(self.now, lambda: calendars.load(self.session), days.get)
+        return RouteContext(self.now, lambda: calendars.load(self.session, self.calendar_revision), days.get)
 
     # --- acting -------------------------------------------------------------------------------
 
