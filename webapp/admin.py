@@ -12,7 +12,7 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 
 from workers import QUEUE
-from workflows.domain import clock
+from workflows.domain import clock, forms
 from workflows.domain.errors import Invalid
 from workflows.services import admin
 
@@ -44,8 +44,13 @@ def add_calendar_day():
     except ValueError:
         flash("Ngày không hợp lệ (định dạng YYYY-MM-DD).", "error")
         return redirect(url_for("admin.calendar"))
+    note = request.form.get("note", "")
+    problem = forms.text_problem(note, multiline=False)
+    if problem:
+        flash(f"Ghi chú: {problem}", "error")
+        return redirect(url_for("admin.calendar", year=day.year))
     try:
-        admin.add_calendar_day(get_db(), current_user.id, day, request.form.get("kind", ""), request.form.get("note", ""))
+        admin.add_calendar_day(get_db(), current_user.id, day, request.form.get("kind", ""), note)
     except Invalid as exc:
         flash(exc.message, "error")
     else:

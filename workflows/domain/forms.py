@@ -1,7 +1,9 @@
 """Forms are data: a JSON Schema per user task, shared by the HTML pages and the API.
 
 Validation answers in Vietnamese, one message per field, and refuses keys a
-form does not declare so that they never reach workflow data.
+form does not declare so that they never reach workflow data. Text is checked
+before the schema: a field is single-line unless its schema says
+``"x-widget": "textarea"``.
 """
 
 from __future__ import annotations
@@ -18,8 +20,20 @@ from jsonschema.exceptions import ValidationError
 from workflows import caches
 from workflows.domain.errors import Invalid
 
-# C0 control characters other than tab and newlines: never meaningful in a dossier (and NUL breaks PostgreSQL).
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 but tab and CR/LF, DEL, C1
+_BREAKS = "\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029"  # what str.splitlines (and so e-mail headers) split on
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_SURROGATES = "\ud800-\udfff"
+# Never meaningful in a dossier, and NUL breaks PostgreSQL.
+CONTROL_CHARS = re.compile(f"[{_CONTROLS}]")
+# A line break in a name splits e-mail headers and table cells.
+LINE_BREAKS = re.compile(f"[{_BREAKS}]")
+# Bidi controls make a name or file name read differently from what it is (U+202E then "fdp.exe" shows as "exe.pdf").
+BIDI_CONTROLS = re.compile(f"[{_BIDI}]")
+# An unpaired surrogate (JSON "\ud800") has no UTF-8 form: neither PostgreSQL nor a response can hold it.
+SURROGATES = re.compile(f"[{_SURROGATES}]")
+# What a name that becomes a header (Content-Disposition, Subject) must never contain; tab included.
+NOT_IN_HEADERS = re.compile(f"[\t{_CONTROLS}{_BREAKS}{_BIDI}{_SURROGATES}]")
 FORMS_DIR = Path(__file__).resolve().parents[2] / "bpmn" / "forms"
 
 
@@ -65,15 +79,32 @@ def _message(err: ValidationError) -> tuple[str, str]:
     return field, "Giá trị không hợp lệ."
 
 
+def text_problem(value: str, *, multiline: bool) -> str | None:
+    """The Vietnamese reason a text value cannot be stored, or None."""
+    if SURROGATES.search(value):
+        return "Chứa ký tự Unicode không hợp lệ."
+    if not multiline and LINE_BREAKS.search(value):
+        return "Không được xuống dòng."
+    if CONTROL_CHARS.search(value):
+        return "Chứa ký tự điều khiển không hợp lệ."
+    if BIDI_CONTROLS.search(value):
+        return "Chứa ký tự điều khiển hướng chữ không hợp lệ."
+    return None
+
+
+def _multiline(form: str, field: str) -> bool:
+    return load(form).get("properties", {}).get(field, {}).get("x-widget") == "textarea"
+
+
 def errors(form: str, data: Any) -> dict[str, str]:
     """Field → Vietnamese message for every problem; empty when the data is valid."""
     if not isinstance(data, dict):
         return {"": "Dữ liệu biểu mẫu phải là một đối tượng JSON."}
-    found: dict[str, str] = {
-        key: "Chứa ký tự điều khiển không hợp lệ."
-        for key, value in data.items()
-        if isinstance(value, str) and CONTROL_CHARS.search(value)
-    }
+    found: dict[str, str] = {}
+    for key, value in data.items():
+        problem = text_problem(value, multiline=_multiline(form, key)) if isinstance(value, str) else None
+        if problem:
+            found[key] = problem
     for err in sorted(_validator(form).iter_errors(data), key=lambda e: list(e.absolute_path)):
         if err.validator in ("if", "then", "allOf"):
             continue
