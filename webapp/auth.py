@@ -16,6 +16,14 @@ from workflows.services.accounts import Principal
 from .extensions import get_db, login_manager
 
 bp = Blueprint("auth", __name__)
+MAX_USERNAME = 80  # the column's length: a longer name matches nobody, and would overflow the failure log's key
+
+
+def authenticate(username: str, password: str) -> Principal:
+    """:func:`accounts.authenticate` for a web or API request, refusing names no account can have."""
+    if len(username) > MAX_USERNAME:
+        raise AuthFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
+    return accounts.authenticate(get_db(), username, password, request.remote_addr or "")
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,7 @@ def login():
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
         try:
-            user = accounts.authenticate(get_db(), username, password, request.remote_addr or "")
+            user = authenticate(username, password)
         except RateLimited as exc:
             error, status = exc.message, 429
         except AuthFailed as exc:

@@ -13,6 +13,7 @@ from workflows.domain.errors import Invalid
 from workflows.queries import iso
 from workflows.services import accounts, notify, reports
 
+from ..auth import authenticate
 from ..downloads import send_attachment
 from ..extensions import get_db
 from ..params import ascii_int, page_number
@@ -25,9 +26,12 @@ NOMINATION_FIELDS = ["id", "version", "state", "award_form", "nominee_name", "no
 
 
 def _json_body() -> Any:
-    body = request.get_json(force=True, silent=True)
-    if body is None and request.get_data():
-        raise BadRequest("malformed JSON")
+    """The parsed body, None when empty; malformed JSON is a 400 (see :mod:`webapp.inputs` for the unsafe kinds)."""
+    if not request.get_data():
+        return None
+    body = request.get_json(force=True)
+    if body is None:
+        raise BadRequest("a JSON null is not a body")
     return body
 
 
@@ -83,9 +87,8 @@ def token():
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         raise Invalid("Cần tên đăng nhập và mật khẩu.", {k: "Trường này là bắt buộc." for k in ("username", "password")
                                                         if not isinstance(body.get(k), str) or not body.get(k)})
-    db = get_db()
-    user = accounts.authenticate(db, username, password, request.remote_addr or "")
-    value, expires = accounts.issue_token(db, user.id)
+    user = authenticate(username, password)
+    value, expires = accounts.issue_token(get_db(), user.id)
     return jsonify({"token": value, "expires_at": iso(expires)})
 
 
