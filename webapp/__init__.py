@@ -8,7 +8,7 @@ from flask import Flask
 
 from workflows.persistence.db import Database
 
-from . import cli, errors, extensions, filters, inputs
+from . import cli, errors, extensions, filters, inputs, security
 from .config import load_config
 from .params import DatabaseId
 
@@ -38,6 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     app.register_blueprint(api_bp)
     extensions.csrf.exempt(api_bp)  # the API accepts Bearer tokens only, never the session cookie
     errors.register(app)
+    security.init_app(app)
     cli.register(app)
     app.jinja_env.filters.update(filters.ALL)
     return app
