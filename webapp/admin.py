@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -20,6 +21,8 @@ from .extensions import get_db
 from .params import ascii_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+# RQ raises ValueError for any other id: such an id names no job, so it is "not found", not a 500.
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 
 
 @bp.before_request
@@ -99,6 +102,8 @@ def retry_job(job_id: str):
     if queue is None:
         abort(404)
     try:
+        if not JOB_ID.fullmatch(job_id):
+            raise NoSuchJobError(job_id)
         queue.failed_job_registry.requeue(job_id)
     except (NoSuchJobError, InvalidJobOperation):
         flash("Không tìm thấy công việc lỗi này (có thể đã được chạy lại).", "warning")

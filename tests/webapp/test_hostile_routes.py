@@ -135,6 +135,24 @@ def test_path_values_out_of_range_are_404_and_nothing_is_a_500(db: Database, wor
     assert not problems, problems
 
 
+ADMIN_PATH_ROUTES = [r for r in PATH_ROUTES if r[0].startswith("/admin")]
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize(("rule", "method"), ADMIN_PATH_ROUTES, ids=_route_ids(ADMIN_PATH_ROUTES))
+def test_admin_path_values_with_redis_configured_are_never_a_500(db: Database, redis_url: str, world: dict[str, str],
+                                                                 rule: str, method: str):
+    """With Redis, job ids reach RQ, which raises for ids it would never have made."""
+    app = make_app(db, REDIS_URL=redis_url)
+    client = session_client(app, db, "admin")
+    problems: list[str] = []
+    for arg in _converters(rule):
+        for value in [*HOSTILE_SEGMENTS, "-", "a" * 201]:
+            path = _fill(rule, world, **{arg: value})
+            _failures(app, f"{method} {path[:120]}", client.open(path, method=method), problems)
+    assert not problems, problems
+
+
 # --- query parameters ----------------------------------------------------------------------------
 
 GET_ROUTES = [r for r in ROUTES if r[1] == "GET"]
