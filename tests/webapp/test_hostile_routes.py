@@ -153,6 +153,25 @@ def test_admin_path_values_with_redis_configured_are_never_a_500(db: Database, r
     assert not problems, problems
 
 
+AUTHORIZATION = ["Bearer \x00", "Bearer a\x00b", "Bearer " + "x" * 8000, "Bearer ÿþ", "Basic Y2xlcmsxOmRlbW8=", "Bearer",
+                 "Bearer  ", "bearer\t\tx", "Bearer %ED%A0%80"]
+API_ROUTES = [r for r in ROUTES if r[0].startswith("/api/")]
+
+
+@pytest.mark.parametrize(("rule", "method"), API_ROUTES, ids=_route_ids(API_ROUTES))
+def test_hostile_authorization_headers_are_401_never_a_500(db: Database, world: dict[str, str], rule: str, method: str):
+    app = make_app(db)
+    path = _fill(rule, world)
+    open_routes = {"/api/v1/auth/token", "/api/v1/openapi.json"}
+    for value in AUTHORIZATION:
+        for if_match in (None, "\x00", "9" * 40, "W/\"-1\""):
+            headers = {"Authorization": value} | ({"If-Match": if_match} if if_match else {})
+            response = app.test_client().open(path, method=method, headers=headers, json={"data": {}})
+            assert response.status_code < 500, (value[:20], if_match, app.config["SERVED_5XX"])
+            if rule not in open_routes:
+                json_error(response, 401, "unauthorized")
+
+
 # --- query parameters ----------------------------------------------------------------------------
 
 GET_ROUTES = [r for r in ROUTES if r[1] == "GET"]
