@@ -8,8 +8,9 @@ from flask import Flask
 
 from workflows.persistence.db import Database
 
-from . import cli, errors, extensions, filters
+from . import cli, errors, extensions, filters, inputs, security
 from .config import load_config
+from .params import DatabaseId
 
 
 def create_app(overrides: dict[str, Any] | None = None, db: Database | None = None) -> Flask:
@@ -17,7 +18,9 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(app.instance_path))
     app.config.update(overrides or {})
+    inputs.init_app(app)
     app.json.ensure_ascii = False  # Vietnamese stays readable in API answers
+    app.url_map.converters["int"] = DatabaseId  # before any route is added: rules bind their converters then
     app.extensions["vinhdanh.db"] = db or Database(app.config["DATABASE_URL"], app.config["VINHDANH_SETTINGS"])
     extensions.init_app(app)
 
@@ -35,6 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     app.register_blueprint(api_bp)
     extensions.csrf.exempt(api_bp)  # the API accepts Bearer tokens only, never the session cookie
     errors.register(app)
+    security.init_app(app)
     cli.register(app)
     app.jinja_env.filters.update(filters.ALL)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -12,7 +13,7 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 
 from workers import QUEUE
-from workflows.domain import clock
+from workflows.domain import clock, forms
 from workflows.domain.errors import Conflict, Invalid
 from workflows.services import admin
 
@@ -20,6 +21,8 @@ from .extensions import get_db
 from .params import ascii_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+# RQ raises ValueError for any other id: such an id names no job, so it is "not found", not a 500.
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 
 
 @bp.before_request
@@ -55,9 +58,13 @@ def add_calendar_day():
     except ValueError:
         flash("Ngày không hợp lệ (định dạng YYYY-MM-DD).", "error")
         return redirect(url_for("admin.calendar"))
+    note = request.form.get("note", "")
+    problem = forms.text_problem(note, multiline=False)
+    if problem:
+        flash(f"Ghi chú: {problem}", "error")
+        return redirect(url_for("admin.calendar", year=day.year))
     try:
-        moved = admin.add_calendar_day(get_db(), current_user.id, day, request.form.get("kind", ""),
-                                       request.form.get("note", ""))
+        moved = admin.add_calendar_day(get_db(), current_user.id, day, request.form.get("kind", ""), note)
     except (Invalid, Conflict) as exc:
         flash(exc.message, "error")
     else:
@@ -106,6 +113,8 @@ def retry_job(job_id: str):
     if queue is None:
         abort(404)
     try:
+        if not JOB_ID.fullmatch(job_id):
+            raise NoSuchJobError(job_id)
         queue.failed_job_registry.requeue(job_id)
     except (NoSuchJobError, InvalidJobOperation):
         flash("Không tìm thấy công việc lỗi này (có thể đã được chạy lại).", "warning")

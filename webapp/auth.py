@@ -21,6 +21,7 @@ from .extensions import get_db, login_manager
 
 bp = Blueprint("auth", __name__)
 
+
 # "This browser has logged in as these users before": lets the real user in past a lock that an
 # attacker's guesses put on the username (see ``accounts.authenticate``). It proves only that the
 # browser once knew the password, so it is signed, never a login by itself, and sent only to /login.

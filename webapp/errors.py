@@ -13,7 +13,14 @@ from workflows.domain.errors import AuthFailed, Conflict, Forbidden, Invalid, No
 
 log = logging.getLogger(__name__)
 
-STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422, AuthFailed: 401, RateLimited: 429}
+
+class Refused(ServiceError):
+    """A request the web layer will not pass on (control characters, unsafe JSON): 400 with its own message."""
+
+    code = "bad_request"
+
+
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422, AuthFailed: 401, RateLimited: 429, Refused: 400}
 HTTP_MESSAGES = {
     400: "Yêu cầu không hợp lệ.",
     401: "Chưa đăng nhập hoặc phiên đã hết hạn.",

@@ -143,17 +143,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 @pytest.fixture
-def page(request: pytest.FixtureRequest, browser, live_server: LiveServer):
+def blocked() -> list[str]:
+    """What the browser blocked under the Content-Security-Policy, and script errors, during the test."""
+    return []
+
+
+@pytest.fixture
+def page(request: pytest.FixtureRequest, browser, live_server: LiveServer, blocked: list[str]):
     """A fresh browser context per test; on failure a full-page screenshot goes to ``tests/e2e/artifacts/``."""
     context = browser.new_context(base_url=live_server.url, locale="vi-VN")
     context.set_default_timeout(10_000)
     page = context.new_page()
+    # Either means a page no longer works as written; a test that provokes one on purpose clears ``blocked``.
+    page.on("console", lambda msg: blocked.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text else None)
+    page.on("pageerror", lambda exc: blocked.append(f"script error: {exc}"))
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         _screenshots(request.node, page)
         print(f"server log (tail):\n{live_server.log_tail()}")
     context.close()
+    if blocked:
+        pytest.fail("the browser blocked or failed:\n" + "\n".join(blocked), pytrace=False)
 
 
 def _screenshots(node: pytest.Item, page) -> None:

@@ -324,7 +324,7 @@ NEXT = [
     ("/\\evil.example", "/"),
     ("\\\\evil.example", "/"),
     ("https:evil.example", "/"),
-    ("/\t/evil.example", "/"),
+    ("/\t/evil.example", None),  # a control character in the query: no redirect at all
     ("javascript:alert(1)", "/"),
     ("nominations/", "/"),
     ("/nominations/", "/nominations/"),
@@ -333,8 +333,11 @@ NEXT = [
 
 
 @pytest.mark.parametrize(("next_url", "location"), NEXT, ids=[n for n, _ in NEXT])
-def test_login_next_stays_on_this_site(web: Flask, next_url: str, location: str):
+def test_login_next_stays_on_this_site(web: Flask, next_url: str, location: str | None):
     response = login_form(web.test_client(), "clerk1", next_url=next_url)
+    if location is None:
+        html_error(response, 400)
+        return
     assert response.status_code == 302
     assert response.headers["Location"] == location
 

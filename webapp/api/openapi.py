@@ -24,9 +24,11 @@ def _ok(schema: dict, description: str = "OK", status: str = "200") -> dict:
     return {status: {"description": description, "content": {"application/json": {"schema": schema}}}}
 
 
-def document() -> dict:
-    db = get_db()
-    dossier, report = queries.dossier_form(db), queries.current_form(db, "quarterly_report")
+def document(dossier: dict | None = None, report: dict | None = None) -> dict:
+    """The document, with the current version's forms as request bodies (or the ones given)."""
+    if dossier is None or report is None:
+        db = get_db()
+        dossier, report = queries.dossier_form(db), queries.current_form(db, "quarterly_report")
     id_param = lambda name: {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}  # noqa: E731
     nomination = {"$ref": "#/components/schemas/Nomination"}
     task = {"$ref": "#/components/schemas/Task"}

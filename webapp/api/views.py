@@ -26,9 +26,12 @@ NOMINATION_FIELDS = ["id", "version", "state", "award_form", "nominee_name", "no
 
 
 def _json_body() -> Any:
-    body = request.get_json(force=True, silent=True)
-    if body is None and request.get_data():
-        raise BadRequest("malformed JSON")
+    """The parsed body, None when empty; malformed JSON is a 400 (see :mod:`webapp.inputs` for the unsafe kinds)."""
+    if not request.get_data():
+        return None
+    body = request.get_json(force=True)
+    if body is None:
+        raise BadRequest("a JSON null is not a body")
     return body
 
 
@@ -80,9 +83,8 @@ def token():
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         raise Invalid("Cần tên đăng nhập và mật khẩu.", {k: "Trường này là bắt buộc." for k in ("username", "password")
                                                         if not isinstance(body.get(k), str) or not body.get(k)})
-    db = get_db()
-    user = accounts.authenticate(db, username, password, request.remote_addr or "")
-    value, expires = accounts.issue_token(db, user.id)
+    user = accounts.authenticate(get_db(), username, password, request.remote_addr or "")
+    value, expires = accounts.issue_token(get_db(), user.id)
     return jsonify({"token": value, "expires_at": iso(expires)})
 
 

@@ -2,7 +2,8 @@
 
 A :class:`FormSet` is the forms of one version bundle (a running nomination keeps the forms it
 started with). Validation answers in Vietnamese, one message per field, and refuses keys a form
-does not declare so that they never reach workflow data.
+does not declare so that they never reach workflow data. Text is checked before the schema: a
+field is single-line unless its schema says ``"x-widget": "textarea"``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,34 @@ from jsonschema.exceptions import SchemaError, ValidationError
 
 from workflows.domain.errors import Invalid
 
-# C0 control characters other than tab and newlines: never meaningful in a dossier (and NUL breaks PostgreSQL).
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 but tab and CR/LF, DEL, C1
+_BREAKS = "\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029"  # what str.splitlines (and so e-mail headers) split on
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_SURROGATES = "\ud800-\udfff"
+# Never meaningful in a dossier, and NUL breaks PostgreSQL.
+CONTROL_CHARS = re.compile(f"[{_CONTROLS}]")
+# A line break in a name splits e-mail headers and table cells.
+LINE_BREAKS = re.compile(f"[{_BREAKS}]")
+# Bidi controls make a name or file name read differently from what it is (U+202E then "fdp.exe" shows as "exe.pdf").
+BIDI_CONTROLS = re.compile(f"[{_BIDI}]")
+# An unpaired surrogate (JSON "\ud800") has no UTF-8 form: neither PostgreSQL nor a response can hold it.
+SURROGATES = re.compile(f"[{_SURROGATES}]")
+# What a name that becomes a header (Content-Disposition, Subject) must never contain; tab included.
+NOT_IN_HEADERS = re.compile(f"[\t{_CONTROLS}{_BREAKS}{_BIDI}{_SURROGATES}]")
 SCHEMA_SUFFIX = ".schema.json"
+
+
+def text_problem(value: str, *, multiline: bool) -> str | None:
+    """The Vietnamese reason a text value cannot be stored, or None."""
+    if SURROGATES.search(value):
+        return "Chứa ký tự Unicode không hợp lệ."
+    if not multiline and LINE_BREAKS.search(value):
+        return "Không được xuống dòng."
+    if CONTROL_CHARS.search(value):
+        return "Chứa ký tự điều khiển không hợp lệ."
+    if BIDI_CONTROLS.search(value):
+        return "Chứa ký tự điều khiển hướng chữ không hợp lệ."
+    return None
 
 
 class FormSet:
@@ -51,11 +77,13 @@ class FormSet:
         """Field → Vietnamese message for every problem; empty when the data is valid."""
         if not isinstance(data, dict):
             return {"": "Dữ liệu biểu mẫu phải là một đối tượng JSON."}
-        found: dict[str, str] = {
-            key: "Chứa ký tự điều khiển không hợp lệ."
-            for key, value in data.items()
-            if isinstance(value, str) and CONTROL_CHARS.search(value)
-        }
+        found: dict[str, str] = {}
+        properties = self.schemas[name].get("properties", {})
+        for key, value in data.items():
+            multiline = properties.get(key, {}).get("x-widget") == "textarea"
+            problem = text_problem(value, multiline=multiline) if isinstance(value, str) else None
+            if problem:
+                found[key] = problem
         for err in sorted(self._validators[name].iter_errors(data), key=lambda e: list(e.absolute_path)):
             if err.validator in ("if", "then", "allOf"):
                 continue

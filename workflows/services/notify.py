@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from workflows.domain.actor import Actor
 from workflows.domain.clock import VN_TZ
+from workflows.domain.forms import NOT_IN_HEADERS
 from workflows.persistence.db import Settings
 from workflows.persistence.model import Nomination, Notification, OutboxMessage, TaskItem, User, UserRole
 from workflows.persistence.scope import actor_of
@@ -49,9 +50,14 @@ def send(session: Session, settings: Settings, users: list[User] | list[Actor], 
                                  message=message, created_at=now))
         email = getattr(user, "email", None)
         if settings.smtp_host and email:
-            session.add(OutboxMessage(to_address=email, subject=f"[Vinh danh] {message[:180]}",
+            session.add(OutboxMessage(to_address=email, subject=f"[Vinh danh] {header_text(message, 180)}",
                                       body=f"Kính gửi {user.full_name},\n\n{message}\n\n— Hệ thống thi đua, khen thưởng",
                                       created_at=now, next_attempt_at=now, attempts=0))
+
+
+def header_text(value: str, limit: int) -> str:
+    """One line for a mail header: a nominee's name can carry breaks or bidi controls from before they were refused."""
+    return " ".join(NOT_IN_HEADERS.sub(" ", value).split())[:limit]
 
 
 def local(value: datetime) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from workflows.domain import clock
 from workflows.persistence.db import Database, Settings
 from workflows.persistence.model import OutboxMessage
-from workflows.services.notify import retry_delay
+from workflows.services.notify import header_text, retry_delay
 
 CLAIM = timedelta(minutes=5)  # how long a worker owns the messages it took
 MAX_ATTEMPTS = 10
@@ -25,11 +25,18 @@ MAX_ATTEMPTS = 10
 Sender = Callable[[str, str, str], None]  # (to, subject, body)
 
 
+def build_message(settings: Settings, to: str, subject: str, body: str) -> EmailMessage:
+    """The e-mail as sent. The subject is made one line again (rows written before it was); an address with a
+    line break is refused by ``EmailMessage`` (ValueError), which :func:`deliver` records as a failed attempt."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = settings.mail_from, to, header_text(subject, 255)
+    message.set_content(body)
+    return message
+
+
 def smtp_sender(settings: Settings) -> Sender:
     def send(to: str, subject: str, body: str) -> None:
-        message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = settings.mail_from, to, subject
-        message.set_content(body)
+        message = build_message(settings, to, subject, body)
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
             if settings.smtp_starttls:
                 smtp.starttls()
