@@ -321,9 +321,9 @@ def assert_route_done(db: Database, nids: list[int]) -> None:
         assert rows == expected, f"task rows off: extra {list((rows - expected).items())[:5]}, " \
                                  f"missing {list((expected - rows).items())[:5]}"
 
-        duplicated = s.execute(select(AuditEvent.nomination_id, AuditEvent.seq, func.count())
-                               .group_by(AuditEvent.nomination_id, AuditEvent.seq).having(func.count() > 1)).all()
-        assert not duplicated, f"audit events sharing (nomination, seq): {duplicated[:10]}"
+        subject = (AuditEvent.subject_type, AuditEvent.subject_id, AuditEvent.seq)
+        duplicated = s.execute(select(*subject, func.count()).group_by(*subject).having(func.count() > 1)).all()
+        assert not duplicated, f"audit events sharing (subject, seq): {duplicated[:10]}"
         trails: dict[int, list[AuditEvent]] = {nid: [] for nid in nids}
         for event in s.scalars(select(AuditEvent).where(AuditEvent.nomination_id.in_(nids))
                                .order_by(AuditEvent.nomination_id, AuditEvent.seq)):
