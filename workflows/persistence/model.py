@@ -260,6 +260,8 @@ class TaskItem(Base):
         Index("ix_task_items_inbox_role", "state", "role", "unit_id", "due_at"),
         Index("ix_task_items_inbox_assignee", "state", "assignee_id", "due_at"),
         Index("ix_task_items_nomination", "nomination_id", "state"),
+        # "Was this dossier ever assigned to me?" (what a council member may see), without a scan.
+        Index("ix_task_items_assignee_nomination", "assignee_id", "nomination_id"),
     )
 
     nomination: Mapped[Nomination] = relationship(lazy="raise")

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, lazyload
 
 from workflows import engine
 from workflows.domain import clock
@@ -56,7 +56,7 @@ class Instance:
     route: engine.Route | None
     context: RouteContext | None
     workflow: Any
-    state_row: InstanceState | None
+    stored: bool  # whether a state row exists (a new nomination's is inserted)
     open_items: list[TaskItem]
     timers_before: list[engine.PendingTimer]
     acted: TaskItem | None = None
@@ -124,7 +124,7 @@ class NominationStep:
         if self.actor is not None:
             query = query.where(visible_filter(self.actor))
         query = query.with_for_update(of=list(of), skip_locked=self.skip_locked)
-        rows = self.session.execute(query.execution_options(populate_existing=True)).all()
+        rows = self.session.execute(query).all()
         if not rows and not_found:
             raise NotFound(not_found)
         return rows
@@ -137,7 +137,7 @@ class NominationStep:
         if not workflow:
             nom = self._locked(select(Nomination).where(Nomination.id == nomination_id), "Không tìm thấy hồ sơ.",
                                of=(Nomination,))[0][0]
-            instance = self.instances[nom.id] = Instance(nom, None, None, None, None, [], [])
+            instance = self.instances[nom.id] = Instance(nom, None, None, None, True, [], [])
             return instance
         rows = self._locked(self._with_state().where(Nomination.id == nomination_id), "Không tìm thấy hồ sơ.")
         return self._load(*rows[0])
@@ -170,22 +170,23 @@ class NominationStep:
     @staticmethod
     def _with_state():
         """A nomination with its state and its version's hash (which names the parsed route), in one read."""
-        return (select(Nomination, InstanceState, ProcessModel.sha256, calendars.revision_column()).join(InstanceState)
-                .join(ProcessModel, ProcessModel.id == Nomination.process_model_id))
+        return (select(Nomination, InstanceState.state, ProcessModel.sha256, calendars.revision_column()).join(InstanceState)
+                .join(ProcessModel, ProcessModel.id == Nomination.process_model_id)
+                .options(lazyload(Nomination.unit)))  # only a fired timer's message needs the unit's name
 
-    def _load(self, nom: Nomination, state: InstanceState, sha256: str, calendar_revision: int | None,
+    def _load(self, nom: Nomination, state: str, sha256: str, calendar_revision: int | None,
               item_id: int | None = None) -> Instance:
         """Restore the workflow and read the open inbox rows (and the row being acted on, whatever its state)."""
         self.calendar_revision = calendar_revision
         route = versions.route_for(self.session, nom.process_model_id, sha256)
         context = self.route_context(nom, route)
-        workflow = engine.loads(route, state.state, context.script_engine())
+        workflow = engine.loads(route, state, context.script_engine())
         wanted = TaskItem.state == "ready"
         if item_id is not None:
             wanted |= TaskItem.id == item_id
         rows = list(self.session.scalars(select(TaskItem).where(TaskItem.nomination_id == nom.id, wanted)))
         open_items = [i for i in rows if i.state == "ready"]
-        instance = Instance(nom, route, context, workflow, state, open_items, engine.pending_timers(workflow, route))
+        instance = Instance(nom, route, context, workflow, True, open_items, engine.pending_timers(workflow, route))
         self.instances[nom.id] = instance
         return instance
 
@@ -195,7 +196,7 @@ class NominationStep:
         self.session.flush()
         context = self.route_context(nom, route)
         workflow = engine.start(route, data, context.script_engine())
-        instance = Instance(nom, route, context, workflow, None, [], [])
+        instance = Instance(nom, route, context, workflow, False, [], [])
         self.instances[nom.id] = instance
         return instance
 
@@ -238,13 +239,13 @@ class NominationStep:
         if end is not None:
             endings.finish(self, instance, end)
         payload = engine.dumps(instance.workflow)
-        if instance.state_row is None:
-            instance.state_row = InstanceState(nomination_id=nom.id, serializer_version=engine.SERIALIZER_VERSION,
-                                               state=payload)
-            self.session.add(instance.state_row)
-        else:
-            instance.state_row.state = payload
-            instance.state_row.serializer_version = engine.SERIALIZER_VERSION
+        if not instance.stored:
+            self.session.add(InstanceState(nomination_id=nom.id, serializer_version=engine.SERIALIZER_VERSION,
+                                           state=payload))
+            instance.stored = True
+        else:  # a plain UPDATE: the ORM would only diff a 30 KiB string to learn that it changed
+            self.session.execute(update(InstanceState).where(InstanceState.nomination_id == nom.id)
+                                 .values(state=payload, serializer_version=engine.SERIALIZER_VERSION))
         nom.updated_at = now
         self.session.flush()
         instance.outcome = Outcome(nom.id, nom.version, nom.state, [i.id for i in open_items], len(fired))

@@ -25,6 +25,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('chair_votes', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('nominations') as batch_op:
         batch_op.add_column(sa.Column('ballot_size', sa.Integer(), nullable=True))
+    with op.batch_alter_table('task_items') as batch_op:
+        batch_op.create_index('ix_task_items_assignee_nomination', ['assignee_id', 'nomination_id'], unique=False)
 
     with op.batch_alter_table('process_models') as batch_op:
         batch_op.add_column(sa.Column('forms', sa.JSON(), nullable=True))
@@ -179,6 +181,8 @@ def downgrade() -> None:
     with op.batch_alter_table('process_models') as batch_op:
         batch_op.drop_column('rules')
         batch_op.drop_column('forms')
+    with op.batch_alter_table('task_items') as batch_op:
+        batch_op.drop_index('ix_task_items_assignee_nomination')
     with op.batch_alter_table('nominations') as batch_op:
         batch_op.drop_column('ballot_size')
     with op.batch_alter_table('council_rules') as batch_op:
