@@ -99,11 +99,11 @@ def in_process(db: Database, users: dict[str, int], nominations: int) -> dict:
     latencies: list[float] = []
     started = time.perf_counter()
     for _ in range(nominations):
-        nid = services.create_nomination(db, users["clerk1"], dict(DOSSIER))
+        nid = services.create_nomination(db, client.actors["clerk1"], dict(DOSSIER))
         for step, actor, data in ROUTE:
             item = client.ready_item(nid, actor)
             t0 = time.perf_counter()
-            outcome = services.complete_task(db, users[actor], item, dict(data))
+            outcome = services.complete_task(db, client.actors[actor], item, dict(data))  # as a request hands it over
             latencies.append(time.perf_counter() - t0)
             if step == "minister_sign" and outcome.state != "awarded":
                 raise RuntimeError(f"in-process lifecycle ended {outcome.state!r}")

@@ -2,76 +2,144 @@
 
 A nomination's lifecycle is the whole route of ``bpmn/nomination.bpmn`` with no returns:
 create, draft, head_review, secretariat_check, one ballot per council member (9), appraisal and
-minister_sign, ending "awarded" -- 15 actions. One run measures:
+minister_sign, ending "awarded" -- 15 actions. The client drives it as the web app does: each demo
+user's :class:`~workflows.domain.actor.Actor` is loaded once after seeding
+(``persistence.scope.load_actor``) and handed to ``services.create_nomination`` and
+``services.complete_task``, as a request hands over the actor it already loaded, so no action
+pays for loading its actor. One run measures:
 
-1. **bare**: the lifecycle on a parsed route with ``engine.start``/``engine.run_task`` in memory.
-   The engine's own cost, the ceiling.
+1. **bare**: the lifecycle on a parsed route (``engine.parse`` of the shipped bundle: BPMN, forms,
+   rules) with ``engine.start``/``engine.run_task`` in memory. The engine's own cost, the ceiling.
 2. **json**: the same, but the state is serialized without the spec (``engine.dumps``) after every
    action and restored (``engine.loads``) before the next one. This is the floor that any
    persistence pays, since every request starts from a stored state.
-3. **sqlite** / **postgresql**: the lifecycle through the service layer
-   (``services.create_nomination`` + ``services.complete_task``, one DB transaction each: lock,
-   checks, engine, state, inbox rows, audit chain). Each action is preceded by the lookup of the
-   actor's ready ``TaskItem`` (one indexed read query, as a client listing its inbox does); that
-   lookup is inside the timed loop and its share is reported separately.
+3. **sqlite** / **postgresql**: the lifecycle through the service layer (one unit of work,
+   ``services.NominationStep``, per action: lock, checks, engine, state, inbox rows, timers, audit
+   chain, one commit). Each action is preceded by the lookup of the actor's ready ``TaskItem``
+   (one indexed read query, as a client listing its inbox does); that lookup is inside the timed
+   loop and its share is reported separately.
    The four modes run interleaved, in rounds, so that load from other processes on a shared
    machine hits them alike; the ratios are the robust figures, the absolute rates less so.
    The target is ``ratio_pg_vs_json >= 0.5``: the service on PostgreSQL at least half as fast as
    the JSON floor.
-4. **step time vs stored nominations**: the time of ONE ``complete_task`` (head_review approve)
-   when the database holds 1, 1,000 and 10,000 nominations, to show whether anything in a step
-   grows with the table sizes. The stored nominations are bulk-copied from two templates run
-   through the service (one awarded, one half-way through the council vote) with fresh ids,
-   task uuids and decision numbers; the copies are never acted on. Each level times ``--reps``
-   steps, each on its own nomination positioned at head_review (not timed) and deleted
-   afterwards so that the count stays exact; the median is reported. After each bulk load the
+4. **step time vs stored nominations, per kind of step**: at each level (1, 1,000, 10,000 and
+   100,000 stored nominations; 1, 100, 1,000 with ``--quick``; ``--sizes`` to choose) each of
+   ``--reps`` repetitions (20; 10 with ``--quick``) carries one fresh nomination through the whole
+   route and times every kind of step on its own: ``create`` (``create_nomination``), ``draft``
+   (the dossier submitted), ``head_review``, ``secretariat_check`` (opens the ballot),
+   ``vote_first``, ``vote_last`` (closes the ballot with the council's result), ``appraisal`` and
+   ``minister_sign`` (ends "awarded", takes a decision number); the seven middle votes run
+   untimed. Only the service call is inside a timer: the lookup of the ready task and a
+   ``gc.collect()`` come first (the process's long-lived objects are frozen out of the collector
+   once set up, so that costs microseconds). The timed nomination is the last stored one and is
+   deleted after its lifecycle, so the count stays exact; one untimed lifecycle warms each level.
+
+   Each repetition alternates with one on a **reference** database of the same backend that holds
+   only its timed nomination, so both see the same load from other processes. Reported per kind:
+   median and p90 at each level, and the **growth**: the median at the largest level over the
+   reference's median measured alongside it (the goal: <= 1.2 for every kind); ``sequential`` is
+   the median at the largest level over the median at the first, measured minutes earlier under
+   whatever load there was then, and the reference's drift between those times shows how much
+   of that is load.
+
+   The stored nominations are bulk copies of three templates run through the service, in the mix
+   of a ministry a few years in (by new id modulo 20): 17 of 20 awarded (14 task rows, 17 audit
+   events, 12 closed timer rows, a registry row), 2 of 20 half-way through the council vote (4
+   ballots cast, 5 ready ballot rows assigned to council members, 2 pending timers), 1 of 20
+   waiting at head_review (a ready row for the unit's head, 2 pending timers). Copies get fresh
+   nomination ids, task and timer uuids, decision numbers and audit subjects (``subject_id`` = the
+   new id as text; their hash chains do not verify, nothing checks them). A copy's
+   ``instance_states.state`` is a stub of a few bytes instead of the template's ~23 KiB serialized
+   workflow: copies are never acted on, and what the timed steps meet of them is their rows'
+   locking and index behaviour, not their payload (so the table is smaller than production's:
+   no difference to a read by key, a big one to a full scan). The copying happens inside the
+   database -- one ``INSERT ... SELECT`` per table from ``bench_template_*`` tables joined to a
+   number series, no row through Python -- 10,000 nominations per transaction; on SQLite with a
+   256 MiB page cache for the load, on PostgreSQL with the foreign-key triggers off for it
+   (``session_replication_role = replica``, superuser; the rows are consistent by construction).
+   100,000 nominations (~4.6 million rows) take under a minute on either. After each load the
    database is vacuumed, analyzed and checkpointed (what autovacuum and the checkpointer do in
    production anyway), so that this background work does not land in the timed steps.
+5. **SQL statements per action, per kind**: counted on the engine's ``before_cursor_execute``
+   event around the service call of each kind in one lifecycle per backend (SQLite's ``BEGIN`` is
+   a statement there, a commit is not; PostgreSQL's pool pre-ping is not either); ``lookup`` is the
+   client's inbox read before each action. Every lifecycle of every level is checked to issue the
+   same counts.
 
 PostgreSQL runs in a dedicated database (``vinhdanh_bench``, created from ``--pg-url`` and dropped
 at the end), so it does not collide with the test database. If the server is unreachable the
 PostgreSQL figures are skipped and null in the JSON.
 
-Usage: ``python bench/lifecycle.py [--n N] [--pg-url URL] [--quick] [--rounds R] [--reps K] [--profile]``.
-The last line of output is one JSON object with every figure. ``--profile`` adds a separate cProfile
-pass over the PostgreSQL service lifecycle (not counted in the figures) and prints where the time
-goes: top cumulative entries, self time by package, and a breakdown by service function.
+Usage: ``python bench/lifecycle.py [--n N] [--pg-url URL] [--quick] [--sizes 1,1000,...] [--rounds R]
+[--reps K] [--profile]``. The last line of output is one JSON object with every figure; besides the
+throughput figures and ratios: ``step_ms_by_kind`` {backend: {kind: {size: median ms}}},
+``step_ms_p90_by_kind`` (the same, p90), ``step_ms_reference_by_kind`` (the reference's medians
+alongside each level), ``step_growth`` and ``step_growth_sequential`` {backend: {kind: ratio}},
+``statements_per_action`` {backend: {kind: n}}, ``bulk_load_s`` {backend: {size: seconds}}, and
+``step_ms``/``step_ms_p90`` {backend: {size: ms}}: head_review, the one step earlier runs timed.
+``--profile`` adds a separate cProfile pass over the PostgreSQL service lifecycle (not counted in
+the figures) and prints where the time goes: top cumulative entries, self time by package, and a
+breakdown by service function.
 """
 
 from __future__ import annotations
 
-import argparse
-import cProfile
-import hashlib
-import json
-import os
-import pstats
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# bench/concurrent.py is named like the standard library's ``concurrent`` package: run as a script, this
+# folder would come first on sys.path and shadow ``concurrent.futures`` (asyncio, hence SQLAlchemy, imports it).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, delete, event, func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import pstats  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import AbstractContextManager, ExitStack, contextmanager  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+from sqlalchemy import (  # noqa: E402
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    case,
+    cast,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection, make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from bench.common import DOSSIER, fresh_database  # noqa: E402
 from workflows import engine, services  # noqa: E402
+from workflows.domain.actor import Actor  # noqa: E402
 from workflows.domain.calendar import WorkingCalendar  # noqa: E402
 from workflows.engine.scripting import RouteContext  # noqa: E402
 from workflows.persistence import migrate, reference, versions  # noqa: E402
 from workflows.persistence.db import Database  # noqa: E402
 from workflows.persistence.model import AwardRecord, Base, Nomination, TaskItem, Unit, User, UserRole  # noqa: E402
+from workflows.persistence.scope import load_actor  # noqa: E402
 from workflows.services import demo  # noqa: E402
 from workflows.services.accounts import hash_password, new_session_token  # noqa: E402
 
@@ -82,18 +150,37 @@ ACTIONS_PER_LIFECYCLE = 3 + len(COUNCIL) + 3  # create, draft, head, secretariat
 WARMUP = 2
 
 APPROVE = {"decision": "approve"}
+AGREE = {"vote": "agree"}
 # What the service layer puts into task data for this dossier (routing flags come from the award form).
 START_DATA = {"needs_vote": True, "needs_disclosure": False, "above_ministry": False, "council_done": False,
               "vote_closed": False}
 DRAFT_DATA = {"needs_vote": True, "needs_disclosure": False, "above_ministry": False}
 LAST_BALLOT_DATA = {"council_passed": True, "council_done": True}
 
+# The route's steps as the client takes them: (kind timed in figure 4, or None; username; form data).
+ROUTE = [
+    ("draft", "clerk1", {}),
+    ("head_review", "head1", APPROVE),
+    ("secretariat_check", "secretary", APPROVE),
+    *[("vote_first" if i == 0 else "vote_last" if i == len(COUNCIL) - 1 else None, username, AGREE)
+      for i, username in enumerate(COUNCIL)],
+    ("appraisal", "reviewer", APPROVE),
+    ("minister_sign", "minister", APPROVE),
+]
+KINDS = ["create", *(kind for kind, _user, _data in ROUTE if kind)]
+GROWTH_GOAL = 1.2
+
 
 # --- baselines: the engine alone -------------------------------------------------------------
 
+def shipped_bundle() -> engine.Bundle:
+    """What a fresh database deploys at migrate (``versions.current_bundle`` over the shipped rule tables)."""
+    return engine.Bundle(versions.NOMINATION_ROUTE.read_text(encoding="utf-8"), versions.shipped_forms(),
+                         reference.shipped_rules().as_dict())
+
+
 def _route() -> engine.Route:
-    xml = versions.NOMINATION_ROUTE.read_text(encoding="utf-8")
-    return engine.get_route(xml, hashlib.sha256(xml.encode("utf-8")).hexdigest())
+    return engine.parse(shipped_bundle())
 
 
 def _engine_actions(member_ids: list[int]) -> list[tuple[str, dict]]:
@@ -109,18 +196,18 @@ def _engine_actions(member_ids: list[int]) -> list[tuple[str, dict]]:
     ]
 
 
-def _script_engine():
+def _script_engine(route: engine.Route):
     """The route's timer expressions need their helpers: the same deadlines the service computes."""
-    days = {step: d for step, form, d in reference.STEP_DEADLINES if form is None}
+    days = route.rules.step_days(DOSSIER["award_form"])
     return RouteContext(datetime.now(UTC), WorkingCalendar(), days.get).script_engine()
 
 
 def engine_lifecycle(route: engine.Route, actions: list[tuple[str, dict]], round_trip: bool) -> None:
-    workflow = engine.start(route, START_DATA, _script_engine())
+    workflow = engine.start(route, START_DATA, _script_engine(route))
     state = engine.dumps(workflow) if round_trip else ""
     for step, data in actions:
         if round_trip:
-            workflow = engine.loads(route, state, _script_engine())
+            workflow = engine.loads(route, state, _script_engine(route))
         task = next(t for t in engine.ready_user_tasks(workflow) if t.task_spec.bpmn_id == step)
         engine.run_task(workflow, task, dict(data))
         if round_trip:
@@ -174,9 +261,9 @@ def seed_users(db: Database) -> dict[str, int]:
 
 
 @contextmanager
-def sqlite_database() -> Iterator[Database]:
+def sqlite_database(name: str = BENCH_DATABASE) -> Iterator[Database]:
     with tempfile.TemporaryDirectory(prefix="vinhdanh-bench-") as tmp:
-        db = Database(f"sqlite:///{tmp}/bench.db")
+        db = Database(f"sqlite:///{tmp}/{name}.db")
         try:
             migrate.upgrade(db)
             yield db
@@ -202,19 +289,25 @@ def reachable_pg_url(url: str) -> str | None:
     return None
 
 
-def postgres_database(admin_url: str):
-    """A fresh ``vinhdanh_bench`` database, dropped on exit."""
-    return fresh_database(admin_url, BENCH_DATABASE)
+def postgres_database(admin_url: str, name: str = BENCH_DATABASE):
+    """A fresh database (``vinhdanh_bench`` unless named), dropped on exit."""
+    return fresh_database(admin_url, name)
 
 
 # --- the service layer -----------------------------------------------------------------------
 
 class Client:
-    """Drives nominations through the services as the web app would, timing its own lookups."""
+    """Drives nominations through the services as the web app would, timing its own lookups.
+
+    ``users`` maps usernames to ids; each user's Actor is loaded once here, and every service call
+    gets the Actor, as the web app passes the one its request already loaded.
+    """
 
     def __init__(self, db: Database, users: dict[str, int]) -> None:
         self.db = db
         self.users = users
+        with db.read() as s:
+            self.actors: dict[str, Actor] = {username: load_actor(s, user_id) for username, user_id in users.items()}
         self.lookup_seconds = 0.0
         self.statements = 0
         event.listen(db.engine, "before_cursor_execute", self._count)
@@ -242,11 +335,14 @@ class Client:
             raise RuntimeError(f"no ready task for {username} on nomination {nomination_id}")
         return item
 
+    def complete(self, username: str, item_id: int, data: dict) -> services.Outcome:
+        return services.complete_task(self.db, self.actors[username], item_id, dict(data))
+
     def step(self, nomination_id: int, username: str, data: dict) -> services.Outcome:
-        return services.complete_task(self.db, self.users[username], self.ready_item(nomination_id, username), data)
+        return self.complete(username, self.ready_item(nomination_id, username), data)
 
     def create(self) -> int:
-        return services.create_nomination(self.db, self.users["clerk1"], dict(DOSSIER))
+        return services.create_nomination(self.db, self.actors["clerk1"], dict(DOSSIER))
 
     def to_head_review(self) -> int:
         nomination_id = self.create()
@@ -259,7 +355,7 @@ class Client:
         self.step(nomination_id, "head1", APPROVE)
         self.step(nomination_id, "secretary", APPROVE)
         for username in COUNCIL[:ballots]:
-            self.step(nomination_id, username, {"vote": "agree"})
+            self.step(nomination_id, username, AGREE)
         if ballots is None:
             self.step(nomination_id, "reviewer", APPROVE)
             outcome = self.step(nomination_id, "minister", APPROVE)
@@ -267,57 +363,144 @@ class Client:
                 raise RuntimeError(f"service lifecycle ended {outcome.state!r}")
         return nomination_id
 
+    def timed_lifecycle(self) -> tuple[int, dict[str, float], dict[str, int]]:
+        """One lifecycle with each kind of step timed on its own: (nomination id, ms per kind, statements per kind).
 
-# --- step time vs stored nominations ---------------------------------------------------------
+        Only the service call is inside a timer; the ready-task lookup and a garbage collection come first.
+        """
+        ms: dict[str, float] = {}
+        statements: dict[str, int] = {}
 
-CHILD_TABLES = ("instance_states", "task_items", "audit_events", "award_registry")
+        def timed(kind: str | None, call: Callable[[], object]) -> object:
+            if kind is None:
+                return call()
+            gc.collect()
+            before = self.statements
+            started = time.perf_counter()
+            result = call()
+            ms[kind] = (time.perf_counter() - started) * 1000
+            statements[kind] = self.statements - before
+            return result
+
+        nomination_id = timed("create", self.create)
+        outcome = None
+        for kind, username, data in ROUTE:
+            before = self.statements
+            item = self.ready_item(nomination_id, username)
+            statements["lookup"] = self.statements - before
+            outcome = timed(kind, lambda username=username, item=item, data=data: self.complete(username, item, data))
+        if outcome is None or outcome.state != "awarded":
+            raise RuntimeError(f"timed lifecycle ended {outcome and outcome.state!r}")
+        return nomination_id, ms, statements
 
 
-def snapshot(db: Database, nomination_id: int) -> dict[str, list[dict]]:
-    """All rows of one nomination, as plain dicts, to copy from."""
-    tables = Base.metadata.tables
-    rows: dict[str, list[dict]] = {}
-    with db.engine.connect() as conn:
-        nominations = tables["nominations"]
-        rows["nominations"] = [dict(conn.execute(select(nominations).where(nominations.c.id == nomination_id)).mappings().one())]
-        for name in CHILD_TABLES:
-            table = tables[name]
-            query = select(table).where(table.c.nomination_id == nomination_id).order_by(*table.primary_key.columns)
-            rows[name] = [dict(r) for r in conn.execute(query).mappings()]
-    return rows
+# --- stored nominations: templates and bulk copies -------------------------------------------
+
+CHILD_TABLES = ("instance_states", "task_items", "audit_events", "timers", "award_registry")
+COPIED_TABLES = ("nominations", *CHILD_TABLES)
+# (template, share of 20): what the stored nominations look like; the timed steps never touch them.
+MIX = (("awarded", 17), ("mid_ballot", 2), ("at_head_review", 1))
+STUB_STATE = '{"bench": "stub state of a bulk copy, never restored"}'
+COPY_CHUNK = 10_000  # nominations per transaction
 
 
-def bulk_copy(db: Database, templates: list[dict[str, list[dict]]], count: int, chunk: int = 500) -> None:
-    """Insert ``count`` copies of the templates (round robin) with fresh ids, uuids and numbers."""
-    tables = Base.metadata.tables
-    nominations = tables["nominations"]
-    with db.engine.begin() as conn:
-        for offset in range(0, count, chunk):
-            batch = [templates[(offset + i) % len(templates)] for i in range(min(chunk, count - offset))]
-            numbers = [f"BENCH-{uuid.uuid4().hex}" if t["nominations"][0]["decision_number"] else None for t in batch]
-            parents = []
-            for template, number in zip(batch, numbers, strict=True):
-                row = {k: v for k, v in template["nominations"][0].items() if k != "id"}
-                row["decision_number"] = number
-                parents.append(row)
-            new_ids = conn.execute(
-                insert(nominations).returning(nominations.c.id, sort_by_parameter_order=True), parents
-            ).scalars().all()
-            for name in CHILD_TABLES:
-                table = tables[name]
-                children = []
-                for template, new_id, number in zip(batch, new_ids, numbers, strict=True):
-                    for source in template[name]:
-                        row = dict(source, nomination_id=new_id)
-                        if name != "instance_states":
-                            del row["id"]
-                        if "task_uuid" in row:
-                            row["task_uuid"] = str(uuid.uuid4())
-                        if "decision_number" in row:
-                            row["decision_number"] = number
-                        children.append(row)
-                if children:
-                    conn.execute(insert(table), children)
+def make_templates(client: Client) -> dict[str, int]:
+    """One nomination of each kind in ``MIX``, run through the service."""
+    return {"awarded": client.lifecycle(), "mid_ballot": client.lifecycle(ballots=4),
+            "at_head_review": client.to_head_review()}
+
+
+class Copier:
+    """Bulk copies of template nominations, made inside the database.
+
+    The templates' rows are kept in ``bench_template_*`` tables (same columns, no constraints), so the
+    originals can be deleted and level 1 starts empty. A chunk is one ``INSERT ... SELECT`` per table
+    from the templates joined to a number series (``bench_series``) and the mix (``bench_mix``: the
+    new id modulo 20 gives the template), with the nomination ids chosen explicitly and
+    everything that must be unique made fresh in SQL.
+    """
+
+    def __init__(self, db: Database, template_ids: dict[str, int]) -> None:
+        self.db = db
+        self.pg = not db.is_sqlite
+        meta = MetaData()
+        self.series = Table("bench_series", meta, Column("i", Integer, primary_key=True))
+        self.mix = Table("bench_mix", meta, Column("k", Integer, primary_key=True), Column("template_id", Integer))
+        self.templates = {name: Table(f"bench_template_{name}", meta,
+                                      *[Column(c.name, c.type) for c in Base.metadata.tables[name].c])
+                          for name in COPIED_TABLES}
+        self.mix_size = sum(share for _name, share in MIX)
+        ids = list(template_ids.values())
+        with db.engine.begin() as conn:
+            meta.create_all(conn)
+            conn.execute(insert(self.series), [{"i": i} for i in range(COPY_CHUNK)])
+            slots = [template_ids[name] for name, share in MIX for _ in range(share)]
+            conn.execute(insert(self.mix), [{"k": k, "template_id": t} for k, t in enumerate(slots)])
+            for name, template in self.templates.items():
+                source = Base.metadata.tables[name]
+                key = source.c.id if name == "nominations" else source.c.nomination_id
+                conn.execute(insert(template).from_select(list(source.c.keys()), select(source).where(key.in_(ids))))
+        self.statements = {name: self._statement(name) for name in COPIED_TABLES}
+
+    def _uuid(self):
+        if self.pg:
+            return cast(func.gen_random_uuid(), String)
+        h = "lower(hex(randomblob({}))) "
+        return literal_column(f"{h.format(4)}|| '-' || {h.format(2)}|| '-4' || substr({h.format(2)}, 2) || '-' || "
+                              f"{h.format(2)}|| '-' || {h.format(6)}", String)
+
+    def _statement(self, name: str):
+        table, template = Base.metadata.tables[name], self.templates[name]
+        new_id = bindparam("base", type_=Integer) + self.series.c.i
+        replaced = {"nomination_id": new_id, "task_uuid": self._uuid(), "subject_id": cast(new_id, String)}
+        if "decision_number" in template.c:
+            replaced["decision_number"] = case((template.c.decision_number.is_(None), null()),
+                                               else_=literal("BENCH-", String) + cast(new_id, String))
+        if name == "nominations":
+            replaced["id"] = new_id
+        if name == "instance_states":
+            replaced["state"] = literal(STUB_STATE, String)
+        columns = [c.name for c in table.c if c.name != "id" or name == "nominations"]
+        key = template.c.id if name == "nominations" else template.c.nomination_id
+        query = (
+            select(*[replaced[c].label(c) if c in replaced else template.c[c] for c in columns])
+            .select_from(self.series.join(self.mix, self.mix.c.k == new_id % self.mix_size)
+                         .join(template, key == self.mix.c.template_id))
+            .where(self.series.c.i < bindparam("count", type_=Integer))
+            .order_by(self.series.c.i, *[template.c[c.name] for c in table.primary_key.columns if c.name != key.name])
+        )
+        return insert(table).from_select(columns, query)
+
+    def copy(self, count: int) -> None:
+        """``count`` more copies, one transaction per ``COPY_CHUNK``."""
+        if count <= 0:
+            return
+        with self.db.engine.connect() as conn:
+            cache_size = None
+            if not self.pg:  # a large page cache for the load only; the pooled connection gets its own back after
+                cache_size = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
+                conn.exec_driver_sql("PRAGMA cache_size = -262144")
+                conn.commit()
+            try:
+                for offset in range(0, count, COPY_CHUNK):
+                    with conn.begin():
+                        self._chunk(conn, min(COPY_CHUNK, count - offset))
+            finally:
+                if cache_size is not None:
+                    conn.exec_driver_sql(f"PRAGMA cache_size = {cache_size}")
+                    conn.commit()
+
+    def _chunk(self, conn: Connection, count: int) -> None:
+        if self.pg:
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")  # no FK triggers (superuser)
+            base = conn.scalar(text("SELECT nextval(pg_get_serial_sequence('nominations', 'id'))"))
+        else:
+            base = (conn.scalar(select(func.max(Nomination.id))) or 0) + 1
+        for name in COPIED_TABLES:
+            conn.execute(self.statements[name], {"base": base, "count": count})
+        if self.pg:
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('nominations', 'id'), :last)"),
+                         {"last": base + count - 1})
 
 
 def settle(db: Database) -> None:
@@ -347,54 +530,91 @@ def count_nominations(db: Database) -> int:
         return s.scalar(select(func.count(Nomination.id)))
 
 
-def measure_step_times(db: Database, sizes: list[int], reps: int, log: Callable[[str], None]) -> dict[str, dict]:
-    """Median (and p90) milliseconds of one head_review step at each stored-nomination count."""
-    client = Client(db, seed_users(db)).warm_up()
-    templates_ids = [client.lifecycle(), client.lifecycle(ballots=4)]
-    templates = [snapshot(db, i) for i in templates_ids]
-    delete_nominations(db, _all_nomination_ids(db))  # templates and warm-up: level 1 starts empty
-    results: dict[str, dict] = {}
-    for size in sorted(sizes):
-        missing = size - 1 - count_nominations(db)  # the timed nomination is the last one
-        if missing > 0:
-            started = time.perf_counter()
-            bulk_copy(db, templates, missing)
-            settle(db)
-            log(f"  loaded {missing} stored nominations in {time.perf_counter() - started:.1f} s")
-        samples = []
-        for _ in range(reps):
-            nomination_id = client.to_head_review()
-            item = client.ready_item(nomination_id, "head1")
-            stored = count_nominations(db)
-            started = time.perf_counter()
-            services.complete_task(db, client.users["head1"], item, APPROVE)
-            samples.append((time.perf_counter() - started) * 1000)
-            delete_nominations(db, [nomination_id])
-        if stored != size:
-            raise RuntimeError(f"expected {size} stored nominations, found {stored}")
-        samples.sort()
-        results[str(size)] = {"median": statistics.median(samples), "p90": samples[int(0.9 * (len(samples) - 1))],
-                              "min": samples[0]}
-    return results
-
-
 def _all_nomination_ids(db: Database) -> list[int]:
     with db.read() as s:
         return list(s.scalars(select(Nomination.id)))
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    samples = sorted(samples)
+    return {"median": statistics.median(samples), "p90": samples[int(0.9 * (len(samples) - 1))], "min": samples[0]}
+
+
+def measure_step_times(db: Database, reference: Database, sizes: list[int], reps: int,
+                       log: Callable[[str], None]) -> dict:
+    """Per kind of step and stored-nomination level: percentiles of the milliseconds on ``db`` and, timed in
+    alternation with them, on ``reference`` (which holds only its timed nomination); statements per kind."""
+    client = Client(db, seed_users(db)).warm_up()
+    base = Client(reference, seed_users(reference)).warm_up()
+    copier = Copier(db, make_templates(client))
+    for each in (db, reference):  # templates and warm-up: level 1 starts empty
+        delete_nominations(each, _all_nomination_ids(each))
+    settle(reference)
+    # The process's long-lived objects (parsed route, schemas, modules) out of the collector's way: the
+    # gc.collect() before each timed call then costs microseconds instead of ~80 ms.
+    gc.collect()
+    gc.freeze()
+    sides = {"stored": client, "reference": base}
+    times: dict[str, dict[str, dict[str, dict[str, float]]]] = {side: {kind: {} for kind in KINDS} for side in sides}
+    statements: dict[str, dict[str, int]] = {}
+    loads: dict[str, float] = {}
+    for size in sorted(sizes):
+        missing = size - 1 - count_nominations(db)  # the timed nomination is the last one
+        started = time.perf_counter()
+        copier.copy(missing)
+        copied = time.perf_counter() - started
+        settle(db)  # at every level, the first too: each starts with fresh statistics and a clean WAL
+        if missing > 0:
+            settled = time.perf_counter() - started - copied
+            loads[str(size)] = round(copied + settled, 1)
+            log(f"  loaded {missing} stored nominations in {copied:.1f} s, settled in {settled:.1f} s")
+        for side in sides.values():  # untimed warm-up of this level
+            delete_nominations(side.db, [side.timed_lifecycle()[0]])
+        samples: dict[str, dict[str, list[float]]] = {side: {kind: [] for kind in KINDS} for side in sides}
+        counts: list[dict[str, int]] = []
+        load = os.getloadavg()[0]
+        for rep in range(reps):
+            for side in (["stored", "reference"] if rep % 2 == 0 else ["reference", "stored"]):
+                nomination_id, ms, counted = sides[side].timed_lifecycle()
+                if side == "stored" and rep == 0 and (stored := count_nominations(db)) != size:
+                    raise RuntimeError(f"expected {size} stored nominations, found {stored}")
+                delete_nominations(sides[side].db, [nomination_id])
+                for kind, value in ms.items():
+                    samples[side][kind].append(value)
+                counts.append(counted)
+        if any(c != counts[0] for c in counts):
+            log(f"  NOTE: statement counts differ between the lifecycles at {size}: {counts}")
+        statements[str(size)] = counts[0]
+        for side in sides:
+            for kind in KINDS:
+                times[side][kind][str(size)] = _percentiles(samples[side][kind])
+        log(f"  {size:>7} stored: {reps} lifecycles, each with one on the reference database "
+            f"(load average {load:.2f} -> {os.getloadavg()[0]:.2f})")
+    return {"times": times["stored"], "reference": times["reference"], "statements": statements, "loads": loads}
 
 
 # --- profile report --------------------------------------------------------------------------
 
 PROFILE_SCOPES = (str(ROOT / "workflows"), "SpiffWorkflow", "sqlalchemy")
 BREAKDOWN = [  # (label, file suffix, function): cumulative times, overlapping by design
-    ("services.complete_task", "workflows/services.py", "complete_task"),
-    ("services.create_nomination", "workflows/services.py", "create_nomination"),
-    ("engine.loads (JSON -> workflow)", "workflows/engine.py", "loads"),
-    ("engine.dumps (workflow -> JSON)", "workflows/engine.py", "dumps"),
-    ("engine.run_task (engine steps)", "workflows/engine.py", "run_task"),
-    ("inbox.sync", "workflows/inbox.py", "sync"),
-    ("audit.record", "workflows/audit.py", "record"),
-    ("forms.validate", "workflows/forms.py", "validate"),
+    ("services.complete_task", "workflows/services/nominations.py", "complete_task"),
+    ("services.create_nomination", "workflows/services/nominations.py", "create_nomination"),
+    ("NominationStep._locked (locking read)", "workflows/services/unit_of_work.py", "_locked"),
+    ("NominationStep._load (restore, open rows)", "workflows/services/unit_of_work.py", "_load"),
+    ("NominationStep.write (projections, state)", "workflows/services/unit_of_work.py", "write"),
+    ("scope.load_actor (0: actors passed in)", "workflows/persistence/scope.py", "load_actor"),
+    ("versions.route_for (route cache)", "workflows/persistence/versions.py", "route_for"),
+    ("engine.loads (JSON -> workflow)", "workflows/engine/runtime.py", "loads"),
+    ("engine.dumps (workflow -> JSON)", "workflows/engine/runtime.py", "dumps"),
+    ("engine.run_task (engine steps)", "workflows/engine/runtime.py", "run_task"),
+    ("engine.pending_timers", "workflows/engine/runtime.py", "pending_timers"),
+    ("inbox.sync", "workflows/projections/inbox.py", "sync"),
+    ("timers.sync", "workflows/projections/timers.py", "sync"),
+    ("ballot.open_ballot", "workflows/services/ballot.py", "open_ballot"),
+    ("ballot.vote", "workflows/services/ballot.py", "vote"),
+    ("endings.finish (award, decision number)", "workflows/services/endings.py", "finish"),
+    ("audit.record", "workflows/persistence/audit.py", "record"),
+    ("forms.validate", "workflows/domain/forms.py", "validate"),
     ("Session.flush (autoflush included)", "sqlalchemy/orm/session.py", "flush"),
     ("Session.execute", "sqlalchemy/orm/session.py", "execute"),
     ("Session.get", "sqlalchemy/orm/session.py", "get"),
@@ -425,6 +645,11 @@ def _package(filename: str, _line: int, function: str) -> str:
     return "other (stdlib, builtins)"
 
 
+def _defines(suffix: str, function: str) -> bool:
+    path = ROOT / suffix
+    return path.is_file() and f"def {function}(" in path.read_text(encoding="utf-8")
+
+
 def profile_report(profile: cProfile.Profile, n: int, statements: int, top: int = 15) -> list[str]:
     stats = pstats.Stats(profile).stats  # (file, line, function) -> (cc, nc, tottime, cumtime, callers)
     total = sum(tt for _cc, _nc, tt, _ct, _callers in stats.values())
@@ -446,7 +671,7 @@ def profile_report(profile: cProfile.Profile, n: int, statements: int, top: int 
         package = _package(*key)
         by_package[package] = by_package.get(package, 0.0) + tottime
     for package, tottime in sorted(by_package.items(), key=lambda kv: kv[1], reverse=True):
-        lines.append(f"    {package:34} {tottime / n * 1000:7.2f} ms/lifecycle {100 * tottime / total:5.1f} %")
+        lines.append(f"    {package:42} {tottime / n * 1000:7.2f} ms/lifecycle {100 * tottime / total:5.1f} %")
     lines.append("  breakdown (cumulative, overlapping):")
     for label, suffix, function in BREAKDOWN:
         # several methods may share a name in one file (Session.commit, SessionTransaction.commit):
@@ -454,13 +679,17 @@ def profile_report(profile: cProfile.Profile, n: int, statements: int, top: int 
         matches = [v for k, v in stats.items() if k[0].endswith(suffix) and k[2] == function]
         if matches:
             _cc, calls, _tt, cumtime, _callers = max(matches, key=lambda v: v[3])
-            lines.append(f"    {label:34} {cumtime / n * 1000:7.2f} ms/lifecycle {100 * cumtime / total:5.1f} %  ({calls} calls)")
+            lines.append(f"    {label:42} {cumtime / n * 1000:7.2f} ms/lifecycle {100 * cumtime / total:5.1f} %  ({calls} calls)")
+        elif suffix.startswith(("workflows/", "bench/")) and not _defines(suffix, function):
+            lines.append(f"    {label:42} STALE: {suffix} defines no {function}() any more")
+        else:
+            lines.append(f"    {label:42}    not called")
     return lines
 
 
 # --- main ------------------------------------------------------------------------------------
 
-Backend = tuple[str, Callable[[], AbstractContextManager[Database]]]
+Backend = tuple[str, Callable[..., AbstractContextManager[Database]]]  # (name, open a database, optionally named)
 
 
 def _code_version() -> str:
@@ -494,8 +723,13 @@ def run_throughput(n: int, rounds: int, backends: list[Backend], result: dict) -
     with ExitStack() as stack:
         modes: dict[str, Callable[[], object]] = {"bare": engine_mode(round_trip=False), "json": engine_mode(round_trip=True)}
         clients = {}
+        shipped = shipped_bundle().sha256
         for name, open_db in backends:
             db = stack.enter_context(open_db())
+            with db.read() as s:
+                deployed = versions.latest(s).sha256
+            if deployed != shipped:
+                _log(f"NOTE: {name} deployed another bundle than the baselines parse ({deployed[:12]} vs {shipped[:12]})")
             clients[name] = Client(db, seed_users(db)).warm_up()
             modes[name] = clients[name].lifecycle
         for _ in range(WARMUP):
@@ -550,36 +784,86 @@ def run_profile(n: int, pg_url: str) -> None:
         _log(line)
 
 
+def _cell(figures: dict[str, float]) -> str:
+    return f"{figures['median']:7.2f} ({figures['p90']:6.2f})"
+
+
 def run_step_times(sizes: list[int], reps: int, backends: list[Backend], result: dict) -> None:
-    result["step_ms"] = {"sqlite": None, "postgresql": None}
-    result["step_ms_p90"] = {"sqlite": None, "postgresql": None}
+    """Figures 4 and 5: per kind of step, the time at each stored-nomination level and the statements."""
+    for key in ("step_ms", "step_ms_p90", "step_ms_by_kind", "step_ms_p90_by_kind", "step_ms_reference_by_kind",
+                "step_growth", "step_growth_sequential", "statements_per_action", "bulk_load_s"):
+        result[key] = {"sqlite": None, "postgresql": None}
+    result["stored_mix"] = {name: share / sum(s for _n, s in MIX) for name, share in MIX}
+    result["stored_states"] = "stub"
+    levels = [str(size) for size in sorted(sizes)]
+    first, last = levels[0], levels[-1]
     for name, open_db in backends:
-        _log(f"step time (head_review approve via services.complete_task) vs stored nominations, {name}:")
-        with open_db() as db:
-            levels = measure_step_times(db, sizes, reps, _log)
-        for size, figures in levels.items():
-            _log(f"  {int(size):>6} stored: median {figures['median']:7.2f} ms  p90 {figures['p90']:7.2f} ms  "
-                 f"min {figures['min']:7.2f} ms")
-        result["step_ms"][name] = {size: round(f["median"], 3) for size, f in levels.items()}
-        result["step_ms_p90"][name] = {size: round(f["p90"], 3) for size, f in levels.items()}
+        _log(f"step time vs stored nominations, {name}: ms per service call, median (p90) of {reps} lifecycles per level")
+        _log(f"  (stored copies: {', '.join(f'{share}/20 {kind}' for kind, share in MIX)}; their workflow state is a "
+             f"stub of {len(STUB_STATE)} bytes, only their rows' locking and index behaviour count)")
+        with open_db() as db, open_db(BENCH_DATABASE + "_reference") as reference:
+            measured = measure_step_times(db, reference, sizes, reps, _log)
+        times, base, statements = measured["times"], measured["reference"], measured["statements"][first]
+        growth = {kind: round(times[kind][last]["median"] / base[kind][last]["median"], 3) for kind in KINDS}
+        sequential = {kind: round(times[kind][last]["median"] / times[kind][first]["median"], 3) for kind in KINDS}
+        _log(f"  {'kind':18}" + "".join(f"{int(size):>17}" for size in levels)
+             + f"  {'reference':>17}  growth  sequential  statements")
+        for kind in KINDS:
+            flag = "" if growth[kind] <= GROWTH_GOAL else "  > goal"
+            _log(f"  {kind:18}" + "".join(f"  {_cell(times[kind][size])}" for size in levels)
+                 + f"  {_cell(base[kind][last])}  {growth[kind]:6.2f}  {sequential[kind]:10.2f}  {statements[kind]:10d}{flag}")
+        _log(f"  {'lookup (client)':18}" + " " * (17 * len(levels) + 19) + f"  {'':6}  {'':10}  {statements['lookup']:10d}")
+        _log(f"  reference: the same steps on a database holding only the timed nomination, alternating with the "
+             f"{int(last)}-stored lifecycles;")
+        _log(f"  growth = median at {int(last)} / reference median; sequential = median at {int(last)} / median at "
+             f"{int(first)} (measured earlier, under other load)")
+        drift = {kind: base[kind][last]["median"] / base[kind][first]["median"] for kind in KINDS}
+        _log(f"  the reference's own drift from the first level to the last (load): "
+             f"{min(drift.values()):.2f} .. {max(drift.values()):.2f}")
+        over = [kind for kind in KINDS if growth[kind] > GROWTH_GOAL]
+        verdict = f"{', '.join(over)} MISS" if over else "every kind meets"
+        _log(f"  growth at {int(last)} stored: {verdict} the goal of <= {GROWTH_GOAL}")
+        for key, figures, figure in (("step_ms_by_kind", times, "median"), ("step_ms_p90_by_kind", times, "p90"),
+                                     ("step_ms_reference_by_kind", base, "median")):
+            result[key][name] = {kind: {size: round(f[figure], 3) for size, f in figures[kind].items()} for kind in KINDS}
+        result["step_growth"][name] = growth
+        result["step_growth_sequential"][name] = sequential
+        result["statements_per_action"][name] = statements
+        result["bulk_load_s"][name] = measured["loads"]
+        result["step_ms"][name] = result["step_ms_by_kind"][name]["head_review"]  # what earlier runs reported
+        result["step_ms_p90"][name] = result["step_ms_p90_by_kind"][name]["head_review"]
+
+
+def _sizes(value: str) -> list[int]:
+    try:
+        sizes = sorted({int(part) for part in value.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {value!r}") from None
+    if not sizes or sizes[0] < 1:
+        raise argparse.ArgumentTypeError("sizes are stored-nomination counts, each at least 1")
+    return sizes
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, help="lifecycles per measurement (default 200, or 20 with --quick)")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="an existing PostgreSQL database to connect to as admin")
-    parser.add_argument("--quick", action="store_true", help="small run: N=20, sizes 1/100/1000")
+    parser.add_argument("--quick", action="store_true", help="small run: N=20, sizes 1/100/1000, 10 reps")
+    parser.add_argument("--sizes", type=_sizes, help="stored-nomination levels, e.g. 1,1000,100000 "
+                        "(default 1,1000,10000,100000, or 1,100,1000 with --quick)")
     parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds the N lifecycles are split into")
-    parser.add_argument("--reps", type=int, default=20, help="timed steps per stored-nomination level")
+    parser.add_argument("--reps", type=int, help="timed lifecycles per stored-nomination level (default 20, or 10 with --quick)")
     parser.add_argument("--profile", action="store_true", help="also profile the PostgreSQL service lifecycle")
     args = parser.parse_args(argv)
     n = args.n or (20 if args.quick else 200)
-    sizes = [1, 100, 1000] if args.quick else [1, 1000, 10000]
+    reps = args.reps or (10 if args.quick else 20)
+    sizes = args.sizes or ([1, 100, 1000] if args.quick else [1, 1000, 10000, 100000])
     started = time.perf_counter()
     result: dict = {"n": n, "council_members": len(COUNCIL), "actions_per_lifecycle": ACTIONS_PER_LIFECYCLE,
-                    "code": _code_version(), "loadavg_start": round(os.getloadavg()[0], 2)}
+                    "code": _code_version(), "loadavg_start": round(os.getloadavg()[0], 2), "sizes": sizes,
+                    "reps": reps}
     _log(f"vinhdanh lifecycle benchmark: N={n}, {len(COUNCIL)} council members, {ACTIONS_PER_LIFECYCLE} actions "
-         f"per lifecycle, step-time sizes {sizes} x {args.reps} steps; code {result['code']}")
+         f"per lifecycle, step-time sizes {sizes} x {reps} lifecycles; code {result['code']}")
     _log(f"load average at start {result['loadavg_start']} on {os.cpu_count()} CPUs (other processes skew every figure)")
 
     backends: list[Backend] = [("sqlite", sqlite_database)]
@@ -587,18 +871,19 @@ def main(argv: list[str] | None = None) -> int:
     if pg_url is None:
         _log(f"PostgreSQL unreachable at {args.pg_url}: skipping the PostgreSQL figures")
     else:
-        backends.append(("postgresql", lambda: postgres_database(pg_url)))
+        backends.append(("postgresql", lambda name=BENCH_DATABASE: postgres_database(pg_url, name)))
 
     run_throughput(n, args.rounds, backends, result)
     if args.profile and pg_url is not None:
         run_profile(n, pg_url)
-    run_step_times(sizes, args.reps, backends, result)
+    run_step_times(sizes, reps, backends, result)
 
     result["elapsed_s"] = round(time.perf_counter() - started, 1)
     result["loadavg_end"] = round(os.getloadavg()[0], 2)
     _log(f"total run time {result['elapsed_s']} s; load average at end {result['loadavg_end']}")
     first = ["n", "bare_per_s", "json_per_s", "sqlite_per_s", "pg_per_s", "ratio_pg_vs_json", "ratio_sqlite_vs_json",
-             "ratio_pg_vs_bare", "ratio_sqlite_vs_bare", "ratio_json_vs_bare", "step_ms"]
+             "ratio_pg_vs_bare", "ratio_sqlite_vs_bare", "ratio_json_vs_bare", "step_growth", "step_ms_by_kind",
+             "statements_per_action"]
     print(json.dumps({key: result[key] for key in first if key in result} | result, ensure_ascii=False))
     return 0
 
