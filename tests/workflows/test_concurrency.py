@@ -128,6 +128,12 @@ def _cheap_password(db: Database, username: str) -> None:
                   .values(password_hash=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash("demo")))
 
 
+def login_token(app) -> str:
+    response = app.test_client().post("/api/v1/auth/token", json={"username": "head1", "password": "demo"})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["token"]
+
+
 def _api_race(driver: Driver, app_db: Database, caplog) -> None:
     """Twenty clients, each with its own bearer token, POST the same task at once: one 200, nineteen 409."""
     db = driver.db
@@ -138,11 +144,12 @@ def _api_race(driver: Driver, app_db: Database, caplog) -> None:
     item_id = driver.item_for(nid, "head1")
     events_before = len(events(db, nid))
 
+    # Tokens issued one after another: twenty logins of one account at the same moment would meet the
+    # login limit, which reserves each attempt before its password check (tests/workflows/test_login_limits.py).
+    tokens = [login_token(app) for _ in range(THREADS)]
+
     def login(i: int):
-        client = app.test_client()
-        response = client.post("/api/v1/auth/token", json={"username": "head1", "password": "demo"})
-        assert response.status_code == 200, response.get_json()
-        return client, response.get_json()["token"]
+        return app.test_client(), tokens[i]
 
     def complete(prepared):
         client, token = prepared

@@ -25,9 +25,23 @@ def upgrade(db: Database) -> tuple[int, bool]:
     Returns the route's process-model version and whether it was newly deployed.
     """
     cfg = alembic_config()
-    with db.engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    with db.engine.connect() as connection:
+        if db.is_sqlite:
+            # Batch migrations copy a table, drop it and rename the copy; with foreign keys enforced, dropping a
+            # table that others reference (process_models, nominations) fails. The pragma only takes effect
+            # outside a transaction, so it goes straight to the driver before SQLAlchemy begins one.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, "head")
+                if db.is_sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration left rows whose foreign keys point nowhere: {broken[:5]}")
+        finally:
+            if db.is_sqlite:
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
     with db.write() as session:
         reference.ensure_reference_data(session)
         pm, new = versions.deploy_bundled_routes(session)
