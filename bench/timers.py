@@ -2,9 +2,9 @@
 
 Timers are the one part of the product that runs without a user: ``workers.scheduler`` enqueues
 ``workers.jobs.fire_due_timers`` every ``TIMER_SWEEP_SECONDS`` (default 5), and ``rq worker``
-processes run it (``services.fire_due_timers`` -> ``services.fire_timers_of``: one transaction per
-nomination that locks it, restores the engine state, lets the due timers fire, writes the timer
-rows, notifications, audit events and the state). This benchmark runs exactly that code in real
+processes run it (``services.fire_due_timers`` -> ``services.fire_batch``: one unit of work per batch
+of due nominations nobody else holds, each locked, its engine state restored, its due timers fired,
+and its timer rows, notifications, audit events and state written, with a savepoint per nomination). This benchmark runs exactly that code in real
 processes -- the Procfile's ``worker`` and ``scheduler`` commands, read from it at run time (``rq
 worker --url $REDIS_URL --worker-class rq.worker.SimpleWorker vinhdanh`` and
 ``python -m workers.scheduler``) -- on a real PostgreSQL database and a real Redis, and measures:
@@ -714,18 +714,19 @@ def run_trickle(db: Database, redis: Redis, procs: Processes, template: Template
 
 PROFILE_SCOPES = (str(ROOT / "workflows"), "SpiffWorkflow", "sqlalchemy", "psycopg")
 BREAKDOWN = [  # (label, file path fragment, function names): cumulative, overlapping by design
-    ("services.fire_timers_of (all)", "workflows/services", ("fire_timers_of",)),
+    ("services firing (all)", "workflows/services/firing.py", ("fire_timers_of", "fire_batch")),
     ("engine.loads (JSON -> workflow)", "workflows/engine/", ("loads",)),
     ("engine.fire_due_timers", "workflows/engine/", ("fire_due_timers",)),
     ("engine.dumps (workflow -> JSON)", "workflows/engine/", ("dumps",)),
     ("engine.pending_timers", "workflows/engine/", ("pending_timers",)),
-    ("services route_context", "workflows/services", ("route_context",)),
+    ("unit of work route_context", "workflows/services/unit_of_work.py", ("route_context",)),
+    ("unit of work lock", "workflows/services/unit_of_work.py", ("lock_where", "_locked", "_load")),
+    ("unit of work write", "workflows/services/unit_of_work.py", ("write",)),
     ("calendar.load", "workflows/persistence/calendars.py", ("load",)),
     ("inbox.sync", "workflows/projections/inbox.py", ("sync",)),
     ("timers.sync", "workflows/projections/timers.py", ("sync",)),
-    ("services react_to_timer", "workflows/services", ("react_to_timer", "_react_to_timer")),
+    ("endings.react_to_timer", "workflows/services/endings.py", ("react_to_timer",)),
     ("notify.assignees", "workflows/services/notify.py", ("assignees",)),
-    ("notify.superiors", "workflows/services/notify.py", ("superiors",)),
     ("notify.with_roles", "workflows/services/notify.py", ("with_roles",)),
     ("notify.send", "workflows/services/notify.py", ("send",)),
     ("audit.record", "workflows/persistence/audit.py", ("record",)),
