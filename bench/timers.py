@@ -4,9 +4,10 @@ Timers are the one part of the product that runs without a user: ``workers.sched
 ``workers.jobs.fire_due_timers`` every ``TIMER_SWEEP_SECONDS`` (default 5), and ``rq worker``
 processes run it (``services.fire_due_timers`` -> ``services.fire_batch``: one unit of work per batch
 of due nominations nobody else holds, each locked, its engine state restored, its due timers fired,
-and its timer rows, notifications, audit events and state written, with a savepoint per nomination). This benchmark runs exactly that code in real
-processes -- the Procfile's ``worker`` and ``scheduler`` commands, read from it at run time (``rq
-worker --url $REDIS_URL --worker-class rq.worker.SimpleWorker vinhdanh`` and
+and its timer rows, notifications, audit events and state written, with a savepoint per nomination).
+This benchmark runs exactly that code in real processes -- the Procfile's ``worker`` and ``scheduler``
+commands, read from it at run time (``rq worker --url $REDIS_URL --worker-class rq.worker.SimpleWorker
+vinhdanh`` and
 ``python -m workers.scheduler``) -- on a real PostgreSQL database and a real Redis, and measures:
 
 1. **burst**: N timers (default 10,000) due at the same moment, already due when the workers start
