@@ -64,6 +64,10 @@ class Contract:
     def ballot(self) -> Step | None:
         return next((s for s in self.steps.values() if s.hook == "ballot"), None)
 
+    def dossier_form(self) -> str | None:
+        """The form of the step that edits the dossier (what a new nomination is validated against)."""
+        return next((s.form for s in self.steps.values() if s.hook == "dossier"), None)
+
 
 def properties(element) -> dict[str, str]:
     found = {}

@@ -64,11 +64,7 @@ def current_form(db: Database, name: str) -> dict[str, Any]:
 def dossier_form(db: Database) -> dict[str, Any]:
     with db.read() as s:
         route = versions.latest_route(s)[1]
-    return route.forms.schema(_dossier_form_name(route))
-
-
-def _dossier_form_name(route: engine.Route) -> str:
-    return next(step.form for step in route.steps.values() if step.hook == "dossier")
+    return route.forms.schema(route.contract.dossier_form())
 
 
 def _task_row(item: TaskItem, nom: Nomination, unit_name: str, award_name: str, now: datetime) -> dict[str, Any]:
@@ -144,7 +140,7 @@ def task(db: Database, user_id: int, item_id: int) -> dict[str, Any]:
 
 
 def _dossier(route: engine.Route, nom: Nomination) -> dict[str, Any]:
-    fields = route.forms.field_names(_dossier_form_name(route))
+    fields = route.forms.field_names(route.contract.dossier_form())
     return {k: getattr(nom, k) for k in fields if getattr(nom, k) is not None}
 
 
@@ -246,7 +242,7 @@ def history(db: Database, user_id: int, nomination_id: int) -> list[dict[str, An
             select(AuditEvent, User.full_name).outerjoin(User, AuditEvent.actor_id == User.id)
             .where(AuditEvent.nomination_id == nomination_id).order_by(AuditEvent.seq)
         ).all()
-        dossier = route.forms.schema(_dossier_form_name(route)).get("properties", {})
+        dossier = route.forms.schema(route.contract.dossier_form()).get("properties", {})
         titles = {name: prop.get("title", name) for name, prop in dossier.items()}
         award_names = {code: a.name for code, a in route.rules.award_forms.items()}
         return [

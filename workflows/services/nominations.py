@@ -37,18 +37,13 @@ def award_form(rules: RuleSet, code: str, nominee_kind: str) -> AwardFormRule:
     return award
 
 
-def dossier_form(route: engine.Route) -> str:
-    """The form of the route's dossier step (what a new nomination is validated against)."""
-    return next(s.form for s in route.steps.values() if s.hook == "dossier")
-
-
 def create_nomination(db: Database, actor: Actor | int, data: Any) -> int:
     """A unit clerk opens a dossier for their own unit; the drafting task waits pre-filled."""
     with NominationStep(db, actor) as step:
         if not step.actor.can_propose():
             raise Forbidden("Chỉ cán bộ TĐKT đơn vị được lập hồ sơ đề nghị.")
         pm_id, route = versions.latest_route(step.session)
-        form = dossier_form(route)
+        form = route.contract.dossier_form()
         dossier = route.forms.validate(form, data)
         award = award_form(route.rules, dossier["award_form"], dossier["nominee_kind"])
         nom = Nomination(process_model_id=pm_id, unit_id=step.actor.unit_id, created_by_id=step.actor.id,
