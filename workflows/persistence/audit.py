@@ -66,14 +66,21 @@ def _event(subject_type: str, subject_id: str, seq: int, prev_hash: str, *, at: 
     return event
 
 
-def record(session: Session, nomination: Nomination, *, at: datetime, actor: Actor | None, role: str | None,
-           action: str, task: str | None = None, comment: str | None = None,
-           changes: dict[str, Any] | None = None) -> AuditEvent:
-    """Append one event to a nomination's chain and move its head; the caller holds the nomination's lock."""
+def append(nomination: Nomination, *, at: datetime, actor: Actor | None, role: str | None, action: str,
+           task: str | None = None, comment: str | None = None, changes: dict[str, Any] | None = None) -> AuditEvent:
+    """The next event of a nomination's chain, its head moved to it; the caller holds the lock and writes the event."""
     seq, prev_hash = (nomination.audit_seq or 0) + 1, nomination.audit_hash or GENESIS
     event = _event("nomination", str(nomination.id), seq, prev_hash, at=at, actor=actor, action=action,
                    nomination_id=nomination.id, role=role, task=task, comment=comment, changes=changes)
     nomination.audit_seq, nomination.audit_hash = seq, event.hash
+    return event
+
+
+def record(session: Session, nomination: Nomination, *, at: datetime, actor: Actor | None, role: str | None,
+           action: str, task: str | None = None, comment: str | None = None,
+           changes: dict[str, Any] | None = None) -> AuditEvent:
+    """Append one event to a nomination's chain through the session; the caller holds the nomination's lock."""
+    event = append(nomination, at=at, actor=actor, role=role, action=action, task=task, comment=comment, changes=changes)
     session.add(event)
     return event
 

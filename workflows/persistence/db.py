@@ -70,6 +70,11 @@ class Settings:
     mail_from: str = "vinhdanh@localhost"
 
 
+def _refuse_flush(session: Session, _context, _instances) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read session does not write: use Database.write()")
+
+
 class Database:
     """The engine, the two session factories and the settings every service call uses."""
 
@@ -79,14 +84,21 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._read = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._read, "before_flush", _refuse_flush)
         write_engine = self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
         self._write = sessionmaker(write_engine, expire_on_commit=False)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for queries; closing it ends the transaction without expiring loaded objects."""
+        """A session for queries, ended by a commit that writes nothing (read sessions refuse to flush).
+
+        Not a rollback: psycopg deallocates every prepared statement of the connection on ROLLBACK,
+        so reads ending that way made every statement on the hot path be planned again (0.8 ms for
+        the locking read alone). Loaded objects are not expired.
+        """
         with self._read() as session:
             yield session
+            session.commit()
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from workflows import engine
 from workflows.domain.actor import UNIT_ROLES, Actor
 from workflows.engine.scripting import RouteContext
 from workflows.persistence.model import Nomination, TaskItem
 
 
-def sync(session: Session, nomination: Nomination, route: engine.Route, workflow, context: RouteContext,
+def sync(nomination: Nomination, route: engine.Route, workflow, context: RouteContext,
          open_rows: list[TaskItem], acted: TaskItem | None = None, actor: Actor | None = None) -> list[TaskItem]:
     """Close rows whose task left READY, open rows for new ready tasks; returns the open rows.
 
-    ``open_rows`` are the nomination's ready rows as loaded under its lock. A new row's due time is
-    the one the route's timers got from the same context.
+    ``open_rows`` are the nomination's ready rows as loaded under its lock; closing one changes the
+    loaded object. New rows are new objects without an id, for the caller to insert. A new row's
+    due time is the one the route's timers got from the same context.
     """
     now = context.now
     ready = {str(t.id): t for t in engine.ready_user_tasks(workflow)}
@@ -46,6 +45,5 @@ def sync(session: Session, nomination: Nomination, route: engine.Route, workflow
             created_at=now,
             due_at=context.due(step.id),
         )
-        session.add(item)
         still_open.append(item)
     return still_open

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, update
-from sqlalchemy.orm import Session
+from sqlalchemy import update
 
 from workflows import engine
+from workflows.persistence.batch import WriteBatch
 from workflows.persistence.model import Timer
+
+TIMERS = Timer.__table__
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,9 @@ def kind_of(route: engine.Route, event_id: str) -> str:
     return (timer.kind if timer else None) or "timer"
 
 
-def sync(session: Session, nomination_id: int, route: engine.Route, before: list[engine.PendingTimer], workflow,
+def sync(batch: WriteBatch, nomination_id: int, route: engine.Route, before: list[engine.PendingTimer], workflow,
          now: datetime) -> list[FiredTimer]:
-    """Close the rows of waits that ended, add rows for new waits; returns the timers that fired.
+    """Close the rows of waits that ended, add rows for new waits (into ``batch``); returns the timers that fired.
 
     Whether a timer fired or was cancelled (its task ended first) is read from the engine itself:
     the library also fires due timers at the end of any engine step, so a user's action can fire
@@ -45,12 +47,12 @@ def sync(session: Session, nomination_id: int, route: engine.Route, before: list
     cancelled = [t for t in ended if t not in fired]
     for state, timers in (("fired", fired), ("cancelled", cancelled)):
         if timers:
-            session.execute(update(Timer).where(Timer.task_uuid.in_([t.task_uuid for t in timers]),
-                                                Timer.state == "pending").values(state=state, closed_at=now))
+            batch.add(update(TIMERS).where(TIMERS.c.task_uuid.in_([t.task_uuid for t in timers]),
+                                           TIMERS.c.state == "pending").values(state=state, closed_at=now))
     known = {t.task_uuid for t in before}
     new = [t for uuid, t in after.items() if uuid not in known]
     if new:
-        session.execute(insert(Timer), [
+        batch.insert(TIMERS, [
             {"nomination_id": nomination_id, "task_uuid": t.task_uuid, "name": t.name, "kind": kind_of(route, t.name),
              "step": t.step, "due_at": t.due_at, "state": "pending", "created_at": now} for t in new])
     return [FiredTimer(t.name, kind_of(route, t.name), t.step, t.due_at) for t in fired]

@@ -9,8 +9,11 @@ rows, the end reached and the serialized state. Leaving the ``with`` block commi
 or, on any error, nothing.
 
 The hot path is one locking read (nomination, its state and the task row together), one read of
-the open inbox rows, the engine, then batched writes and one commit: this module is where that
-batching lives, so commands stay short and cannot forget a projection.
+the open inbox rows, the engine, then one batch of writes (:class:`~workflows.persistence.batch.WriteBatch`:
+a single statement on PostgreSQL) and one commit: this module is where that batching lives, so
+commands stay short and cannot forget a projection. The nomination row, its state, its inbox rows,
+timers and audit events go in the batch; rows a command adds through the session (ballot
+snapshots, registry rows, notifications) are flushed with it.
 """
 
 from __future__ import annotations
@@ -20,18 +23,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from workflows import engine
 from workflows.domain import clock
 from workflows.domain.actor import Actor
-from workflows.domain.errors import NotFound
+from workflows.domain.errors import Conflict, NotFound
 from workflows.engine.contract import Step
 from workflows.engine.scripting import RouteContext
 from workflows.persistence import audit, calendars, versions
+from workflows.persistence.batch import WriteBatch, changed_columns, mark_written, new_rows, row_update
 from workflows.persistence.db import Database
-from workflows.persistence.model import InstanceState, Nomination, ProcessModel, TaskItem
+from workflows.persistence.model import AuditEvent, InstanceState, Nomination, ProcessModel, TaskItem
 from workflows.persistence.scope import load_actor, visible_filter
 from workflows.projections import inbox, timers
 from workflows.services import endings
@@ -60,6 +64,7 @@ class Instance:
     open_items: list[TaskItem]
     timers_before: list[engine.PendingTimer]
     acted: TaskItem | None = None
+    events: list[AuditEvent] = field(default_factory=list)  # appended to the chain, written with the batch
     outcome: Outcome | None = None
 
 
@@ -213,9 +218,11 @@ class NominationStep:
 
     def record(self, instance: Instance, action: str, *, actor: Actor | bool | None = True, **fields: Any) -> None:
         """Append to the nomination's audit chain; ``actor=None`` records the system, the default the actor."""
+        if instance.outcome is not None:
+            raise RuntimeError("the step's rows are already written: record before write()")
         who = self.actor if actor is True else actor or None
-        audit.record(self.session, instance.nom, at=self.now, actor=who, action=action,
-                     role=fields.pop("role", None), **fields)
+        instance.events.append(audit.append(instance.nom, at=self.now, actor=who, action=action,
+                                            role=fields.pop("role", None), **fields))
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -226,27 +233,47 @@ class NominationStep:
         nom, now = instance.nom, self.now
         if instance.workflow is None:  # locked without its route: only the row changed
             nom.updated_at = now
+            self.session.add_all(instance.events)
             self.session.flush()
             instance.outcome = Outcome(nom.id, nom.version, nom.state)
             return instance.outcome
-        open_items = inbox.sync(self.session, nom, instance.route, instance.workflow, instance.context,
-                                instance.open_items, acted=instance.acted, actor=self.actor)
+        batch = WriteBatch()
+        loaded = list({id(i): i for i in [*instance.open_items, *([instance.acted] if instance.acted else [])]}.values())
+        open_items = inbox.sync(nom, instance.route, instance.workflow, instance.context, instance.open_items,
+                                acted=instance.acted, actor=self.actor)
         nom.current_step = open_items[0].name if open_items else None
-        fired = timers.sync(self.session, nom.id, instance.route, instance.timers_before, instance.workflow, now)
+        fired = timers.sync(batch, nom.id, instance.route, instance.timers_before, instance.workflow, now)
         for timer in fired:
             endings.react_to_timer(self, instance, timer, open_items)
         end = engine.outcome(instance.workflow)
         if end is not None:
             endings.finish(self, instance, end)
-        payload = engine.dumps(instance.workflow)
-        if not instance.stored:
-            self.session.add(InstanceState(nomination_id=nom.id, serializer_version=engine.SERIALIZER_VERSION,
-                                           state=payload))
+        state = {"state": engine.dumps(instance.workflow), "serializer_version": engine.SERIALIZER_VERSION}
+        states = InstanceState.__table__
+        if instance.stored:
+            batch.add(update(states).where(states.c.nomination_id == nom.id).values(state))
+        else:
+            batch.add(insert(states).values(nomination_id=nom.id, **state))
             instance.stored = True
-        else:  # a plain UPDATE: the ORM would only diff a 30 KiB string to learn that it changed
-            self.session.execute(update(InstanceState).where(InstanceState.nomination_id == nom.id)
-                                 .values(state=payload, serializer_version=engine.SERIALIZER_VERSION))
+        for item in loaded:
+            if changes := changed_columns(item):
+                batch.add(row_update(item, changes))
+                mark_written(item, changes)
+        new_items = [i for i in open_items if i.id is None]
+        inserted = batch.insert(*new_rows(new_items), returning=("task_uuid", "id")) if new_items else None
+        if instance.events:
+            batch.insert(*new_rows(instance.events))
         nom.updated_at = now
-        self.session.flush()
+        row = changed_columns(nom) | {"version": nom.version + 1}
+        version = Nomination.__table__.c.version
+        written = batch.add(row_update(nom, row).where(version == nom.version).returning(version))
+        mark_written(nom, row)
+        self.session.flush()  # rows the command added through the session, before the batch that may refer to them
+        rows = batch.run(self.session)
+        if not rows[written]:  # the row lock makes this unreachable; the version check stays as the last guard
+            raise Conflict("Hồ sơ đã thay đổi, vui lòng tải lại.")
+        ids = dict(rows[inserted]) if inserted is not None else {}
+        for item in new_items:
+            item.id = ids[item.task_uuid]
         instance.outcome = Outcome(nom.id, nom.version, nom.state, [i.id for i in open_items], len(fired))
         return instance.outcome
