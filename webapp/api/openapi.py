@@ -89,7 +89,8 @@ def document(dossier: dict | None = None, report: dict | None = None) -> dict:
                     "properties": {"data": {"type": "object", "description": "Fields of the task's form (see `form`)"}}}}}},
                 "responses": _ok({"type": "object", "properties": {
                     "nomination_id": {"type": "integer"}, "version": {"type": "integer"}, "state": {"type": "string"},
-                    "next_tasks": {"type": "array", "items": {"type": "integer"}}}})
+                    "next_tasks": {"type": "array", "items": {"type": "integer"},
+                                   "description": "Ids of the inbox rows (tasks) this step opened"}}})
                 | _errors(400, 401, 403, 404, 409, 422)}},
             "/notifications": {"get": {"summary": "My notifications, newest first (reminders, escalations, windows)",
                                        "responses": _ok({"type": "object"}) | _errors(401)}},

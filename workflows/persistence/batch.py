@@ -12,32 +12,42 @@ and no part sees another's changes. A part with ``RETURNING`` gets its rows back
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, func, insert, inspect, literal, select, update
+from sqlalchemy import Table, bindparam, func, insert, inspect, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.dml import Insert, Update
+
+from workflows import caches
+from workflows.persistence.model import Base
+
+# One part of a batch, as a shape: ("update", table, key columns, value columns, returning) or
+# ("insert", table, (), columns, returning). Statements are built once per shape, with bind
+# parameters: SQLAlchemy then finds them compiled (their cache key is memoized on the object) and
+# only binds values, where building a statement afresh costs more than its round trip.
+Shape = tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
 class WriteBatch:
     """Writes to send at the end of a unit of work; :meth:`run` returns each returning part's rows."""
 
     def __init__(self) -> None:
-        # (statement, None) or (table, rows, returning columns) for inserts of many rows
-        self._parts: list[tuple[Update | Insert, tuple] | tuple[Table, list[dict[str, Any]], tuple[str, ...]]] = []
+        self._parts: list[tuple[Shape, list[dict[str, Any]]]] = []
 
     def __bool__(self) -> bool:
         return bool(self._parts)
 
-    def add(self, statement: Insert | Update) -> int:
-        """Queue a statement; the index names its rows in :meth:`run`'s answer if it has ``RETURNING``."""
-        self._parts.append((statement, ()))
+    def update(self, table: Table, where: dict[str, Any], values: dict[str, Any], returning: tuple[str, ...] = ()) -> int:
+        """Queue ``UPDATE table SET values WHERE`` each ``where`` column equals its value; returns the part's index."""
+        shape = ("update", table.name, tuple(where), tuple(values), returning)
+        self._parts.append((shape, [{**{f"k_{c}": v for c, v in where.items()}, **{f"v_{c}": v for c, v in values.items()}}]))
         return len(self._parts) - 1
 
     def insert(self, table: Table, rows: list[dict[str, Any]], returning: tuple[str, ...] = ()) -> int:
         """Queue rows to insert (each with the same columns); with ``returning``, those columns come back."""
-        self._parts.append((table, rows, returning))
+        shape = ("insert", table.name, (), tuple(rows[0]), returning)
+        self._parts.append((shape, [{f"v_{c}": v for c, v in row.items()} for row in rows]))
         return len(self._parts) - 1
 
     def run(self, session: Session) -> dict[int, list[tuple[Any, ...]]]:
@@ -45,59 +55,76 @@ class WriteBatch:
         if session.get_bind().dialect.name == "postgresql":
             return _run_as_one(session, parts)
         answers = {}
-        for i, part in enumerate(parts):
-            if len(part) == 2:
-                result = session.execute(part[0])
-                answers[i] = [tuple(r) for r in result.all()] if part[0]._returning else []
-                continue
-            table, rows, returning = part
-            # One executemany; SQLite runs in-process, so rows one by one cost no round trips.
-            if returning:
-                answers[i] = [tuple(r) for r in session.execute(insert(table).returning(*(table.c[n] for n in returning)),
-                                                                  rows).all()]
-            else:
-                session.execute(insert(table), rows)
-                answers[i] = []
+        for i, (shape, params) in enumerate(parts):
+            # SQLite runs in-process: one statement per part (an executemany for rows) costs no round trip.
+            result = session.execute(_statement(shape), params if len(params) > 1 else params[0])
+            answers[i] = [tuple(r) for r in result.all()] if shape[4] else []
         return answers
 
 
-def _run_as_one(session: Session, parts) -> dict[int, list[tuple[Any, ...]]]:
-    """Every part as a data-modifying CTE of one statement; each returning part's rows come back as JSON.
+def _run_as_one(session: Session, parts: list[tuple[Shape, list[dict[str, Any]]]]) -> dict[int, list[tuple[Any, ...]]]:
+    """Every row of every part as a data-modifying CTE of one statement; returning rows come back as JSON.
 
-    A multi-row ``VALUES`` would make the statement uncacheable (SQLAlchemy compiles it afresh every
-    time, which costs more than the round trips saved), so each inserted row is its own CTE: one
-    statement shape, compiled and prepared once, per number of rows of each kind.
+    One CTE per row, not a multi-row ``VALUES``: that would make the statement uncacheable, and
+    this way the statement has one shape, compiled and prepared once, per number of rows of each kind.
     """
-    query_parts: list[tuple[int, Insert | Update]] = []
-    for i, part in enumerate(parts):
-        if len(part) == 2:
-            query_parts.append((i, part[0]))
-            continue
-        table, rows, returning = part
+    shapes, params, owners = [], {}, []
+    for i, (shape, rows) in enumerate(parts):
         for row in rows:
-            statement = insert(table).values(row)
-            query_parts.append((i, statement.returning(*(table.c[n] for n in returning)) if returning else statement))
-    ctes = [(i, statement.cte(f"w{n}")) for n, (i, statement) in enumerate(query_parts)]
-    returning = [(i, cte) for (i, cte), (_i, statement) in zip(ctes, query_parts, strict=True) if statement._returning]
-    columns = [select(func.json_agg(func.json_build_array(*cte.c))).scalar_subquery() for _i, cte in returning]
-    query = select(*columns) if columns else select(literal(1))
-    for _i, cte in ctes:
-        query = query.add_cte(cte)
-    row = session.execute(query).one()
+            n = len(shapes)
+            shapes.append(shape)
+            owners.append(i)
+            params.update({f"p{n}_{k}": v for k, v in row.items()})
+    row = session.execute(_composite(tuple(shapes)), params).one()
     answers: dict[int, list[tuple[Any, ...]]] = {i: [] for i in range(len(parts))}
-    for (i, _cte), value in zip(returning, row if columns else (), strict=True):
-        answers[i].extend(tuple(r) for r in value or [])
+    returning = [owner for owner, shape in zip(owners, shapes, strict=True) if shape[4]]
+    for owner, value in zip(returning, row if returning else (), strict=True):
+        answers[owner].extend(tuple(r) for r in value or [])
     return answers
 
 
+@caches.register
+def _clear() -> None:
+    _statement.cache_clear()
+    _composite.cache_clear()
+
+
+@lru_cache(maxsize=256)
+def _statement(shape: Shape, prefix: str = ""):
+    kind, name, keys, columns, returning = shape
+    table = Base.metadata.tables[name]
+
+    def param(kind_: str, column: str):
+        return bindparam(f"{prefix}{kind_}_{column}", type_=table.c[column].type)
+
+    values = {c: param("v", c) for c in columns}
+    if kind == "insert":
+        statement = insert(table).values(values)
+    else:
+        statement = update(table).where(*(table.c[c] == param("k", c) for c in keys)).values(values)
+    return statement.returning(*(table.c[c] for c in returning)) if returning else statement
+
+
+@lru_cache(maxsize=256)
+def _composite(shapes: tuple[Shape, ...]):
+    ctes = [_statement(shape, f"p{n}_").cte(f"w{n}") for n, shape in enumerate(shapes)]
+    columns = [select(func.json_agg(func.json_build_array(*cte.c))).scalar_subquery()
+               for cte, shape in zip(ctes, shapes, strict=True) if shape[4]]
+    query = select(*columns) if columns else select(literal(1))
+    for cte in ctes:
+        query = query.add_cte(cte)
+    return query
+
+
 def changed_columns(obj: Any) -> dict[str, Any]:
-    """The columns of a loaded ORM object changed since it was loaded, by column name."""
+    """The columns of a loaded ORM object set since it was loaded or last written, by column name."""
     state = inspect(obj)
+    mapper, current = state.mapper, state.dict
     changed = {}
-    for attr in state.mapper.column_attrs:
-        added = state.attrs[attr.key].history.added
-        if added:
-            changed[attr.columns[0].name] = added[0]
+    for key in state.committed_state:  # the attributes set since: cheaper than every attribute's history
+        prop = mapper.attrs.get(key)
+        if prop is not None and hasattr(prop, "columns") and key in current:
+            changed[prop.columns[0].name] = current[key]
     return changed
 
 
@@ -108,12 +135,10 @@ def mark_written(obj: Any, values: dict[str, Any]) -> None:
         set_committed_value(obj, mapper.get_property_by_column(mapper.local_table.c[name]).key, value)
 
 
-def row_update(obj: Any, values: dict[str, Any]) -> Update:
-    """``UPDATE`` of one loaded row by its primary key (Core, on the mapped table)."""
+def primary_key(obj: Any) -> dict[str, Any]:
+    """A loaded ORM object's primary key, by column name."""
     mapper = inspect(obj).mapper
-    table = mapper.local_table
-    key = [table.c[col.name] == getattr(obj, mapper.get_property_by_column(col).key) for col in mapper.primary_key]
-    return update(table).where(*key).values(values)
+    return {col.name: getattr(obj, mapper.get_property_by_column(col).key) for col in mapper.primary_key}
 
 
 def new_rows(objs: list[Any]) -> tuple[Table, list[dict[str, Any]]]:

@@ -1,38 +1,63 @@
-"""Keeps the inbox projection (``task_items``) in step with the engine's ready tasks."""
+"""Keeps the inbox projection (``task_items``) in step with the engine's ready tasks.
+
+Like the timer rows, the rows to close are derived from the engine itself (its ready user tasks
+before and after the step), so keeping the projection costs no read: a task that left READY has
+its row closed (completed by the actor who acted on it, else cancelled), a new ready task gets a
+new row.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from workflows import engine
 from workflows.domain.actor import UNIT_ROLES, Actor
 from workflows.engine.scripting import RouteContext
+from workflows.persistence.batch import WriteBatch
 from workflows.persistence.model import Nomination, TaskItem
 
+TASK_ITEMS = TaskItem.__table__
 
-def sync(nomination: Nomination, route: engine.Route, workflow, context: RouteContext,
-         open_rows: list[TaskItem], acted: TaskItem | None = None, actor: Actor | None = None) -> list[TaskItem]:
-    """Close rows whose task left READY, open rows for new ready tasks; returns the open rows.
 
-    ``open_rows`` are the nomination's ready rows as loaded under its lock; closing one changes the
-    loaded object. New rows are new objects without an id, for the caller to insert. A new row's
-    due time is the one the route's timers got from the same context.
+def ready_tasks(workflow) -> list[str]:
+    """The ids of the ready user tasks (each has a ready row), in the engine's order."""
+    return [str(t.id) for t in engine.ready_user_tasks(workflow)]
+
+
+@dataclass(frozen=True)
+class InboxChange:
+    opened: list[TaskItem]  # new rows, without an id until the batch inserts them
+    still_open: list[str]  # task ids of rows that stay open
+    current_step: str | None  # the step of the first open row
+
+
+def sync(batch: WriteBatch, nomination: Nomination, route: engine.Route, workflow, context: RouteContext,
+         ready_before: list[str], acted: TaskItem | None = None, actor: Actor | None = None) -> InboxChange:
+    """Close the rows of tasks that left READY and open rows for new ready tasks, into ``batch``.
+
+    ``ready_before`` are the ready tasks when the nomination was locked. A new row's due time is
+    the one the route's timers got from the same context.
     """
     now = context.now
     ready = {str(t.id): t for t in engine.ready_user_tasks(workflow)}
-    still_open = []
-    for item in open_rows:
-        if item.task_uuid in ready:
-            still_open.append(item)
+    for uuid in ready_before:
+        if uuid in ready:
             continue
-        item.state = "completed" if item is acted else "cancelled"
-        item.completed_at = now
-        item.completed_by_id = actor.id if (item is acted and actor) else None
-    known = {item.task_uuid for item in open_rows}
+        if acted is not None and uuid == acted.task_uuid:
+            batch.update(TASK_ITEMS, {"id": acted.id},
+                         {"state": "completed", "completed_at": now, "completed_by_id": actor.id if actor else None})
+        else:
+            batch.update(TASK_ITEMS, {"task_uuid": uuid, "state": "ready"},
+                         {"state": "cancelled", "completed_at": now, "completed_by_id": None})
+    before = set(ready_before)
+    still_open = [uuid for uuid in ready_before if uuid in ready]
+    opened = []
     for uuid, task in ready.items():
-        if uuid in known:
+        if uuid in before:
             continue
         step = route.steps[task.task_spec.bpmn_id]
         assignee = engine.assignee_of(task)
-        item = TaskItem(
+        opened.append(TaskItem(
             nomination_id=nomination.id,
             task_uuid=uuid,
             name=step.id,
@@ -44,6 +69,7 @@ def sync(nomination: Nomination, route: engine.Route, workflow, context: RouteCo
             state="ready",
             created_at=now,
             due_at=context.due(step.id),
-        )
-        still_open.append(item)
-    return still_open
+        ))
+    first = still_open[0] if still_open else opened[0].task_uuid if opened else None
+    current = route.steps[ready[first].task_spec.bpmn_id].id if first else None
+    return InboxChange(opened, still_open, current)

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
-
 from workflows import engine
 from workflows.persistence.batch import WriteBatch
 from workflows.persistence.model import Timer
@@ -46,9 +44,8 @@ def sync(batch: WriteBatch, nomination_id: int, route: engine.Route, before: lis
     fired = [t for t in ended if engine.timer_fired(workflow, t.task_uuid)]
     cancelled = [t for t in ended if t not in fired]
     for state, timers in (("fired", fired), ("cancelled", cancelled)):
-        if timers:
-            batch.add(update(TIMERS).where(TIMERS.c.task_uuid.in_([t.task_uuid for t in timers]),
-                                           TIMERS.c.state == "pending").values(state=state, closed_at=now))
+        for t in timers:
+            batch.update(TIMERS, {"task_uuid": t.task_uuid, "state": "pending"}, {"state": state, "closed_at": now})
     known = {t.task_uuid for t in before}
     new = [t for uuid, t in after.items() if uuid not in known]
     if new:

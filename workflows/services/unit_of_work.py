@@ -21,24 +21,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
-from workflows import engine
+from workflows import caches, engine
 from workflows.domain import clock
 from workflows.domain.actor import Actor
 from workflows.domain.errors import Conflict, NotFound
 from workflows.engine.contract import Step
 from workflows.engine.scripting import RouteContext
 from workflows.persistence import audit, calendars, versions
-from workflows.persistence.batch import WriteBatch, changed_columns, mark_written, new_rows, row_update
+from workflows.persistence.batch import WriteBatch, changed_columns, mark_written, new_rows, primary_key
 from workflows.persistence.db import Database
 from workflows.persistence.model import AuditEvent, InstanceState, Nomination, ProcessModel, TaskItem
-from workflows.persistence.scope import load_actor, visible_filter
+from workflows.persistence.scope import load_actor, visible_clause, visible_filter, visible_params, visible_shape
 from workflows.projections import inbox, timers
 from workflows.services import endings
+
+NOMINATIONS, STATES, TASK_ITEMS = Nomination.__table__, InstanceState.__table__, TaskItem.__table__
 
 
 @dataclass
@@ -48,7 +51,7 @@ class Outcome:
     nomination_id: int
     version: int
     state: str
-    next_tasks: list[int] = field(default_factory=list)
+    next_tasks: list[int] = field(default_factory=list)  # the inbox rows this step opened
     timers_fired: int = 0
 
 
@@ -61,7 +64,7 @@ class Instance:
     context: RouteContext | None
     workflow: Any
     stored: bool  # whether a state row exists (a new nomination's is inserted)
-    open_items: list[TaskItem]
+    ready_before: list[str]  # the ready user tasks when locked (each has a ready inbox row)
     timers_before: list[engine.PendingTimer]
     acted: TaskItem | None = None
     events: list[AuditEvent] = field(default_factory=list)  # appended to the chain, written with the batch
@@ -134,6 +137,18 @@ class NominationStep:
             raise NotFound(not_found)
         return rows
 
+    def _locked_one(self, by: str, key: int, not_found: str):
+        """The nomination by id (``by="nomination"``) or by one of its task rows (``by="task"``), locked.
+
+        The hot path's locking read: a statement built once per kind of actor, values bound.
+        """
+        scope = visible_shape(self.actor) if self.actor is not None else None
+        params = {"key": key, **(visible_params(self.actor) if self.actor is not None else {})}
+        rows = self.session.execute(_locking_read(by, scope, self.skip_locked), params).all()
+        if not rows:
+            raise NotFound(not_found)
+        return rows[0]
+
     def lock(self, nomination_id: int, *, workflow: bool = True) -> Instance:
         """The nomination, row-locked, with its workflow restored (``workflow=False``: the row only, for
         changes that leave the route where it is, such as an attachment)."""
@@ -144,17 +159,13 @@ class NominationStep:
                                of=(Nomination,))[0][0]
             instance = self.instances[nom.id] = Instance(nom, None, None, None, True, [], [])
             return instance
-        rows = self._locked(self._with_state().where(Nomination.id == nomination_id), "Không tìm thấy hồ sơ.")
-        return self._load(*rows[0])
+        return self._load(*self._locked_one("nomination", nomination_id, "Không tìm thấy hồ sơ."))
 
     def lock_task(self, item_id: int) -> tuple[Instance, TaskItem]:
         """The nomination a task row belongs to, row-locked, and the row itself (read under the lock)."""
-        rows = self._locked(
-            self._with_state().join(TaskItem, TaskItem.nomination_id == Nomination.id).where(TaskItem.id == item_id),
-            "Không tìm thấy công việc.",
-        )
-        instance = self._load(*rows[0], item_id=item_id)
-        return instance, self.session.get(TaskItem, item_id)  # read with the open rows: no query here
+        instance = self._load(*self._locked_one("task", item_id, "Không tìm thấy công việc."))
+        # Read after the lock, not with it: an unlocked row of the locking read would be the one before the wait.
+        return instance, self.session.get(TaskItem, item_id)
 
     def lock_many(self, nomination_ids: Iterable[int]) -> list[Instance]:
         """Several nominations locked in id order (every command that locks many takes them in this order)."""
@@ -167,31 +178,19 @@ class NominationStep:
         With ``skip_locked`` the limit counts only rows nobody else holds, so concurrent sweeps take
         different nominations instead of each giving up on the first one's batch.
         """
-        query = self._with_state().where(condition).order_by(Nomination.id)
+        query = _with_state().where(condition).order_by(Nomination.id)
         if limit is not None:
             query = query.limit(limit)
         return [self._load(*row) for row in self._locked(query, "")]
 
-    @staticmethod
-    def _with_state():
-        """A nomination with its state and its version's hash (which names the parsed route), in one read."""
-        return (select(Nomination, InstanceState.state, ProcessModel.sha256, calendars.revision_column()).join(InstanceState)
-                .join(ProcessModel, ProcessModel.id == Nomination.process_model_id)
-                .options(lazyload(Nomination.unit)))  # only a fired timer's message needs the unit's name
-
-    def _load(self, nom: Nomination, state: str, sha256: str, calendar_revision: int | None,
-              item_id: int | None = None) -> Instance:
-        """Restore the workflow and read the open inbox rows (and the row being acted on, whatever its state)."""
+    def _load(self, nom: Nomination, state: str, sha256: str, calendar_revision: int | None) -> Instance:
+        """Restore the workflow; what is open is read from it, not from the inbox rows."""
         self.calendar_revision = calendar_revision
         route = versions.route_for(self.session, nom.process_model_id, sha256)
         context = self.route_context(nom, route)
         workflow = engine.loads(route, state, context.script_engine())
-        wanted = TaskItem.state == "ready"
-        if item_id is not None:
-            wanted |= TaskItem.id == item_id
-        rows = list(self.session.scalars(select(TaskItem).where(TaskItem.nomination_id == nom.id, wanted)))
-        open_items = [i for i in rows if i.state == "ready"]
-        instance = Instance(nom, route, context, workflow, True, open_items, engine.pending_timers(workflow, route))
+        instance = Instance(nom, route, context, workflow, True, inbox.ready_tasks(workflow),
+                            engine.pending_timers(workflow, route))
         self.instances[nom.id] = instance
         return instance
 
@@ -238,36 +237,38 @@ class NominationStep:
             instance.outcome = Outcome(nom.id, nom.version, nom.state)
             return instance.outcome
         batch = WriteBatch()
-        loaded = list({id(i): i for i in [*instance.open_items, *([instance.acted] if instance.acted else [])]}.values())
-        open_items = inbox.sync(nom, instance.route, instance.workflow, instance.context, instance.open_items,
-                                acted=instance.acted, actor=self.actor)
-        nom.current_step = open_items[0].name if open_items else None
+        change = inbox.sync(batch, nom, instance.route, instance.workflow, instance.context, instance.ready_before,
+                            acted=instance.acted, actor=self.actor)
+        nom.current_step = change.current_step
         fired = timers.sync(batch, nom.id, instance.route, instance.timers_before, instance.workflow, now)
-        for timer in fired:
-            endings.react_to_timer(self, instance, timer, open_items)
+        if fired:  # a rare path (sweeps, mostly): the reactions need the open rows themselves
+            still_open = list(self.session.scalars(select(TaskItem).where(TaskItem.task_uuid.in_(change.still_open))))
+            open_items = [*still_open, *change.opened]
+            for timer in fired:
+                endings.react_to_timer(self, instance, timer, open_items)
+            for item in still_open:
+                if changes := changed_columns(item):
+                    batch.update(TASK_ITEMS, primary_key(item), changes)
+                    mark_written(item, changes)
         end = engine.outcome(instance.workflow)
         if end is not None:
             endings.finish(self, instance, end)
         state = {"state": engine.dumps(instance.workflow), "serializer_version": engine.SERIALIZER_VERSION}
-        states = InstanceState.__table__
         if instance.stored:
-            batch.add(update(states).where(states.c.nomination_id == nom.id).values(state))
+            batch.update(STATES, {"nomination_id": nom.id}, state)
         else:
-            batch.add(insert(states).values(nomination_id=nom.id, **state))
+            batch.insert(STATES, [{"nomination_id": nom.id, **state}])
             instance.stored = True
-        for item in loaded:
-            if changes := changed_columns(item):
-                batch.add(row_update(item, changes))
-                mark_written(item, changes)
-        new_items = [i for i in open_items if i.id is None]
+        new_items = change.opened
         inserted = batch.insert(*new_rows(new_items), returning=("task_uuid", "id")) if new_items else None
         if instance.events:
             batch.insert(*new_rows(instance.events))
         nom.updated_at = now
         row = changed_columns(nom) | {"version": nom.version + 1}
-        version = Nomination.__table__.c.version
-        written = batch.add(row_update(nom, row).where(version == nom.version).returning(version))
+        written = batch.update(NOMINATIONS, {"id": nom.id, "version": nom.version}, row, returning=("version",))
         mark_written(nom, row)
+        # The batch writes the row: the session must not flush it again, nor spend a flush finding it unchanged.
+        self.session.expunge(nom)
         self.session.flush()  # rows the command added through the session, before the batch that may refer to them
         rows = batch.run(self.session)
         if not rows[written]:  # the row lock makes this unreachable; the version check stays as the last guard
@@ -275,5 +276,30 @@ class NominationStep:
         ids = dict(rows[inserted]) if inserted is not None else {}
         for item in new_items:
             item.id = ids[item.task_uuid]
-        instance.outcome = Outcome(nom.id, nom.version, nom.state, [i.id for i in open_items], len(fired))
+        instance.outcome = Outcome(nom.id, nom.version, nom.state, [i.id for i in new_items], len(fired))
         return instance.outcome
+
+
+def _with_state():
+    """A nomination with its state and its version's hash (which names the parsed route), in one read."""
+    return (select(Nomination, InstanceState.state, ProcessModel.sha256, calendars.revision_column()).join(InstanceState)
+            .join(ProcessModel, ProcessModel.id == Nomination.process_model_id)
+            .options(lazyload(Nomination.unit)))  # only a fired timer's message needs the unit's name
+
+
+@lru_cache(maxsize=64)
+def _locking_read(by: str, scope: tuple[bool, int] | None, skip_locked: bool):
+    """The locking read of one nomination, as a statement built once: building one costs more than running it."""
+    query = _with_state()
+    if by == "task":
+        query = query.join(TaskItem, TaskItem.nomination_id == Nomination.id).where(TaskItem.id == bindparam("key"))
+    else:
+        query = query.where(Nomination.id == bindparam("key"))
+    if scope is not None:
+        query = query.where(visible_clause(scope))
+    return query.with_for_update(of=[Nomination, InstanceState], skip_locked=skip_locked)
+
+
+@caches.register
+def _clear_statements() -> None:
+    _locking_read.cache_clear()
