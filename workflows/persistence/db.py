@@ -8,12 +8,13 @@ on PostgreSQL services lock the rows they change (``SELECT ... FOR UPDATE``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,13 +29,37 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
         engine = create_engine(url, connect_args={"timeout": DEFAULT_SQLITE_TIMEOUT, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    return create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=max_overflow,
-        pool_timeout=30,
-        pool_pre_ping=True,
-    )
+    engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=30)
+    _ping_idle_connections(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Ping a pooled connection before use only if it sat idle for a while.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: one round trip of the two or three a
+    whole step takes. A connection given back less than a second ago was alive then; one idle
+    longer is pinged, and a dead one is replaced (the pool retries on ``DisconnectionError``).
+    A server restarted within that second fails one statement per process, after which SQLAlchemy
+    replaces every connection of the pool older than the failure.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn, record, _proxy) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return  # new (just connected) or busy: alive a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(str(error)) from error
 
 
 def _configure_sqlite(engine: Engine) -> None:
