@@ -93,3 +93,50 @@ class Driver:
         with self.db.read() as s:
             return sorted(set(s.scalars(select(TaskItem.name).where(TaskItem.nomination_id == nomination_id,
                                                                     TaskItem.state == "ready"))))
+
+
+def round_route_xml() -> str:
+    """The shipped route with its per-dossier ballot replaced by a wait for the council's round.
+
+    ``council_vote`` (a multi-instance ballot in the members' lane) becomes ``council_round``, a
+    step in the secretariat's lane with ``hook=round``, which a round's close completes; its
+    timers and the approval's ``opensBallot`` go. The rest of the route is unchanged.
+    """
+    from lxml import etree
+
+    bpmn = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+    spiff = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+    b = f"{{{bpmn}}}"
+    root = etree.fromstring(NOMINATION_ROUTE.read_bytes())
+    process = next(p for p in root.iter(f"{b}process") if p.get("id") == "nomination")
+    vote = process.find(f"{b}userTask[@id='council_vote']")
+    vote.set("id", "council_round")
+    vote.set("name", "Chờ Hội đồng xét theo đợt")
+    vote.remove(vote.find(f"{b}multiInstanceLoopCharacteristics"))
+    for prop in vote.iter(f"{{{spiff}}}property"):
+        prop.set("value", {"formJsonSchemaFilename": "council_round.schema.json", "hook": "round"}[prop.get("name")])
+    for prop in list(process.iter(f"{{{spiff}}}property")):
+        if prop.get("name") == "opensBallot":
+            prop.getparent().remove(prop)
+    timers = {e.get("id") for e in process.iter(f"{b}boundaryEvent") if e.get("attachedToRef") == "council_vote"}
+    ends = {f"{t}_end" for t in timers}
+    flows = {f.get("id") for f in process.iter(f"{b}sequenceFlow") if f.get("sourceRef") in timers}
+    for element in list(process.iter()):
+        if element.get("id") in timers | ends | flows:
+            element.getparent().remove(element)
+    for ref in list(process.iter(f"{b}flowNodeRef")):
+        if ref.text in timers | ends or ref.text == "council_vote":
+            ref.getparent().remove(ref)
+    secretariat = process.find(f".//{b}lane[@id='secretariat']")
+    etree.SubElement(secretariat, f"{b}flowNodeRef").text = "council_round"
+    for flow in process.iter(f"{b}sequenceFlow"):
+        for end in ("sourceRef", "targetRef"):
+            if flow.get(end) == "council_vote":
+                flow.set(end, "council_round")
+    # The diagram's shapes for what went: a BPMN editor would drop them too.
+    for shape in list(root.iter()):
+        if shape.get("bpmnElement") in timers | ends | flows:
+            shape.getparent().remove(shape)
+        elif shape.get("bpmnElement") == "council_vote":
+            shape.set("bpmnElement", "council_round")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")

@@ -12,7 +12,7 @@ from workflows.domain.errors import Invalid
 from workflows.queries import iso
 from workflows.queries import notifications as notification_queries
 from workflows.queries import reports as report_queries
-from workflows.services import accounts, reports
+from workflows.services import accounts, reports, rounds
 
 from ..downloads import send_attachment
 from ..extensions import get_db
@@ -175,6 +175,8 @@ def complete_task(item_id: int):
     if not isinstance(data, dict):
         raise Invalid("'data' phải là một đối tượng JSON.", {"data": "Phải là một đối tượng."})
     outcome = services.complete_task(get_db(), api_user(), item_id, data, _if_match())
+    if isinstance(outcome, rounds.BallotReceipt):  # a member's ballot of a council round
+        return jsonify({"round_id": outcome.round_id, "receipt": outcome.receipt})
     return jsonify({"nomination_id": outcome.nomination_id, "version": outcome.version, "state": outcome.state,
                     "next_tasks": outcome.next_tasks})
 

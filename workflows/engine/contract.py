@@ -6,7 +6,8 @@ Each element carries ``spiffworkflow:properties`` (the extension SpiffWorkflow's
 - a user task: ``formJsonSchemaFilename``, ``hook`` (``dossier``: edits the dossier; ``review``: a
   decision among ``decisions``, of which ``returns`` counts as a return for supplementation, and
   ``opensBallot`` names the ballot an approval may lead to; ``ballot``: one secret vote per member,
-  on a parallel multi-instance task);
+  on a parallel multi-instance task, as versions before council rounds had it; ``round``: the dossier
+  waits in the secretariat's hands for a council round, whose close completes it with the result);
 - a timer boundary event: ``timerKind`` (``reminder``, ``escalation`` or ``window``).
 
 Nothing is inferred from element ids: a renamed step keeps working, a missing declaration is a
@@ -21,7 +22,7 @@ from lxml import etree
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-HOOKS = ("dossier", "review", "ballot")
+HOOKS = ("dossier", "review", "ballot", "round")
 TIMER_KINDS = ("reminder", "escalation", "window")
 _B = f"{{{BPMN_NS}}}"
 
@@ -63,6 +64,10 @@ class Contract:
 
     def ballot(self) -> Step | None:
         return next((s for s in self.steps.values() if s.hook == "ballot"), None)
+
+    def round_step(self) -> Step | None:
+        """The step where a dossier waits for the council's round (routes with rounds)."""
+        return next((s for s in self.steps.values() if s.hook == "round"), None)
 
     def dossier_form(self) -> str | None:
         """The form of the step that edits the dossier (what a new nomination is validated against)."""

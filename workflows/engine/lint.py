@@ -46,7 +46,7 @@ def _lanes(route: Route) -> list[str]:
 
 def _steps(route: Route) -> list[str]:
     found = []
-    ballots = [s.id for s in route.steps.values() if s.hook == "ballot"]
+    ballots = [s.id for s in route.steps.values() if s.hook in ("ballot", "round")]
     if len(ballots) > 1:
         found.append(f"{ballots[1]}: quy trình chỉ có một bước bỏ phiếu (đã có {ballots[0]}).")
     for step in route.steps.values():
@@ -71,6 +71,8 @@ def _steps(route: Route) -> list[str]:
                 found.append(f"{where}: phiếu bầu phải có trường vote với đúng hai lựa chọn agree, disagree.")
         elif step.parallel:
             found.append(f"{where}: chỉ bước bỏ phiếu được là đa phiên song song.")
+        if step.hook == "round" and step.role != "secretariat":
+            found.append(f"{where}: bước chờ đợt xét của Hội đồng phải thuộc làn bộ phận thường trực (secretariat).")
     return found
 
 

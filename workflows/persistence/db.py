@@ -93,6 +93,7 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = True
     mail_from: str = "vinhdanh@localhost"
+    ballot_key_bits: int = 2048  # the council rounds' Paillier keys (see workflows/domain/secret_ballot.py)
 
 
 def _refuse_flush(session: Session, _context, _instances) -> None:

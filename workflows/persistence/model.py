@@ -12,11 +12,13 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -242,7 +244,9 @@ class TaskItem(Base):
 
     __tablename__ = "task_items"
     id: Mapped[int] = mapped_column(primary_key=True)
-    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"))
+    # A nomination's task, or (round_id) a council member's one ballot of a round, which is no engine task.
+    nomination_id: Mapped[int | None] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("council_rounds.id", ondelete="CASCADE"))
     task_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     name: Mapped[str] = mapped_column(String(60))
     title: Mapped[str] = mapped_column(String(255))
@@ -262,6 +266,8 @@ class TaskItem(Base):
         Index("ix_task_items_nomination", "nomination_id", "state"),
         # "Was this dossier ever assigned to me?" (what a council member may see), without a scan.
         Index("ix_task_items_assignee_nomination", "assignee_id", "nomination_id"),
+        Index("ix_task_items_round", "round_id", "state"),
+        CheckConstraint("(nomination_id IS NULL) <> (round_id IS NULL)", name="one_subject"),
     )
 
     nomination: Mapped[Nomination] = relationship(lazy="raise")
@@ -412,3 +418,91 @@ class QuarterlyReport(Base):
     reminded_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
     __table_args__ = (UniqueConstraint("unit_id", "year", "quarter", name="uq_quarterly_reports_unit_period"),)
+
+
+# --- the council's rounds and secret ballots ------------------------------------------------
+
+class OfficerKey(Base):
+    """A council officer's (chair, vice-chair) long-term key pair; the secret half sealed under their passphrase.
+
+    A round's private key is sealed to these public keys, so only an officer who types their
+    passphrase at close can open it: whoever reads the database (or opens the round) never can.
+    """
+
+    __tablename__ = "officer_keys"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class CouncilRound(Base):
+    """One council meeting's vote (đợt xét) over several dossiers: draft, open, closed."""
+
+    __tablename__ = "council_rounds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(255))
+    meeting_date: Mapped[date]
+    state: Mapped[str] = mapped_column(String(20), default="draft")  # draft | open | closed
+    voting_days: Mapped[int] = mapped_column(Integer)  # working days from opening to the voting deadline
+    deadline_at: Mapped[datetime | None]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary)  # the round's Paillier public key, from opening
+    members_called: Mapped[int | None] = mapped_column(Integer)
+    ballots_cast: Mapped[int] = mapped_column(Integer, default=0)
+    box_head: Mapped[str] = mapped_column(String(64), default="0" * 64)  # the ballot box's hash chain head
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_council_rounds_state_deadline", "state", "deadline_at"),)
+
+
+class RoundSealedKey(Base):
+    """The round's private key sealed to one officer's public key (opened only with that officer's passphrase)."""
+
+    __tablename__ = "round_sealed_keys"
+    round_id: Mapped[int] = mapped_column(ForeignKey("council_rounds.id", ondelete="CASCADE"), primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RoundMember(Base):
+    """A voting member called to a round (snapshot at opening): whether they voted, never how."""
+
+    __tablename__ = "round_members"
+    round_id: Mapped[int] = mapped_column(ForeignKey("council_rounds.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    voted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RoundDossier(Base):
+    """A dossier on a round's agenda; after close, its encrypted total, decrypted count, proof and result."""
+
+    __tablename__ = "round_dossiers"
+    round_id: Mapped[int] = mapped_column(ForeignKey("council_rounds.id", ondelete="CASCADE"), primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    encrypted_total: Mapped[bytes | None] = mapped_column(LargeBinary)
+    agree: Mapped[int | None] = mapped_column(Integer)
+    proof: Mapped[str | None] = mapped_column(Text)  # the total's Paillier randomness, hex: checks the decryption
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    __table_args__ = (Index("ix_round_dossiers_nomination", "nomination_id"),)
+
+
+class RoundBallot(Base):
+    """One member's encrypted ballot in the round's box; nothing in it or beside it says whose.
+
+    ``seq`` orders the box's hash chain; ``hash`` is the receipt the member was shown.
+    """
+
+    __tablename__ = "round_ballots"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random
+    round_id: Mapped[int] = mapped_column(ForeignKey("council_rounds.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ciphertexts: Mapped[dict[str, Any]] = mapped_column(JSON)  # nomination id -> ciphertext, hex
+    __table_args__ = (UniqueConstraint("round_id", "seq", name="uq_round_ballots_round_seq"),)

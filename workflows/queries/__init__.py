@@ -23,6 +23,7 @@ from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Timer, Unit, User
 from workflows.persistence.scope import inbox_filter, load_actor, visible_filter
 from workflows.queries import presenting
+from workflows.queries import rounds as round_queries
 
 PAGE_SIZE = 50
 
@@ -118,6 +119,10 @@ def inbox(db: Database, user_id: int, *, step: str | None = None, award_form: st
             if with_schema:  # each task's form as its nomination's version has it
                 row["schema"] = versions.route_for(s, nom.process_model_id).forms.schema(item.form)
             rows.append(row)
+        if not (step and step != round_queries.BALLOT_TASK) and not (award_form or unit_id):
+            ballots = round_queries.my_ballots(s, user, now)
+            rows += [b for b in ballots if not overdue_only or b["overdue"]]
+            rows.sort(key=lambda r: (r["due_at"] is None, r["due_at"] or now, r["created_at"], r["id"]))
         return rows
 
 
@@ -129,6 +134,13 @@ def task(db: Database, user_id: int, item_id: int) -> dict[str, Any]:
         item = s.get(TaskItem, item_id)
         if item is None:
             raise NotFound("Không tìm thấy công việc.")
+        if item.round_id is not None:  # a member's ballot of a round: theirs alone to see
+            if item.assignee_id != user.id:
+                raise NotFound("Không tìm thấy công việc.")
+            row = round_queries.ballot_task_row(s, item, now)
+            row["can_act"] = item.state == "ready"
+            row["prefill"] = {}
+            return row
         nom = _visible_nomination(s, user, item.nomination_id)
         row = _task_row(item, nom, nom.unit.name, s.get(AwardForm, nom.award_form).name, now)
         route = versions.route_for(s, nom.process_model_id)

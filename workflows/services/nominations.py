@@ -10,12 +10,12 @@ from typing import Any
 
 from workflows import engine
 from workflows.domain.actor import Actor
-from workflows.domain.errors import Conflict, Forbidden, Invalid
+from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.domain.rules import AwardFormRule, RuleSet
 from workflows.persistence import storage, versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, Nomination
-from workflows.services import ballot
+from workflows.services import ballot, rounds
 from workflows.services.unit_of_work import Acting, NominationStep, Outcome
 
 MAX_RETURNS = 20
@@ -56,7 +56,18 @@ def create_nomination(db: Database, actor: Actor | int, data: Any) -> int:
         return step.write(instance).nomination_id
 
 
-def complete_task(db: Database, actor: Actor | int, item_id: int, data: Any, if_match: int | None = None) -> Outcome:
+def complete_task(db: Database, actor: Actor | int, item_id: int, data: Any,
+                  if_match: int | None = None) -> Outcome | rounds.BallotReceipt:
+    """Complete a ready task: a nomination's step, or a council member's ballot of a round."""
+    try:
+        return _complete_step(db, actor, item_id, data, if_match)
+    except NotFound:
+        if rounds.owns_item(db, item_id):  # only a miss pays for this read
+            return rounds.submit_ballot(db, actor, item_id, data)
+        raise
+
+
+def _complete_step(db: Database, actor: Actor | int, item_id: int, data: Any, if_match: int | None) -> Outcome:
     with NominationStep(db, actor) as step:
         instance, item = step.lock_task(item_id)
         if not step.actor.can_act(item):
@@ -119,7 +130,11 @@ def _review(step: NominationStep, acting: Acting, data: Any) -> dict[str, Any]:
     return task_data
 
 
-HOOKS = {"dossier": _submit_dossier, "review": _review, "ballot": ballot.vote}
+def _awaits_round(_step: NominationStep, _acting: Acting, _data: Any) -> dict[str, Any]:
+    raise Conflict("Hồ sơ chờ Hội đồng xét theo đợt: kết quả kiểm phiếu của đợt sẽ hoàn thành bước này.")
+
+
+HOOKS = {"dossier": _submit_dossier, "review": _review, "ballot": ballot.vote, "round": _awaits_round}
 
 
 def add_attachment(db: Database, actor: Actor | int, nomination_id: int, original_name: str, content: bytes) -> int:

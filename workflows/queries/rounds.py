@@ -1,0 +1,113 @@
+"""The council's rounds, read: a member's ballot as an inbox task, a round's state and, once closed, its box.
+
+Who voted is shown to those who run or oversee the council; how anyone voted exists nowhere to show.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.domain import secret_ballot as crypto
+from workflows.domain.actor import GLOBAL_READERS, Actor
+from workflows.domain.errors import NotFound
+from workflows.persistence.model import (
+    AwardForm,
+    CouncilRound,
+    Nomination,
+    RoundBallot,
+    RoundDossier,
+    RoundMember,
+    TaskItem,
+    Unit,
+    User,
+)
+
+READERS = GLOBAL_READERS | {"council_member"}
+BALLOT_TASK = "round_ballot"  # the name of a member's ballot row (services.rounds writes it)
+SEES_WHO_VOTED = frozenset({"secretariat", "council_chair", "auditor", "admin"})
+
+
+def dossiers(s: Session, round_id: int) -> list[dict[str, Any]]:
+    rows = s.execute(
+        select(RoundDossier, Nomination, Unit.name, AwardForm.name)
+        .join(Nomination, Nomination.id == RoundDossier.nomination_id)
+        .join(Unit, Unit.id == Nomination.unit_id).join(AwardForm, AwardForm.code == Nomination.award_form)
+        .where(RoundDossier.round_id == round_id).order_by(RoundDossier.position))
+    return [{"nomination_id": nom.id, "position": d.position, "nominee_name": nom.nominee_name,
+             "nominee_kind": nom.nominee_kind, "unit_name": unit, "award_form": nom.award_form, "award_form_name": award,
+             "achievements": nom.achievements, "agree": d.agree, "result": d.result,
+             "encrypted_total": d.encrypted_total.hex() if d.encrypted_total else None, "proof": d.proof}
+            for d, nom, unit, award in rows]
+
+
+def ballot_schema(round_title: str, agenda: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ballot's form: one agree/disagree per dossier of the round, every one required."""
+    choice = [{"const": "agree", "title": "Đồng ý"}, {"const": "disagree", "title": "Không đồng ý"}]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"Phiếu bầu: {round_title}",
+        "type": "object", "additionalProperties": False, "required": ["votes"],
+        "properties": {"votes": {
+            "type": "object", "additionalProperties": False, "required": [str(d["nomination_id"]) for d in agenda],
+            "properties": {str(d["nomination_id"]): {"title": f"{d['nominee_name']} ({d['unit_name']}): {d['award_form_name']}",
+                                                     "oneOf": choice, "x-secret": True} for d in agenda}}},
+    }
+
+
+def ballot_task_row(s: Session, item: TaskItem, now: datetime) -> dict[str, Any]:
+    """A member's ballot of a round, shaped like a nomination's task row (no nominee: it lists the round's)."""
+    council_round = s.get(CouncilRound, item.round_id)
+    agenda = dossiers(s, item.round_id)
+    return {
+        "id": item.id, "nomination_id": None, "round_id": item.round_id, "name": item.name, "title": item.title,
+        "form": item.form, "role": item.role, "state": item.state, "nominee_name": None, "nominee_kind": None,
+        "unit_id": None, "unit_name": None, "award_form": None, "award_form_name": None,
+        "created_at": item.created_at, "due_at": item.due_at, "overdue": bool(item.due_at and item.due_at < now),
+        "escalated": item.escalated_at is not None, "waiting": now - item.created_at,
+        "schema": ballot_schema(council_round.title, agenda), "dossiers": agenda,
+    }
+
+
+def my_ballots(s: Session, user: Actor, now: datetime) -> list[dict[str, Any]]:
+    items = s.scalars(select(TaskItem).where(TaskItem.round_id.is_not(None), TaskItem.state == "ready",
+                                             TaskItem.assignee_id == user.id).order_by(TaskItem.due_at, TaskItem.id))
+    return [ballot_task_row(s, item, now) for item in items]
+
+
+def round_view(s: Session, user: Actor, round_id: int) -> dict[str, Any]:
+    """A round as its readers see it: agenda, members called and how many voted; once closed, results and box."""
+    council_round = s.get(CouncilRound, round_id)
+    if council_round is None or not user.roles & READERS:
+        raise NotFound("Không tìm thấy đợt xét.")
+    members = s.execute(select(User.id, User.full_name, RoundMember.voted).join(RoundMember, RoundMember.user_id == User.id)
+                        .where(RoundMember.round_id == round_id).order_by(User.id)).all()
+    view: dict[str, Any] = {
+        "id": council_round.id, "title": council_round.title, "meeting_date": council_round.meeting_date.isoformat(),
+        "state": council_round.state, "voting_days": council_round.voting_days, "deadline_at": council_round.deadline_at,
+        "opened_at": council_round.opened_at, "closed_at": council_round.closed_at,
+        "members_called": council_round.members_called, "voted": council_round.ballots_cast,
+        "key_fingerprint": crypto.box_genesis(round_id, council_round.public_key) if council_round.public_key else None,
+        "dossiers": dossiers(s, round_id),
+    }
+    if user.roles & SEES_WHO_VOTED:
+        view["members"] = [{"id": uid, "full_name": name, "voted": voted} for uid, name, voted in members]
+    if council_round.state != "closed":
+        for dossier in view["dossiers"]:
+            dossier.update(agree=None, result=None, encrypted_total=None, proof=None)
+        return view
+    view["public_key"] = council_round.public_key.hex()
+    view["box"] = [{"seq": b.seq, "id": b.id, "prev_hash": b.prev_hash, "hash": b.hash, "ciphertexts": b.ciphertexts}
+                   for b in s.scalars(select(RoundBallot).where(RoundBallot.round_id == round_id).order_by(RoundBallot.seq))]
+    return view
+
+
+def round_list(s: Session, user: Actor) -> list[dict[str, Any]]:
+    if not user.roles & READERS:
+        return []
+    rounds = s.scalars(select(CouncilRound).order_by(CouncilRound.id.desc()).limit(200))
+    return [{"id": r.id, "title": r.title, "meeting_date": r.meeting_date.isoformat(), "state": r.state,
+             "members_called": r.members_called, "voted": r.ballots_cast, "deadline_at": r.deadline_at} for r in rounds]

@@ -1,0 +1,372 @@
+"""The council's rounds (đợt xét): one meeting's secret ballot over several dossiers.
+
+The secretariat puts dossiers waiting at the route's round step (hook ``round``) on a round's
+agenda and opens it: the members are called (a snapshot), each finds one ballot in the inbox, and
+the round's Paillier key is generated with its private half sealed to every council officer's
+public key (:mod:`workflows.domain.secret_ballot`). A member's submit encrypts one agree/disagree
+per dossier, adds the ballot to the box's hash chain and shows the member its receipt: no choice
+and no running tally is ever written in clear. The chair closes the round with their passphrase:
+the box's homomorphic totals are decrypted with their proofs, the sealed round keys are deleted,
+and each dossier's result (quorum and threshold of its award form's rule) completes its round
+step, sending it on to appraisal or to its end. Anyone can check a closed round (:func:`verify`).
+
+Locks: the round row first, then its nominations in id order (through the unit of work).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from workflows import engine
+from workflows.domain import clock
+from workflows.domain import secret_ballot as crypto
+from workflows.domain.actor import Actor
+from workflows.domain.council import evaluate
+from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from workflows.domain.forms import text_problem
+from workflows.persistence import audit, calendars
+from workflows.persistence.db import Database
+from workflows.persistence.model import (
+    CouncilRound,
+    Nomination,
+    OfficerKey,
+    RoundBallot,
+    RoundDossier,
+    RoundMember,
+    RoundSealedKey,
+    TaskItem,
+    User,
+    UserRole,
+)
+from workflows.persistence.scope import load_actor
+from workflows.services.ballot import council_flags
+from workflows.services.unit_of_work import NominationStep
+
+MAX_DOSSIERS = 200
+DEFAULT_VOTING_DAYS = 5
+MIN_PASSPHRASE = 12
+BALLOT_TASK = "round_ballot"
+BALLOT_FORM = "round_ballot"
+
+
+@dataclass(frozen=True)
+class BallotReceipt:
+    round_id: int
+    receipt: str  # the ballot's hash: the member finds it in the published box
+
+
+# --- officers ----------------------------------------------------------------------------------------
+
+def set_officer_passphrase(db: Database, actor: Actor | int, passphrase: str) -> None:
+    """A council officer (the chair) sets the passphrase that alone will open the rounds sealed to them."""
+    if not isinstance(passphrase, str) or len(passphrase) < MIN_PASSPHRASE:
+        raise Invalid(f"Mật khẩu kiểm phiếu phải có ít nhất {MIN_PASSPHRASE} ký tự.",
+                      {"passphrase": f"Ít nhất {MIN_PASSPHRASE} ký tự."})
+    keys = crypto.officer_keys(passphrase)  # slow on purpose (Argon2id): outside the transaction
+    with db.write() as s:
+        who = _actor(s, actor)
+        if "council_chair" not in who.roles:
+            raise Forbidden("Chỉ Chủ tịch Hội đồng đặt mật khẩu kiểm phiếu.")
+        sealed_open = s.scalar(select(RoundSealedKey.round_id).join(CouncilRound)
+                               .where(RoundSealedKey.officer_id == who.id, CouncilRound.state == "open").limit(1))
+        if sealed_open is not None:
+            raise Conflict("Đang có đợt xét mở được niêm phong bằng mật khẩu hiện tại; hãy kết thúc đợt đó trước.")
+        now = clock.now()
+        row = s.get(OfficerKey, who.id)
+        if row is None:
+            s.add(OfficerKey(user_id=who.id, public_key=keys.public, sealed_secret=keys.sealed_secret, created_at=now))
+        else:
+            row.public_key, row.sealed_secret, row.created_at = keys.public, keys.sealed_secret, now
+        audit.record_subject(s, "user", who.id, at=now, actor=who, action="ballot_passphrase_set")
+
+
+# --- forming and opening a round ---------------------------------------------------------------------
+
+def create_round(db: Database, actor: Actor | int, title: Any, meeting_date: Any, nomination_ids: Any,
+                 voting_days: Any = DEFAULT_VOTING_DAYS) -> int:
+    """The secretariat puts dossiers waiting for the council on a new round's agenda (a draft)."""
+    title, meeting, ids, days = _round_fields(title, meeting_date, nomination_ids, voting_days)
+    with NominationStep(db, actor) as step:
+        if "secretariat" not in step.actor.roles:
+            raise Forbidden("Chỉ bộ phận thường trực Hội đồng lập đợt xét.")
+        instances = step.lock_many(ids)
+        found = {i.nom.id for i in instances}
+        if missing := [i for i in ids if i not in found]:
+            raise Invalid("Có hồ sơ không tồn tại.", {"nomination_ids": f"Không tìm thấy hồ sơ {missing}."})
+        for instance in instances:
+            declared = instance.route.contract.round_step()
+            ready = {t.task_spec.bpmn_id for t in engine.ready_user_tasks(instance.workflow)}
+            if declared is None or declared.id not in ready:
+                raise Invalid("Hồ sơ chưa sẵn sàng để Hội đồng xét.",
+                              {"nomination_ids": f"Hồ sơ {instance.nom.id} không ở bước chờ Hội đồng xét."})
+        taken = step.session.scalars(
+            select(RoundDossier.nomination_id).join(CouncilRound)
+            .where(RoundDossier.nomination_id.in_(ids), CouncilRound.state.in_(("draft", "open")))).all()
+        if taken:
+            raise Conflict(f"Hồ sơ {sorted(taken)} đã thuộc một đợt xét khác chưa kết thúc.")
+        now = step.now
+        council_round = CouncilRound(title=title, meeting_date=meeting, state="draft", voting_days=days,
+                                     created_by_id=step.actor.id, created_at=now, ballots_cast=0)
+        step.session.add(council_round)
+        step.session.flush()
+        step.session.add_all(RoundDossier(round_id=council_round.id, nomination_id=nid, position=n)
+                             for n, nid in enumerate(ids, 1))
+        audit.record_subject(step.session, "round", council_round.id, at=now, actor=step.actor, action="round_created",
+                             changes={"title": [None, title], "nomination_ids": [None, ids]})
+        return council_round.id
+
+
+def open_round(db: Database, actor: Actor | int, round_id: int) -> None:
+    """Call the members, generate the round's key sealed to the officers, and give each member a ballot."""
+    with db.write() as s:
+        who = _actor(s, actor)
+        if "secretariat" not in who.roles:
+            raise Forbidden("Chỉ bộ phận thường trực Hội đồng mở đợt xét.")
+        council_round = _lock_round(s, round_id)
+        if council_round.state != "draft":
+            raise Conflict("Đợt xét đã được mở.")
+        dossiers = _dossiers(s, round_id)
+        noms = {n.id: n for n in s.scalars(select(Nomination).where(Nomination.id.in_([d.nomination_id for d in dossiers])))}
+        officers = dict(s.execute(select(OfficerKey.user_id, OfficerKey.public_key).join(User, User.id == OfficerKey.user_id)
+                                  .join(UserRole, UserRole.user_id == User.id)
+                                  .where(UserRole.role == "council_chair", User.active.is_(True))).all())
+        if not officers:
+            raise Invalid("Chủ tịch Hội đồng chưa đặt mật khẩu kiểm phiếu: chưa thể mở đợt xét.")
+        chair_votes = {_rule(s, noms[d.nomination_id]).chair_votes for d in dossiers}
+        if len(chair_votes) > 1:
+            raise Invalid("Các hồ sơ trong đợt theo quy định khác nhau về việc Chủ tịch bỏ phiếu; hãy tách thành hai đợt.")
+        roles = ["council_member", *(["council_chair"] if chair_votes.pop() else [])]
+        members = list(s.scalars(select(User.id).join(UserRole).where(UserRole.role.in_(roles), User.active.is_(True))
+                                 .distinct().order_by(User.id)))
+        if not members:
+            raise Invalid("Hội đồng Thi đua - Khen thưởng chưa có ủy viên bỏ phiếu.")
+        key = crypto.new_round_key(officers, bits=db.settings.ballot_key_bits)
+        now = clock.now()
+        deadline = calendars.load(s).deadline(now, council_round.voting_days)
+        council_round.state, council_round.opened_at, council_round.deadline_at = "open", now, deadline
+        council_round.public_key, council_round.members_called = key.public, len(members)
+        council_round.box_head = crypto.box_genesis(round_id, key.public)
+        s.add_all(RoundSealedKey(round_id=round_id, officer_id=officer, sealed=sealed) for officer, sealed in key.sealed.items())
+        s.add_all(RoundMember(round_id=round_id, user_id=member, voted=False) for member in members)
+        s.add_all(TaskItem(round_id=round_id, task_uuid=secrets.token_hex(16), name=BALLOT_TASK,
+                           title=f"Phiếu bầu: {council_round.title}", form=BALLOT_FORM, role="council_member",
+                           assignee_id=member, state="ready", created_at=now, due_at=deadline) for member in members)
+        audit.record_subject(s, "round", round_id, at=now, actor=who, action="round_opened",
+                             changes={"members_called": [None, len(members)], "deadline_at": [None, deadline.isoformat()],
+                                      "key_fingerprint": [None, council_round.box_head]})
+
+
+# --- voting ------------------------------------------------------------------------------------------
+
+def owns_item(db: Database, item_id: int) -> bool:
+    """Whether a task row is a round's ballot (the nomination path answers 404 for it)."""
+    with db.read() as s:
+        return s.scalar(select(TaskItem.round_id).where(TaskItem.id == item_id)) is not None
+
+
+def submit_ballot(db: Database, actor: Actor | int, item_id: int, data: Any) -> BallotReceipt:
+    """A member's one ballot: agree or disagree on every dossier of the round, encrypted, into the box."""
+    with db.write() as s:
+        who = _actor(s, actor)
+        round_id = s.scalar(select(TaskItem.round_id).where(TaskItem.id == item_id))
+        if round_id is None:
+            raise NotFound("Không tìm thấy công việc.")
+        council_round = _lock_round(s, round_id)
+        item = s.get(TaskItem, item_id, populate_existing=True)  # read under the round's lock
+        if item.assignee_id != who.id:
+            raise NotFound("Không tìm thấy công việc.")  # another member's ballot: as if it did not exist
+        if council_round.state != "open" or item.state != "ready":
+            raise Conflict("Phiếu bầu đã được gửi hoặc đợt xét đã kết thúc.")
+        dossier_ids = [d.nomination_id for d in _dossiers(s, round_id)]
+        choices = _choices(data, dossier_ids)
+        ciphertexts = crypto.encrypt_ballot(council_round.public_key, choices)
+        ballot_id = secrets.token_hex(16)
+        receipt = crypto.ballot_receipt(round_id, ballot_id, council_round.box_head, ciphertexts)
+        now = clock.now()
+        s.add(RoundBallot(id=ballot_id, round_id=round_id, seq=council_round.ballots_cast + 1,
+                          prev_hash=council_round.box_head, hash=receipt,
+                          ciphertexts={str(d): c.hex() for d, c in ciphertexts.items()}))
+        council_round.box_head, council_round.ballots_cast = receipt, council_round.ballots_cast + 1
+        s.execute(update(RoundMember).where(RoundMember.round_id == round_id, RoundMember.user_id == who.id)
+                  .values(voted=True))
+        item.state, item.completed_at, item.completed_by_id = "completed", now, who.id
+        # That the member voted is public; the receipt is theirs alone: recorded together they would name the ballot.
+        audit.record_subject(s, "round", round_id, at=now, actor=who, action="voted")
+        return BallotReceipt(round_id, receipt)
+
+
+def _choices(data: Any, dossier_ids: list[int]) -> dict[int, bool]:
+    votes = data.get("votes") if isinstance(data, dict) else None
+    if not isinstance(votes, dict) or set(data) - {"votes"}:
+        raise Invalid("Phiếu bầu phải có dạng {\"votes\": {\"<mã hồ sơ>\": \"agree\" | \"disagree\"}}.")
+    wanted = {str(d): d for d in dossier_ids}
+    problems = {}
+    for key in sorted(set(votes) - set(wanted)):
+        problems[str(key)[:40]] = "Hồ sơ không thuộc đợt xét này."
+    choices = {}
+    for key, dossier in wanted.items():
+        value = votes.get(key)
+        if value not in ("agree", "disagree"):
+            problems[key] = "Chưa chọn đồng ý hoặc không đồng ý." if value in (None, "") else "Lựa chọn không hợp lệ."
+        else:
+            choices[dossier] = value == "agree"
+    if problems:
+        raise Invalid("Phiếu bầu phải chọn đồng ý hoặc không đồng ý cho mỗi hồ sơ của đợt.", problems)
+    return choices
+
+
+# --- closing -----------------------------------------------------------------------------------------
+
+def close_round(db: Database, actor: Actor | int, round_id: int, passphrase: Any) -> dict[int, dict[str, Any]]:
+    """The chair counts: totals decrypted with proofs, the round key destroyed, each dossier sent on by its result."""
+    if not isinstance(passphrase, str) or not passphrase:
+        raise Invalid("Hãy nhập mật khẩu kiểm phiếu.", {"passphrase": "Bắt buộc."})
+    with NominationStep(db, actor) as step:
+        s = step.session
+        if "council_chair" not in step.actor.roles:
+            raise Forbidden("Chỉ Chủ tịch Hội đồng kết thúc đợt xét.")
+        council_round = _lock_round(s, round_id)
+        if council_round.state != "open":
+            raise Conflict("Đợt xét không ở trạng thái đang bỏ phiếu.")
+        sealed = s.get(RoundSealedKey, (round_id, step.actor.id))
+        officer = s.get(OfficerKey, step.actor.id)
+        if sealed is None or officer is None:
+            raise Forbidden("Khóa kiểm phiếu của đợt này không được niêm phong cho bạn.")
+        private = crypto.open_round_key(sealed.sealed, crypto.unseal_officer(officer.sealed_secret, passphrase),
+                                        council_round.public_key)
+        dossiers = _dossiers(s, round_id)
+        box = _box(s, round_id)
+        totals = crypto.encrypted_totals(council_round.public_key, [b for *_head, b in box],
+                                         [d.nomination_id for d in dossiers])
+        tallies = crypto.decrypt_totals(private, totals)
+        del private
+        cast, members = council_round.ballots_cast, council_round.members_called or 0
+        instances = {i.nom.id: i for i in step.lock_many(d.nomination_id for d in dossiers)}
+        results = {}
+        for dossier in dossiers:
+            instance = instances[dossier.nomination_id]
+            nom, tally = instance.nom, tallies[dossier.nomination_id]
+            rule = instance.route.rules.council_rule(nom.award_form, nom.created_at)
+            result = evaluate(rule.arithmetic(), members, tally.agree, cast - tally.agree).as_dict()
+            result["round_id"] = round_id
+            dossier.encrypted_total, dossier.agree, dossier.proof = totals[dossier.nomination_id], tally.agree, hex(tally.proof)
+            dossier.result = results[nom.id] = result
+            _finish_dossier(step, instance, result)
+        now = step.now
+        council_round.state, council_round.closed_at, council_round.closed_by_id = "closed", now, step.actor.id
+        s.execute(delete(RoundSealedKey).where(RoundSealedKey.round_id == round_id))  # the key is gone with them
+        s.execute(update(TaskItem).where(TaskItem.round_id == round_id, TaskItem.state == "ready")
+                  .values(state="cancelled", completed_at=now))
+        audit.record_subject(s, "round", round_id, at=now, actor=step.actor, action="round_closed",
+                             changes={"ballots_cast": [None, cast], "results": [None, {str(k): {"agree": v["agree"],
+                                      "disagree": v["disagree"], "passed": v["passed"]} for k, v in results.items()}]})
+        return results
+
+
+def _finish_dossier(step: NominationStep, instance, result: dict[str, Any]) -> None:
+    """Complete the dossier's round step with the council's result (the route's gateway reads the flags)."""
+    declared = instance.route.contract.round_step()
+    task = next(t for t in engine.ready_user_tasks(instance.workflow) if t.task_spec.bpmn_id == declared.id)
+    item = step.session.scalar(select(TaskItem).where(TaskItem.task_uuid == str(task.id)))
+    nom = instance.nom
+    nom.votes_agree, nom.votes_disagree, nom.council_result = result["agree"], result["disagree"], result
+    nom.ballot_size = result["members"]
+    step.record(instance, "council_result", actor=None, task=declared.id, changes={"council_result": [None, result]})
+    step.run(instance, task, council_flags(result) | {"council_result": result}, acted=item)
+
+
+# --- reading and checking ----------------------------------------------------------------------------
+
+def verify(db: Database, round_id: int) -> list[str]:
+    """Every problem with a round's box and published count (empty: verified), from the database alone."""
+    with db.read() as s:
+        council_round = s.get(CouncilRound, round_id)
+        if council_round is None:
+            raise NotFound("Không tìm thấy đợt xét.")
+        if council_round.public_key is None:
+            return ["Đợt xét chưa mở: chưa có hòm phiếu."]
+        dossiers = _dossiers(s, round_id)
+        box = _box(s, round_id)
+        voted = len(s.scalars(select(RoundMember.user_id).where(RoundMember.round_id == round_id,
+                                                                RoundMember.voted.is_(True))).all())
+        ids = [d.nomination_id for d in dossiers]
+        problems = []
+        if council_round.ballots_cast != voted:
+            problems.append(f"Đợt xét ghi {council_round.ballots_cast} phiếu đã nhận, nhưng {voted} ủy viên đã bỏ phiếu.")
+        if box and box[-1][2] != council_round.box_head:
+            problems.append("Phiếu cuối của hòm phiếu không khớp mắt xích đầu chuỗi được ghi của đợt.")
+        if council_round.state != "closed":  # not counted yet: the chain, the count and the coverage
+            totals = crypto.encrypted_totals(council_round.public_key, [b for *_head, b in box], ids) if not problems else {}
+            return problems + crypto.verify_box(round_id, council_round.public_key, box, totals, None,
+                                                council_round.members_called or 0, voted, dossier_ids=ids)
+        published = {d.nomination_id: d.encrypted_total for d in dossiers if d.encrypted_total is not None}
+        tallies = {d.nomination_id: crypto.Tally(d.agree, int(d.proof, 16)) for d in dossiers
+                   if d.agree is not None and d.proof}
+        return problems + crypto.verify_box(round_id, council_round.public_key, box, published, tallies,
+                                            council_round.members_called or 0, voted, dossier_ids=ids)
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+def _actor(s: Session, actor: Actor | int) -> Actor:
+    return load_actor(s, actor) if isinstance(actor, int) else actor
+
+
+def _lock_round(s: Session, round_id: int) -> CouncilRound:
+    council_round = s.scalar(select(CouncilRound).where(CouncilRound.id == round_id).with_for_update()
+                             .execution_options(populate_existing=True))
+    if council_round is None:
+        raise NotFound("Không tìm thấy đợt xét.")
+    return council_round
+
+
+def _dossiers(s: Session, round_id: int) -> list[RoundDossier]:
+    return list(s.scalars(select(RoundDossier).where(RoundDossier.round_id == round_id).order_by(RoundDossier.position)))
+
+
+def _box(s: Session, round_id: int) -> list[tuple[str, str, str, dict[int, bytes]]]:
+    ballots = s.scalars(select(RoundBallot).where(RoundBallot.round_id == round_id).order_by(RoundBallot.seq))
+    return [(b.id, b.prev_hash, b.hash, {int(k): bytes.fromhex(v) for k, v in b.ciphertexts.items()}) for b in ballots]
+
+
+def _rule(s: Session, nom: Nomination):
+    from workflows.persistence import versions
+
+    route = versions.route_for(s, nom.process_model_id)
+    return route.rules.council_rule(nom.award_form, nom.created_at)
+
+
+def _round_fields(title: Any, meeting_date: Any, nomination_ids: Any, voting_days: Any) -> tuple[str, date, list[int], int]:
+    problems = {}
+    if not isinstance(title, str) or not title.strip():
+        problems["title"] = "Bắt buộc."
+    elif len(title) > 255 or text_problem(title, multiline=False):
+        problems["title"] = text_problem(title, multiline=False) or "Tối đa 255 ký tự."
+    meeting = None
+    if isinstance(meeting_date, date) and not isinstance(meeting_date, datetime):
+        meeting = meeting_date
+    elif isinstance(meeting_date, str):
+        with contextlib.suppress(ValueError):
+            meeting = date.fromisoformat(meeting_date)
+    if meeting is None:
+        problems["meeting_date"] = "Ngày họp theo dạng YYYY-MM-DD."
+    ids: list[int] = []
+    if not isinstance(nomination_ids, list) or not nomination_ids or len(nomination_ids) > MAX_DOSSIERS or \
+            not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in nomination_ids):
+        problems["nomination_ids"] = f"Danh sách mã hồ sơ (1 đến {MAX_DOSSIERS})."
+    elif len(set(nomination_ids)) != len(nomination_ids):
+        problems["nomination_ids"] = "Mỗi hồ sơ chỉ một lần."
+    else:
+        ids = list(nomination_ids)
+    if not isinstance(voting_days, int) or isinstance(voting_days, bool) or not 1 <= voting_days <= 30:
+        problems["voting_days"] = "Từ 1 đến 30 ngày làm việc."
+    if problems:
+        raise Invalid("Thông tin đợt xét chưa hợp lệ.", problems)
+    return title.strip(), meeting, ids, voting_days
