@@ -6,7 +6,7 @@ PORT   ?= 5000
 FLASK  := $(BIN)/flask --app webapp
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install browser clean
+.PHONY: run test lint install browser pdf-libs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,11 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) pdf-libs
 
 ## Set up (venv, schema, demo data, secret key) and serve on http://127.0.0.1:$(PORT), timers firing.
 ## Without REDIS_URL the scheduler runs the jobs itself; with it, start `rq worker vinhdanh` too.
-run: $(STAMP)
+run: $(STAMP) pdf-libs
 	$(FLASK) migrate
 	$(FLASK) seed-demo
 	$(BIN)/python -m workers.scheduler & scheduler=$$!; \
@@ -27,7 +27,7 @@ run: $(STAMP)
 
 ## Lint and run the whole test suite (SQLite, PostgreSQL, Redis, browser), then the route paths with every
 ## in-process cache dropped before each transaction (as if each step ran in a fresh process)
-test: $(STAMP) browser
+test: $(STAMP) browser pdf-libs
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --cold-caches -q tests/workflows/test_route_paths.py tests/workflows/test_any_process.py
@@ -38,6 +38,10 @@ lint: $(STAMP)
 ## Debian's Chromium for the browser tests (Playwright cannot download its own here)
 browser:
 	@tools/ensure-chromium.sh
+
+## Debian's Pango, HarfBuzz and DejaVu fonts for WeasyPrint's PDF documents, poppler-utils for their tests
+pdf-libs:
+	@tools/ensure-pdf-libs.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -3,7 +3,7 @@
 Tests that take ``db`` run on both backends. PostgreSQL tests use a database
 created for this session (so parallel runs never collide) on the server at
 ``TEST_DATABASE_URL``; without that server they are skipped with a reason,
-except under CI (``CI=true``), where a missing server is a failure.
+except under CI (``CI=true``), where a missing server or tool is a failure.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def _cold_caches(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 def _unavailable(what: str, reason: str) -> None:
     message = f"{what} unavailable ({reason})"
     if IN_CI:
-        pytest.fail(f"{message}: under CI a missing server is a failure", pytrace=False)
+        pytest.fail(f"{message}: under CI a missing server or tool is a failure", pytrace=False)
     pytest.skip(message)
 
 

@@ -17,7 +17,8 @@ def test_an_installed_wheel_migrates_and_deploys_its_bundle(tmp_path: Path):
     [wheel] = (tmp_path / "dist").glob("vinhdanh-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"bpmn/nomination.bpmn", "bpmn/forms/dossier.schema.json", "bpmn/forms/vote.schema.json",
-            "workflows/persistence/data/calendar_vn.json", "workflows/persistence/migrations/env.py"} <= names
+            "workflows/persistence/data/calendar_vn.json", "workflows/persistence/migrations/env.py",
+            "workflows/documents/templates/minutes.html", "workflows/documents/templates/document.css"} <= names
     assert any(n.startswith("workflows/persistence/migrations/versions/0003_") for n in names)
 
     target = tmp_path / "site"

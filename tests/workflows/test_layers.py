@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2] / "workflows"
 # layer -> the workflows layers it may import (besides itself and workflows.caches)
 ALLOWED = {
     "domain": set(),
+    "documents": {"domain"},
     "engine": {"domain"},
     "persistence": {"domain", "engine"},
     "projections": {"domain", "engine", "persistence"},
