@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,12 +19,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from workflows import caches
-from workflows.persistence import migrate
+from workflows.persistence import migrate, versions
 from workflows.persistence.db import Database, Settings
-from workflows.persistence.model import Base
+from workflows.persistence.model import Base, CouncilRound, Nomination, ProcessModel
+from workflows.services import rounds
 from workflows.services.demo import seed_people
 
-from .support import Driver
+from .support import PASSPHRASE, Driver, RoundDriver, round_route_xml
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
@@ -158,3 +160,18 @@ def app(db: Database):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def rd(db, monkeypatch) -> Iterator[RoundDriver]:
+    """A driver on a route whose council step waits for a round, the chair's ballot passphrase set."""
+    with db.write() as s:
+        versions.deploy(s, versions.current_bundle(s, round_route_xml()))
+    driver = RoundDriver(db)
+    monkeypatch.setattr(db, "settings", replace(db.settings, ballot_key_bits=1024))  # fast keys; the crypto tests try 2048
+    rounds.set_officer_passphrase(db, driver.uid("minister"), PASSPHRASE)
+    yield driver
+    with db.write() as s:  # later tests expect only the bundled version
+        s.execute(CouncilRound.__table__.delete())
+        s.execute(Nomination.__table__.delete())
+        s.execute(ProcessModel.__table__.delete().where(ProcessModel.version > 1))

@@ -13,6 +13,7 @@ from workflows.persistence.model import Nomination, TaskItem, User
 from workflows.persistence.reference import shipped_rules
 from workflows.persistence.scope import load_actor
 from workflows.persistence.versions import NOMINATION_ROUTE, shipped_forms
+from workflows.services import rounds
 
 SHIPPED_FORMS = FormSet(shipped_forms())  # the forms the next deploy ships, for tests that read them
 
@@ -140,3 +141,32 @@ def round_route_xml() -> str:
         elif shape.get("bpmnElement") == "council_vote":
             shape.set("bpmnElement", "council_round")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
+
+
+PASSPHRASE = "mật khẩu kiểm phiếu của Bộ trưởng"  # the demo chair's, in tests
+
+
+class RoundDriver(Driver):
+    def ballot_item(self, round_id: int, username: str) -> int:
+        with self.db.read() as s:
+            return s.scalar(select(TaskItem.id).where(TaskItem.round_id == round_id,
+                                                      TaskItem.assignee_id == self.uid(username)))
+
+    def waiting(self, **fields) -> int:
+        """A dossier accepted by the secretariat and waiting for the council's round."""
+        nid = self.create(**fields)
+        self.accept(nid)
+        assert self.ready_steps(nid) == ["council_round"]
+        return nid
+
+    def open(self, nomination_ids: list[int], title: str = "Đợt xét tháng 12/2026") -> int:
+        rid = rounds.create_round(self.db, self.uid("secretary"), title, "2026-12-10", nomination_ids)
+        rounds.open_round(self.db, self.uid("secretary"), rid)
+        return rid
+
+    def ballot(self, round_id: int, username: str, votes: dict[int, str]):
+        return services.complete_task(self.db, self.uid(username), self.ballot_item(round_id, username),
+                                      {"votes": {str(k): v for k, v in votes.items()}})
+
+    def close(self, round_id: int, passphrase: str = PASSPHRASE):
+        return rounds.close_round(self.db, self.uid("minister"), round_id, passphrase)

@@ -6,69 +6,22 @@ results per dossier from each award form's rule, the route going on, the box ver
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.support import APPROVE, COUNCIL, Driver, round_route_xml
+from tests.support import APPROVE, COUNCIL, PASSPHRASE, RoundDriver
 from workflows import services
 from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from workflows.persistence import versions
 from workflows.persistence.model import (
     CouncilRound,
     Nomination,
-    ProcessModel,
     RoundBallot,
     RoundMember,
     RoundSealedKey,
-    TaskItem,
 )
 from workflows.services import rounds
-
-PASSPHRASE = "mật khẩu kiểm phiếu của Bộ trưởng"
-
-
-class RoundDriver(Driver):
-    def ballot_item(self, round_id: int, username: str) -> int:
-        with self.db.read() as s:
-            return s.scalar(select(TaskItem.id).where(TaskItem.round_id == round_id,
-                                                      TaskItem.assignee_id == self.uid(username)))
-
-    def waiting(self, **fields) -> int:
-        """A dossier accepted by the secretariat and waiting for the council's round."""
-        nid = self.create(**fields)
-        self.accept(nid)
-        assert self.ready_steps(nid) == ["council_round"]
-        return nid
-
-    def open(self, nomination_ids: list[int], title: str = "Đợt xét tháng 12/2026") -> int:
-        rid = rounds.create_round(self.db, self.uid("secretary"), title, "2026-12-10", nomination_ids)
-        rounds.open_round(self.db, self.uid("secretary"), rid)
-        return rid
-
-    def ballot(self, round_id: int, username: str, votes: dict[int, str]):
-        return services.complete_task(self.db, self.uid(username), self.ballot_item(round_id, username),
-                                      {"votes": {str(k): v for k, v in votes.items()}})
-
-    def close(self, round_id: int, passphrase: str = PASSPHRASE):
-        return rounds.close_round(self.db, self.uid("minister"), round_id, passphrase)
-
-
-@pytest.fixture
-def rd(db, monkeypatch) -> Iterator[RoundDriver]:
-    with db.write() as s:
-        versions.deploy(s, versions.current_bundle(s, round_route_xml()))
-    driver = RoundDriver(db)
-    monkeypatch.setattr(db, "settings", replace(db.settings, ballot_key_bits=1024))  # fast keys; the crypto tests try 2048
-    rounds.set_officer_passphrase(db, driver.uid("minister"), PASSPHRASE)
-    yield driver
-    with db.write() as s:  # later tests expect only the bundled version
-        s.execute(CouncilRound.__table__.delete())
-        s.execute(Nomination.__table__.delete())
-        s.execute(ProcessModel.__table__.delete().where(ProcessModel.version > 1))
 
 
 def _votes(rd: RoundDriver, round_id: int, table: dict[int, list[str]], members: int = 9) -> list[str]:

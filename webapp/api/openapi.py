@@ -32,6 +32,9 @@ def document(dossier: dict | None = None, report: dict | None = None) -> dict:
     id_param = lambda name: {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}  # noqa: E731
     nomination = {"$ref": "#/components/schemas/Nomination"}
     task = {"$ref": "#/components/schemas/Task"}
+    round_ = {"type": "object", "description": "A council round", "properties": {
+        "id": {"type": "integer"}, "title": {"type": "string"}, "state": {"type": "string", "enum": ["draft", "open", "closed"]},
+        "members_called": {"type": ["integer", "null"]}, "voted": {"type": "integer"}, "dossiers": {"type": "array"}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "vinhdanh API", "version": "1",
@@ -87,11 +90,46 @@ def document(dossier: dict | None = None, report: dict | None = None) -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "additionalProperties": False,
                     "properties": {"data": {"type": "object", "description": "Fields of the task's form (see `form`)"}}}}}},
-                "responses": _ok({"type": "object", "properties": {
+                "responses": _ok({"type": "object", "description": "A nomination's step, or (round_id) a member's ballot",
+                                  "properties": {
                     "nomination_id": {"type": "integer"}, "version": {"type": "integer"}, "state": {"type": "string"},
                     "next_tasks": {"type": "array", "items": {"type": "integer"},
-                                   "description": "Ids of the inbox rows (tasks) this step opened"}}})
+                                   "description": "Ids of the inbox rows (tasks) this step opened"},
+                    "round_id": {"type": "integer"},
+                    "receipt": {"type": "string", "description": "The ballot's hash: find it in the round's published box"}}})
                 | _errors(400, 401, 403, 404, 409, 422)}},
+            "/rounds": {
+                "get": {"summary": "Council rounds (đợt xét), newest first", "responses": _ok({"type": "object"}) | _errors(401)},
+                "post": {"summary": "Form a round from dossiers waiting for the council (secretariat)",
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "additionalProperties": False,
+                             "required": ["title", "meeting_date", "nomination_ids"],
+                             "properties": {"title": {"type": "string"}, "meeting_date": {"type": "string", "format": "date"},
+                                            "nomination_ids": {"type": "array", "items": {"type": "integer"}},
+                                            "voting_days": {"type": "integer", "minimum": 1, "maximum": 30}}}}}},
+                         "responses": _ok(round_, "Created", "201") | _errors(400, 401, 403, 409, 422)}},
+            "/rounds/{id}": {"get": {"summary": "A round: agenda, members called, votes cast; once closed, results and box",
+                                     "parameters": [id_param("id")], "responses": _ok(round_) | _errors(401, 404)}},
+            "/rounds/{id}/open": {"post": {"summary": "Open a round: members called, the round key sealed to the officers",
+                                           "parameters": [id_param("id")],
+                                           "responses": _ok(round_) | _errors(400, 401, 403, 404, 409, 422)}},
+            "/rounds/{id}/close": {"post": {
+                "summary": "Count a round (the chair, with the ballot passphrase)", "parameters": [id_param("id")],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": False, "required": ["passphrase"],
+                    "properties": {"passphrase": {"type": "string"}}}}}},
+                "responses": _ok(round_) | _errors(400, 401, 403, 404, 409, 422)}},
+            "/rounds/{id}/verify": {"get": {"summary": "Recompute a round's totals from its box and check the proofs",
+                                            "parameters": [id_param("id")], "responses": _ok({"type": "object", "properties": {
+                                                "verified": {"type": "boolean"},
+                                                "problems": {"type": "array", "items": {"type": "string"}}}})
+                                            | _errors(401, 404)}},
+            "/me/ballot-passphrase": {"put": {
+                "summary": "Set the council chair's ballot passphrase (opens the rounds sealed to them)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": False, "required": ["passphrase"],
+                    "properties": {"passphrase": {"type": "string", "minLength": 12}}}}}},
+                "responses": {"204": {"description": "Set"}} | _errors(400, 401, 403, 409, 422)}},
             "/notifications": {"get": {"summary": "My notifications, newest first (reminders, escalations, windows)",
                                        "responses": _ok({"type": "object"}) | _errors(401)}},
             "/reports": {"get": {"summary": "My unit's open quarterly reports (unit clerks)",

@@ -63,6 +63,7 @@ def _task_json(t: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": t["id"],
         "nomination_id": t["nomination_id"],
+        "round_id": t.get("round_id"),  # a council member's ballot of a round (its form lists the round's dossiers)
         "name": t["name"],
         "title": t["title"],
         "state": t["state"],

@@ -111,3 +111,17 @@ def round_list(s: Session, user: Actor) -> list[dict[str, Any]]:
     rounds = s.scalars(select(CouncilRound).order_by(CouncilRound.id.desc()).limit(200))
     return [{"id": r.id, "title": r.title, "meeting_date": r.meeting_date.isoformat(), "state": r.state,
              "members_called": r.members_called, "voted": r.ballots_cast, "deadline_at": r.deadline_at} for r in rounds]
+
+
+def get_round(db, user_id: int, round_id: int) -> dict[str, Any]:
+    from workflows.persistence.scope import load_actor
+
+    with db.read() as s:
+        return round_view(s, load_actor(s, user_id), round_id)
+
+
+def list_rounds(db, user_id: int) -> list[dict[str, Any]]:
+    from workflows.persistence.scope import load_actor
+
+    with db.read() as s:
+        return round_list(s, load_actor(s, user_id))
