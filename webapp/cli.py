@@ -1,4 +1,4 @@
-"""``flask`` commands: migrate, recompute-deadlines, seed-demo, create-unit, create-user."""
+"""``flask`` commands: migrate, recompute-deadlines, seed-demo, create-unit, create-user, round-verify."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from workflows.domain.errors import ServiceError
 from workflows.domain.labels import ROLES
 from workflows.persistence import migrate
 from workflows.services import calendar as calendar_service
-from workflows.services import demo, people
+from workflows.services import demo, people, rounds
 
 from .extensions import get_db
 
@@ -37,6 +37,20 @@ def register(app: Flask) -> None:
         except demo.RealUsersPresent as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo("demo data created" if created else "demo data already present")
+
+    @app.cli.command("round-verify")
+    @click.argument("round_id", type=int)
+    def round_verify(round_id: int) -> None:
+        """Recompute a council round's totals from its ballot box and check the published count's proofs."""
+        try:
+            problems = rounds.verify(get_db(), round_id)
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from exc
+        if problems:
+            for problem in problems:
+                click.echo(problem, err=True)
+            raise click.ClickException(f"round {round_id}: {len(problems)} problem(s); the count is not verified")
+        click.echo(f"round {round_id}: box, totals and proofs verified")
 
     @app.cli.command("create-unit")
     @click.argument("code")

@@ -23,6 +23,10 @@ def settings(instance: Path = INSTANCE) -> Settings:
     env = os.environ.get
     return Settings(
         org_code=env("ORG_CODE", "BKHCN"),
+        org_name=env("ORG_NAME", "BỘ KHOA HỌC VÀ CÔNG NGHỆ"),
+        council_name=env("COUNCIL_NAME", "Hội đồng Thi đua - Khen thưởng Bộ Khoa học và Công nghệ"),
+        city=env("ORG_CITY", "Hà Nội"),
+        ballot_key_bits=int(env("BALLOT_KEY_BITS", "2048")),
         upload_dir=Path(env("UPLOAD_DIR", str(instance / "uploads"))),
         max_upload_bytes=int(env("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         token_lifetime_hours=int(env("API_TOKEN_HOURS", "8")),

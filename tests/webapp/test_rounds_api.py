@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy import delete
 
 from tests.support import PASSPHRASE, RoundDriver
+from tests.workflows.test_documents import flowing
+from workflows.persistence.model import RoundBallot
 
 from .helpers import bearer
 
@@ -23,6 +26,7 @@ def test_a_round_from_forming_to_verification(web: Flask, rd: RoundDriver):
                                                   "nomination_ids": [first, second]}, headers=secretary)
     assert created.status_code == 201, created.get_json()
     rid = created.get_json()["id"]
+    assert client.get(f"/api/v1/rounds/{rid}/minutes.pdf", headers=secretary).status_code == 404  # not counted yet
     opened = client.post(f"/api/v1/rounds/{rid}/open", headers=secretary)
     assert opened.status_code == 200 and opened.get_json()["members_called"] == 9
 
@@ -58,6 +62,12 @@ def test_a_round_from_forming_to_verification(web: Flask, rd: RoundDriver):
     assert verified == {"round_id": rid, "verified": True, "problems": []}
     assert client.get(f"/api/v1/rounds/{rid}", headers=bearer(db, "clerk1")).status_code == 404
 
+    pdf = client.get(f"/api/v1/rounds/{rid}/minutes.pdf", headers=secretary)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = flowing(pdf.data)
+    assert "BIÊN BẢN" in text and "Đặng Thị Ngọc Hằng" in text and "Không đạt" in text
+    assert "100,0" in text and "44,4" in text  # 9 of 9 and 4 of 9 members called
+
 
 def test_the_chair_sets_a_ballot_passphrase(web: Flask, rd: RoundDriver):
     client, db = web.test_client(), rd.db
@@ -67,3 +77,19 @@ def test_the_chair_sets_a_ballot_passphrase(web: Flask, rd: RoundDriver):
                       headers=bearer(db, "secretary")).status_code == 403
     assert client.put("/api/v1/me/ballot-passphrase", json={"passphrase": "một mật khẩu đủ dài"},
                       headers=bearer(db, "minister")).status_code == 204
+
+
+def test_round_verify_command(web: Flask, rd: RoundDriver):
+    nid = rd.waiting()
+    rid = rd.open([nid])
+    for member in ("council1", "council2", "council3", "council4", "council5", "council6"):
+        rd.ballot(rid, member, {nid: "agree"})
+    rd.close(rid)
+    runner = web.test_cli_runner()
+    ok = runner.invoke(args=["round-verify", str(rid)])
+    assert ok.exit_code == 0 and "verified" in ok.output
+    with rd.db.write() as s:
+        s.execute(delete(RoundBallot).where(RoundBallot.round_id == rid, RoundBallot.seq == 3))
+    broken = runner.invoke(args=["round-verify", str(rid)])
+    assert broken.exit_code != 0 and "not verified" in broken.output
+    assert runner.invoke(args=["round-verify", "999999"]).exit_code != 0

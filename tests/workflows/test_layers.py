@@ -15,8 +15,8 @@ ALLOWED = {
     "engine": {"domain"},
     "persistence": {"domain", "engine"},
     "projections": {"domain", "engine", "persistence"},
-    "queries": {"domain", "engine", "persistence"},
-    "services": {"domain", "engine", "persistence", "projections", "queries"},
+    "queries": {"domain", "engine", "persistence", "documents"},
+    "services": {"domain", "engine", "persistence", "projections", "queries", "documents"},
 }
 FORBIDDEN = ("flask", "rq", "redis", "werkzeug")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import jsonify
+from flask import Response, jsonify
 
 from workflows.queries import rounds as round_queries
 from workflows.services import rounds
@@ -75,3 +75,13 @@ def set_ballot_passphrase():
     body = _json_object({"passphrase"})
     rounds.set_officer_passphrase(get_db(), api_user(), body.get("passphrase"))
     return "", 204
+
+
+@bp.get("/rounds/<int:round_id>/minutes.pdf")
+@token_required
+def round_minutes(round_id: int):
+    from workflows.documents import minutes_pdf
+
+    pdf = minutes_pdf(round_queries.minutes(get_db(), api_user().id, round_id))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="bien-ban-kiem-phieu-{round_id}.pdf"'})

@@ -93,6 +93,9 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = True
     mail_from: str = "vinhdanh@localhost"
+    org_name: str = "BỘ KHOA HỌC VÀ CÔNG NGHỆ"  # printed at the head of the council's minutes and decisions
+    council_name: str = "Hội đồng Thi đua - Khen thưởng Bộ Khoa học và Công nghệ"
+    city: str = "Hà Nội"
     ballot_key_bits: int = 2048  # the council rounds' Paillier keys (see workflows/domain/secret_ballot.py)
 
 

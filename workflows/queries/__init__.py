@@ -3,6 +3,9 @@
 Every query takes the user and applies :mod:`workflows.persistence.scope`; unknown and
 out-of-scope ids are both "not found". Results are plain dicts so the web
 pages and the JSON API render the same facts.
+
+May import ``workflows.domain``, ``workflows.engine``, ``workflows.persistence`` and
+``workflows.documents`` (the read side hands documents their data); never Flask, RQ or Redis.
 """
 
 from __future__ import annotations

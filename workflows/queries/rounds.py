@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows.documents import Attendance, DossierTally, Member, Minutes
 from workflows.domain import secret_ballot as crypto
 from workflows.domain.actor import GLOBAL_READERS, Actor
 from workflows.domain.errors import NotFound
@@ -25,6 +26,7 @@ from workflows.persistence.model import (
     Unit,
     User,
 )
+from workflows.persistence.scope import load_actor
 
 READERS = GLOBAL_READERS | {"council_member"}
 BALLOT_TASK = "round_ballot"  # the name of a member's ballot row (services.rounds writes it)
@@ -114,14 +116,45 @@ def round_list(s: Session, user: Actor) -> list[dict[str, Any]]:
 
 
 def get_round(db, user_id: int, round_id: int) -> dict[str, Any]:
-    from workflows.persistence.scope import load_actor
-
     with db.read() as s:
         return round_view(s, load_actor(s, user_id), round_id)
 
 
 def list_rounds(db, user_id: int) -> list[dict[str, Any]]:
-    from workflows.persistence.scope import load_actor
-
     with db.read() as s:
         return round_list(s, load_actor(s, user_id))
+
+
+def _threshold_text(result: dict[str, Any]) -> str:
+    if result.get("threshold_kind") == "pct_of_all":
+        return f"≥ {result.get('threshold_pct')} % tổng số thành viên"
+    return "Quá nửa số thành viên có mặt"
+
+
+def minutes(db, user_id: int, round_id: int):
+    """The round's minutes (biên bản kiểm phiếu) as the documents package prints them; a closed round only."""
+    settings = db.settings
+    with db.read() as s:
+        view = round_view(s, load_actor(s, user_id), round_id)
+        if view["state"] != "closed":
+            raise NotFound("Biên bản kiểm phiếu có sau khi đợt xét kết thúc.")
+        council_round = s.get(CouncilRound, round_id)
+        called = s.execute(select(User.full_name, User.id, RoundMember.voted).join(RoundMember, RoundMember.user_id == User.id)
+                           .where(RoundMember.round_id == round_id).order_by(User.id)).all()
+        chair = s.get(User, council_round.closed_by_id)
+        secretary = s.get(User, council_round.created_by_id)
+    results = [d["result"] for d in view["dossiers"]]
+    return Minutes(
+        organisation=settings.org_name, council=settings.council_name, round_title=view["title"],
+        meeting_date=council_round.meeting_date, voting_deadline=council_round.deadline_at or council_round.closed_at,
+        place=settings.city,
+        members=tuple(Member(name, "Ủy viên", Attendance.WRITTEN if voted else Attendance.ABSENT)
+                      for name, _uid, voted in called),
+        quorum_required=results[0]["quorum_required"] if results else 0,
+        dossiers=tuple(DossierTally(nominee=d["nominee_name"], unit=d["unit_name"], award_form=d["award_form_name"],
+                                    agree=d["result"]["agree"], disagree=d["result"]["disagree"],
+                                    threshold=_threshold_text(d["result"]), passed=bool(d["result"]["passed"]))
+                       for d in view["dossiers"]),
+        chair=chair.full_name if chair else "", secretary=secretary.full_name if secretary else "",
+        secretary_title="TỔ KIỂM PHIẾU", city=settings.city, issued=council_round.closed_at.date(),
+    )
