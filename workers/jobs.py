@@ -11,7 +11,7 @@ import logging
 from rq import Retry
 
 from workflows import services
-from workflows.services import outbox, reports
+from workflows.services import outbox, reports, rounds
 
 from .runtime import database
 
@@ -26,6 +26,7 @@ RETRIES = {
     "deliver_outbox": Retry(max=3),
     "open_quarterly_reports": Retry(max=5),
     "remind_quarterly_reports": Retry(max=3),
+    "sweep_rounds": Retry(max=3),
 }
 
 
@@ -52,6 +53,11 @@ def remind_quarterly_reports() -> int:
 def open_quarterly_reports() -> int:
     """Open this quarter's report for every unit; a rerun creates nothing new."""
     return reports.create_for_quarter(database())
+
+
+def sweep_rounds() -> int:
+    """Council rounds: reminders to members who have not voted, and the end of voting at the deadline."""
+    return rounds.sweep(database())
 
 
 def enqueue(queue, name: str, *args: object):

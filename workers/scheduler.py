@@ -30,6 +30,7 @@ SCHEDULE: list[tuple[Callable[[], int], int]] = [
     (jobs.deliver_outbox, 15),
     (jobs.open_quarterly_reports, 3600),
     (jobs.remind_quarterly_reports, 300),
+    (jobs.sweep_rounds, 60),
 ]
 
 log = logging.getLogger("workers.scheduler")

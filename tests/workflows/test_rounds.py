@@ -156,3 +156,38 @@ def test_the_database_never_holds_a_choice_in_clear(rd: RoundDriver):
         ballots = s.scalars(select(RoundBallot).where(RoundBallot.round_id == rid)).all()
         assert all(set(b.ciphertexts) == {str(nid)} and len(b.ciphertexts[str(nid)]) == 512 for b in ballots)
     assert rd.close(rid)[nid]["agree"] == 4
+
+
+def test_members_are_reminded_once_and_the_deadline_ends_the_voting(rd: RoundDriver):
+    from datetime import UTC, datetime, timedelta
+
+    from workflows.domain import clock
+    from workflows.persistence.model import Notification
+
+    nid = rd.waiting()
+    with clock.frozen(datetime(2026, 12, 7, 2, 0, tzinfo=UTC)) as advance:  # a Monday, 9:00 in Hà Nội
+        rid = rd.open([nid])
+        with rd.db.read() as s:
+            council_round = s.get(CouncilRound, rid)
+            deadline, remind_at = council_round.deadline_at, council_round.remind_at
+        assert deadline > remind_at > clock.now()
+        for member in COUNCIL[:6]:
+            rd.ballot(rid, member, {nid: A})
+        assert rounds.sweep(rd.db) == 0  # nothing due yet
+        advance(remind_at - clock.now() + timedelta(minutes=1))
+        assert rounds.sweep(rd.db) == 1
+        assert rounds.sweep(rd.db) == 0  # once
+        with rd.db.read() as s:
+            reminded = {u for (u,) in s.execute(select(Notification.user_id).where(Notification.kind == "reminder"))}
+        assert reminded == {rd.uid(m) for m in COUNCIL[6:]}
+        advance(deadline - clock.now() + timedelta(minutes=1))
+        assert rounds.sweep(rd.db) == 1
+        with pytest.raises(Conflict):
+            rd.ballot(rid, "council7", {nid: A})
+        with rd.db.read() as s:
+            assert s.get(CouncilRound, rid).state == "counting"
+            assert s.scalar(select(func.count()).select_from(Notification)
+                            .where(Notification.kind == "escalation", Notification.user_id == rd.uid("minister"))) == 1
+        result = rd.close(rid)[nid]  # the chair counts what was cast
+        assert (result["present"], result["agree"], result["passed"]) == (6, 6, True)
+    assert rounds.verify(rd.db, rid) == []

@@ -443,9 +443,11 @@ class CouncilRound(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(255))
     meeting_date: Mapped[date]
-    state: Mapped[str] = mapped_column(String(20), default="draft")  # draft | open | closed
+    state: Mapped[str] = mapped_column(String(20), default="draft")  # draft | open | counting (deadline passed) | closed
     voting_days: Mapped[int] = mapped_column(Integer)  # working days from opening to the voting deadline
     deadline_at: Mapped[datetime | None]
+    remind_at: Mapped[datetime | None]  # members who have not voted are reminded then, once
+    reminded_at: Mapped[datetime | None]
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     opened_at: Mapped[datetime | None]

@@ -51,6 +51,7 @@ from workflows.services.unit_of_work import NominationStep
 
 MAX_DOSSIERS = 200
 DEFAULT_VOTING_DAYS = 5
+REMIND_DAYS_BEFORE = 2  # working days before the voting deadline, to members who have not voted
 MIN_PASSPHRASE = 12
 BALLOT_TASK = "round_ballot"
 BALLOT_FORM = "round_ballot"
@@ -149,8 +150,10 @@ def open_round(db: Database, actor: Actor | int, round_id: int) -> None:
             raise Invalid("Hội đồng Thi đua - Khen thưởng chưa có ủy viên bỏ phiếu.")
         key = crypto.new_round_key(officers, bits=db.settings.ballot_key_bits)
         now = clock.now()
-        deadline = calendars.load(s).deadline(now, council_round.voting_days)
+        calendar = calendars.load(s)
+        deadline = calendar.deadline(now, council_round.voting_days)
         council_round.state, council_round.opened_at, council_round.deadline_at = "open", now, deadline
+        council_round.remind_at = max(now, calendar.reminder(deadline, REMIND_DAYS_BEFORE))
         council_round.public_key, council_round.members_called = key.public, len(members)
         council_round.box_head = crypto.box_genesis(round_id, key.public)
         s.add_all(RoundSealedKey(round_id=round_id, officer_id=officer, sealed=sealed) for officer, sealed in key.sealed.items())
@@ -183,7 +186,7 @@ def submit_ballot(db: Database, actor: Actor | int, item_id: int, data: Any) -> 
         if item.assignee_id != who.id:
             raise NotFound("Không tìm thấy công việc.")  # another member's ballot: as if it did not exist
         if council_round.state != "open" or item.state != "ready":
-            raise Conflict("Phiếu bầu đã được gửi hoặc đợt xét đã kết thúc.")
+            raise Conflict("Phiếu bầu đã được gửi, hoặc đợt xét đã hết hạn bỏ phiếu.")
         dossier_ids = [d.nomination_id for d in _dossiers(s, round_id)]
         choices = _choices(data, dossier_ids)
         ciphertexts = crypto.encrypt_ballot(council_round.public_key, choices)
@@ -233,7 +236,7 @@ def close_round(db: Database, actor: Actor | int, round_id: int, passphrase: Any
         if "council_chair" not in step.actor.roles:
             raise Forbidden("Chỉ Chủ tịch Hội đồng kết thúc đợt xét.")
         council_round = _lock_round(s, round_id)
-        if council_round.state != "open":
+        if council_round.state not in ("open", "counting"):
             raise Conflict("Đợt xét không ở trạng thái đang bỏ phiếu.")
         sealed = s.get(RoundSealedKey, (round_id, step.actor.id))
         officer = s.get(OfficerKey, step.actor.id)
@@ -280,6 +283,60 @@ def _finish_dossier(step: NominationStep, instance, result: dict[str, Any]) -> N
     nom.ballot_size = result["members"]
     step.record(instance, "council_result", actor=None, task=declared.id, changes={"council_result": [None, result]})
     step.run(instance, task, council_flags(result) | {"council_result": result}, acted=item)
+
+
+# --- the deadline --------------------------------------------------------------------------------------
+
+def sweep(db: Database, limit: int = 100) -> int:
+    """Remind members who have not voted, once; at the deadline stop the voting and ask the chair to count.
+
+    Rounds another worker holds are skipped (the next sweep takes them); returns how many rounds moved.
+    """
+    now = clock.now()
+    moved = 0
+    with db.write() as s:
+        due = s.scalars(select(CouncilRound).where(CouncilRound.state == "open",
+                                                   (CouncilRound.deadline_at <= now) |
+                                                   ((CouncilRound.remind_at <= now) & CouncilRound.reminded_at.is_(None)))
+                        .order_by(CouncilRound.id).limit(limit).with_for_update(skip_locked=True)).all()
+        for council_round in due:
+            moved += 1
+            if council_round.deadline_at <= now:
+                _end_voting(s, db, council_round, now)
+            else:
+                _remind(s, db, council_round, now)
+    return moved
+
+
+def _not_voted(s: Session, round_id: int) -> list[User]:
+    return list(s.scalars(select(User).join(RoundMember, RoundMember.user_id == User.id)
+                          .where(RoundMember.round_id == round_id, RoundMember.voted.is_(False), User.active.is_(True))))
+
+
+def _remind(s: Session, db: Database, council_round: CouncilRound, now: datetime) -> None:
+    from workflows.services import notify
+
+    late = _not_voted(s, council_round.id)
+    message = (f"Nhắc bỏ phiếu: đợt xét «{council_round.title}» của Hội đồng Thi đua - Khen thưởng hết hạn bỏ phiếu "
+               f"lúc {notify.local(council_round.deadline_at)}.")
+    notify.send(s, db.settings, late, None, "reminder", message, now)
+    council_round.reminded_at = now
+    audit.record_subject(s, "round", council_round.id, at=now, actor=None, action="reminder_sent",
+                         changes={"recipients": [None, sorted(u.username for u in late)]})
+
+
+def _end_voting(s: Session, db: Database, council_round: CouncilRound, now: datetime) -> None:
+    from workflows.services import notify
+
+    council_round.state = "counting"
+    s.execute(update(TaskItem).where(TaskItem.round_id == council_round.id, TaskItem.state == "ready")
+              .values(state="cancelled", completed_at=now))
+    chairs = list(s.scalars(select(User).join(UserRole).where(UserRole.role == "council_chair", User.active.is_(True))))
+    message = (f"Đợt xét «{council_round.title}» đã hết hạn bỏ phiếu với {council_round.ballots_cast}/"
+               f"{council_round.members_called} phiếu: mời Chủ tịch Hội đồng kiểm phiếu.")
+    notify.send(s, db.settings, chairs, None, "escalation", message, now)
+    audit.record_subject(s, "round", council_round.id, at=now, actor=None, action="voting_ended",
+                         changes={"ballots_cast": [None, council_round.ballots_cast]})
 
 
 # --- reading and checking ----------------------------------------------------------------------------

@@ -39,6 +39,8 @@ def upgrade() -> None:
         sa.Column('state', sa.String(length=20), nullable=False),
         sa.Column('voting_days', sa.Integer(), nullable=False),
         sa.Column('deadline_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('remind_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('created_by_id', sa.Integer(), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('opened_at', sa.DateTime(timezone=True), nullable=True),
