@@ -6,6 +6,9 @@ results per dossier from each award form's rule, the route going on, the box ver
 
 from __future__ import annotations
 
+import json
+import logging
+import re
 from datetime import date
 
 import pytest
@@ -15,6 +18,7 @@ from tests.support import APPROVE, COUNCIL, PASSPHRASE, RoundDriver
 from workflows import services
 from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.persistence.model import (
+    Base,
     CouncilRound,
     Nomination,
     RoundBallot,
@@ -22,6 +26,7 @@ from workflows.persistence.model import (
     RoundSealedKey,
 )
 from workflows.services import rounds
+from workflows.services.demo import seed_people
 
 
 def _votes(rd: RoundDriver, round_id: int, table: dict[int, list[str]], members: int = 9) -> list[str]:
@@ -146,10 +151,13 @@ def test_verification_catches_an_altered_removed_or_added_ballot(rd: RoundDriver
     assert rounds.verify(rd.db, rid), "a removed ballot must fail verification"
 
 
-def test_the_database_never_holds_a_choice_in_clear(rd: RoundDriver):
+def test_the_database_never_holds_a_choice_in_clear(rd: RoundDriver, caplog):
     nid = rd.waiting()
     rid = rd.open([nid])
+    caplog.set_level(logging.WARNING, logger="sqlalchemy")  # SQL echo stays off, as in production
+    caplog.set_level(logging.DEBUG)
     _votes(rd, rid, {nid: [A] * 4 + [D] * 5})
+    assert not [r for r in caplog.records if re.search(r"\b(dis)?agree\b", r.getMessage())], "a log line holds a choice"
     with rd.db.read() as s:
         nom = s.get(Nomination, nid)
         assert (nom.votes_agree, nom.votes_disagree, nom.council_result) == (0, 0, None)  # no running tally
@@ -191,3 +199,67 @@ def test_members_are_reminded_once_and_the_deadline_ends_the_voting(rd: RoundDri
         result = rd.close(rid)[nid]  # the chair counts what was cast
         assert (result["present"], result["agree"], result["passed"]) == (6, 6, True)
     assert rounds.verify(rd.db, rid) == []
+
+
+RANDOM = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]{16,}\b")
+ENGINE_CLOCK = re.compile(r'"last_state_change": ?[0-9.e+-]+')  # SpiffWorkflow stamps tasks with time.time(), not ours
+
+
+def _snapshot(db) -> dict[str, list[str]]:
+    """Every row of every table as text, with random tokens (uuids, hex: ids, hashes, ciphertexts) renamed
+    canonically by first appearance and binary values reduced to their length: what is left is structure."""
+    names: dict[str, str] = {}
+
+    def canonical(match: re.Match) -> str:
+        return names.setdefault(match.group(0), f"<r{len(names)}>")
+
+    dump = {}
+    with db.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            rows = []
+            # The box's ids are random: its order is the chain's.
+            order = [table.c.seq] if table.name == "round_ballots" else list(table.primary_key.columns)
+            for row in conn.execute(select(table).order_by(*order)):
+                cells = []
+                for column, value in row._mapping.items():
+                    if isinstance(value, bytes | memoryview):
+                        text = f"<{len(bytes(value))} bytes>"
+                    elif isinstance(value, dict | list):
+                        text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+                    else:
+                        text = "" if value is None else str(value)
+                    cells.append(f"{column}={RANDOM.sub(canonical, ENGINE_CLOCK.sub('<t>', text))}")
+                rows.append(" | ".join(cells))
+            dump[table.name] = rows
+    return dump
+
+
+def _run_until_counted(rd: RoundDriver, choices: list[str]) -> dict[str, list[str]]:
+    """From the same empty database at the same instant, one dossier through a round up to (not including) the count."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.conftest import _empty
+    from workflows.domain import clock
+
+    with clock.frozen(datetime(2026, 12, 7, 2, 0, tzinfo=UTC)) as advance:
+        _empty(rd.db)
+        seed_people(rd.db)
+        rd._ids.clear()
+        rounds.set_officer_passphrase(rd.db, rd.uid("minister"), PASSPHRASE)
+        nid = rd.waiting()
+        advance(timedelta(minutes=5))
+        rid = rd.open([nid])
+        for member, choice in zip(COUNCIL, choices, strict=True):
+            advance(timedelta(minutes=7))
+            rd.ballot(rid, member, {nid: choice})
+    return _snapshot(rd.db)
+
+
+def test_runs_that_differ_in_one_choice_leave_databases_that_differ_in_no_readable_way(rd: RoundDriver):
+    """Secrecy as a property: before the count, one member's other choice changes nothing but random bytes."""
+    one = _run_until_counted(rd, [A, A, D, A, A, D, A, A, A])
+    other = _run_until_counted(rd, [A, A, D, A, D, D, A, A, A])  # council5 chose otherwise
+    assert sum(len(rows) for rows in one.values()) > 100  # the snapshot sees the round, the dossier, the box
+    assert len(one["round_ballots"]) == 9
+    for table in one:
+        assert one[table] == other[table], f"table {table} differs in more than random bytes"
