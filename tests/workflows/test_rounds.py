@@ -189,6 +189,8 @@ def test_members_are_reminded_once_and_the_deadline_ends_the_voting(rd: RoundDri
             reminded = {u for (u,) in s.execute(select(Notification.user_id).where(Notification.kind == "reminder"))}
         assert reminded == {rd.uid(m) for m in COUNCIL[6:]}
         advance(deadline - clock.now() + timedelta(minutes=1))
+        with pytest.raises(Conflict):  # past the deadline, even before the sweep ends the voting
+            rd.ballot(rid, "council8", {nid: A})
         assert rounds.sweep(rd.db) == 1
         with pytest.raises(Conflict):
             rd.ballot(rid, "council7", {nid: A})
@@ -263,3 +265,29 @@ def test_runs_that_differ_in_one_choice_leave_databases_that_differ_in_no_readab
     assert len(one["round_ballots"]) == 9
     for table in one:
         assert one[table] == other[table], f"table {table} differs in more than random bytes"
+
+
+def test_nine_members_submitting_at_once_cast_nine_ballots_in_one_chain(rd: RoundDriver):
+    from tests.workflows.test_concurrency import race
+
+    first, second = rd.waiting(), rd.waiting(nominee_name="Vũ Hoàng Yến")
+    rid = rd.open([first, second])
+    items = {m: rd.ballot_item(rid, m) for m in COUNCIL}
+    choices = [A, D, A, A, D, A, A, A, D]
+
+    results = race(9, lambda i: services.complete_task(rd.db, rd.uid(COUNCIL[i]), items[COUNCIL[i]],
+                                                       {"votes": {str(first): choices[i], str(second): A}}))
+
+    assert all(isinstance(r, rounds.BallotReceipt) for r in results), results
+    assert rounds.verify(rd.db, rid) == []
+    with rd.db.read() as s:
+        assert s.get(CouncilRound, rid).ballots_cast == 9
+        assert sorted(s.scalars(select(RoundBallot.seq).where(RoundBallot.round_id == rid))) == list(range(1, 10))
+    again = race(9, lambda i: services.complete_task(rd.db, rd.uid(COUNCIL[i]), items[COUNCIL[i]],
+                                                     {"votes": {str(first): A, str(second): A}}))
+    assert all(isinstance(r, Conflict) for r in again), again
+
+    closes = race(2, lambda _i: rd.close(rid))
+    assert sorted(type(r).__name__ for r in closes) == ["Conflict", "dict"], closes
+    assert next(r for r in closes if isinstance(r, dict))[first]["agree"] == 6
+    assert rd.ready_steps(first) == ["appraisal"] and rd.ready_steps(second) == ["appraisal"]
