@@ -119,6 +119,9 @@ def document(dossier: dict | None = None, report: dict | None = None) -> dict:
                     "type": "object", "additionalProperties": False, "required": ["passphrase"],
                     "properties": {"passphrase": {"type": "string"}}}}}},
                 "responses": _ok(round_) | _errors(400, 401, 403, 404, 409, 422)}},
+            "/rounds/{id}/minutes.pdf": {"get": {
+                "summary": "The round's minutes (biên bản kiểm phiếu) as a PDF, once counted", "parameters": [id_param("id")],
+                "responses": {"200": {"description": "PDF", "content": {"application/pdf": {}}}} | _errors(401, 404)}},
             "/rounds/{id}/verify": {"get": {"summary": "Recompute a round's totals from its box and check the proofs",
                                             "parameters": [id_param("id")], "responses": _ok({"type": "object", "properties": {
                                                 "verified": {"type": "boolean"},
