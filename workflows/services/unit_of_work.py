@@ -8,12 +8,13 @@ what happened, and :meth:`NominationStep.write` writes the rest once: the inbox 
 rows, the end reached and the serialized state. Leaving the ``with`` block commits everything,
 or, on any error, nothing.
 
-The hot path is one locking read (nomination, its state and the task row together), one read of
-the open inbox rows, the engine, then one batch of writes (:class:`~workflows.persistence.batch.WriteBatch`:
+The hot path is one locking read (the nomination and its state, by the task row or its id), a
+read of the task row acted on (after the lock), the engine, then one batch of writes (:class:`~workflows.persistence.batch.WriteBatch`:
 a single statement on PostgreSQL) and one commit: this module is where that batching lives, so
 commands stay short and cannot forget a projection. The nomination row, its state, its inbox rows,
-timers and audit events go in the batch; rows a command adds through the session (ballot
-snapshots, registry rows, notifications) are flushed with it.
+timers and audit events go in the batch (which inbox rows and timers to close is derived from the
+engine's ready tasks and waits before and after the step, not read); rows a command adds through the
+session (registry rows, notifications) are flushed with it.
 """
 
 from __future__ import annotations
