@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from workflows.documents.text import percent
 from workflows.domain.labels import ACTIONS, NOMINEE_KINDS, ROLES, STATES
 from workflows.queries import iso
 
@@ -32,4 +33,5 @@ ALL = {
     "action_label": lambda a: ACTIONS.get(a, a),
     "role_label": lambda r: ROLES.get(r, r) if r else "Hệ thống",
     "kind_label": lambda k: NOMINEE_KINDS.get(k, k),
+    "vn_percent": percent,  # 4|vn_percent(9) -> "44,4 %"
 }

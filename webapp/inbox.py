@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -36,6 +38,8 @@ def index():
 def task(item_id: int):
     db = get_db()
     item = queries.task(db, current_user.id, item_id)
+    if item["round_id"] is not None:
+        return _ballot(item)
     values, errors, status = item["prefill"], {}, 200
     if request.method == "POST":
         data = from_html(item["schema"], request.form)
@@ -63,3 +67,26 @@ def task(item_id: int):
 
 def _if_match() -> int | None:
     return ascii_int(request.form.get("_version"))
+
+
+def _ballot(item: dict[str, Any]):
+    """A member's ballot of a council round: one agree/disagree per dossier, the receipt shown once after."""
+    values, errors, status = {}, {}, 200
+    if request.method == "POST":
+        data = from_html(item["schema"], request.form)
+        try:
+            outcome = services.complete_task(get_db(), acting_user(), item["id"], data)
+        except Invalid as exc:
+            values, status = data.get("votes", {}), 422
+            rows, fields = {str(d["nomination_id"]): d for d in item["dossiers"]}, exc.fields or {}
+            named = [f"{d['position']}. {d['nominee_name']} ({d['unit_name']})" for k, d in rows.items() if k in fields]
+            errors = {k: f"{v} (hồ sơ {rows[k]['nominee_name']})" if k in rows else v for k, v in fields.items()}
+            errors = errors or {"": exc.message}
+            flash(f"{exc.message} Còn thiếu: {'; '.join(named)}." if named else exc.message, "error")
+        except Conflict as exc:
+            flash(exc.message, "warning")
+            return redirect(url_for("rounds.detail", round_id=item["round_id"]))
+        else:
+            item["can_act"] = False
+            return render_template("ballot.html", item=item, values={}, errors={}, receipt=outcome.receipt)
+    return render_template("ballot.html", item=item, values=values, errors=errors, receipt=None), status

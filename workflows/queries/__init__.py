@@ -75,6 +75,7 @@ def _task_row(item: TaskItem, nom: Nomination, unit_name: str, award_name: str, 
     return {
         "id": item.id,
         "nomination_id": nom.id,
+        "round_id": None,
         "name": item.name,
         "title": item.title,
         "form": item.form,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from workflows.documents import Attendance, DossierTally, Member, Minutes
@@ -19,6 +19,7 @@ from workflows.persistence.model import (
     AwardForm,
     CouncilRound,
     Nomination,
+    OfficerKey,
     RoundBallot,
     RoundDossier,
     RoundMember,
@@ -115,6 +116,37 @@ def round_list(s: Session, user: Actor) -> list[dict[str, Any]]:
              "members_called": r.members_called, "voted": r.ballots_cast, "deadline_at": r.deadline_at} for r in rounds]
 
 
+def waiting_dossiers(s: Session, user: Actor) -> list[dict[str, Any]]:
+    """Dossiers waiting at their route's round step and on no unfinished round: what the secretariat may put on one."""
+    if "secretariat" not in user.roles:
+        return []
+    from workflows.persistence import versions
+
+    ready = (TaskItem.state == "ready", TaskItem.round_id.is_(None))
+    models = s.scalars(select(Nomination.process_model_id).join(TaskItem, TaskItem.nomination_id == Nomination.id)
+                       .where(*ready).distinct())
+    steps = [(pm, step.id) for pm in models if (step := versions.route_for(s, pm).contract.round_step()) is not None]
+    if not steps:
+        return []
+    taken = (select(RoundDossier.nomination_id).join(CouncilRound)
+             .where(CouncilRound.state.in_(("draft", "open", "counting"))))
+    rows = s.execute(
+        select(TaskItem.created_at, Nomination, Unit.name, AwardForm.name)
+        .join(Nomination, Nomination.id == TaskItem.nomination_id)
+        .join(Unit, Unit.id == Nomination.unit_id).join(AwardForm, AwardForm.code == Nomination.award_form)
+        .where(*ready, Nomination.id.not_in(taken),
+               or_(*(and_(Nomination.process_model_id == pm, TaskItem.name == name) for pm, name in steps)))
+        .order_by(TaskItem.created_at, Nomination.id)).all()
+    return [{"nomination_id": nom.id, "nominee_name": nom.nominee_name, "nominee_kind": nom.nominee_kind,
+             "unit_name": unit, "award_form": nom.award_form, "award_form_name": award, "waiting_since": since}
+            for since, nom, unit, award in rows]
+
+
+def has_officer_key(s: Session, user: Actor) -> bool:
+    """Whether the user has set a ballot passphrase (an officer's key pair exists)."""
+    return s.get(OfficerKey, user.id) is not None
+
+
 def get_round(db, user_id: int, round_id: int) -> dict[str, Any]:
     with db.read() as s:
         return round_view(s, load_actor(s, user_id), round_id)
@@ -158,3 +190,13 @@ def minutes(db, user_id: int, round_id: int):
         chair=chair.full_name if chair else "", secretary=secretary.full_name if secretary else "",
         secretary_title="TỔ KIỂM PHIẾU", city=settings.city, issued=council_round.closed_at.date(),
     )
+
+
+def list_waiting(db, user_id: int) -> list[dict[str, Any]]:
+    with db.read() as s:
+        return waiting_dossiers(s, load_actor(s, user_id))
+
+
+def passphrase_set(db, user_id: int) -> bool:
+    with db.read() as s:
+        return has_officer_key(s, load_actor(s, user_id))

@@ -109,7 +109,7 @@ def create_round(db: Database, actor: Actor | int, title: Any, meeting_date: Any
                               {"nomination_ids": f"Hồ sơ {instance.nom.id} không ở bước chờ Hội đồng xét."})
         taken = step.session.scalars(
             select(RoundDossier.nomination_id).join(CouncilRound)
-            .where(RoundDossier.nomination_id.in_(ids), CouncilRound.state.in_(("draft", "open")))).all()
+            .where(RoundDossier.nomination_id.in_(ids), CouncilRound.state.in_(("draft", "open", "counting")))).all()
         if taken:
             raise Conflict(f"Hồ sơ {sorted(taken)} đã thuộc một đợt xét khác chưa kết thúc.")
         now = step.now

@@ -9,12 +9,13 @@ rows, the end reached and the serialized state. Leaving the ``with`` block commi
 or, on any error, nothing.
 
 The hot path is one locking read (the nomination and its state, by the task row or its id), a
-read of the task row acted on (after the lock), the engine, then one batch of writes (:class:`~workflows.persistence.batch.WriteBatch`:
-a single statement on PostgreSQL) and one commit: this module is where that batching lives, so
-commands stay short and cannot forget a projection. The nomination row, its state, its inbox rows,
-timers and audit events go in the batch (which inbox rows and timers to close is derived from the
-engine's ready tasks and waits before and after the step, not read); rows a command adds through the
-session (registry rows, notifications) are flushed with it.
+read of the task row acted on (after the lock), the engine, then one batch of writes
+(:class:`~workflows.persistence.batch.WriteBatch`: a single statement on PostgreSQL) and one
+commit: this module is where that batching lives, so commands stay short and cannot forget a
+projection. The nomination row, its state, its inbox rows, timers and audit events go in the
+batch (which inbox rows and timers to close is derived from the engine's ready tasks and waits
+before and after the step, not read); rows a command adds through the session (registry rows,
+notifications) are flushed with it.
 """
 
 from __future__ import annotations
