@@ -1,4 +1,4 @@
-"""A non-editable install has its route, forms, shipped calendar data and migrations (they ship as package data)."""
+"""A non-editable install has its route, forms, decision tables, shipped calendar data and migrations (package data)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def test_an_installed_wheel_migrates_and_deploys_its_bundle(tmp_path: Path):
     [wheel] = (tmp_path / "dist").glob("vinhdanh-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"bpmn/nomination.bpmn", "bpmn/forms/dossier.schema.json", "bpmn/forms/vote.schema.json",
+            "bpmn/council_rules_98_2023.dmn", "bpmn/council_rules_152_2025.dmn",
             "workflows/persistence/data/calendar_vn.json", "workflows/persistence/migrations/env.py",
             "workflows/documents/templates/minutes.html", "workflows/documents/templates/document.css"} <= names
     assert any(n.startswith("workflows/persistence/migrations/versions/0003_") for n in names)
@@ -32,6 +33,9 @@ def test_an_installed_wheel_migrates_and_deploys_its_bundle(tmp_path: Path):
         f"db = Database('sqlite:///{tmp_path / 'installed.db'}')\n"
         "version, new = migrate.upgrade(db)\n"
         "assert (version, new) == (1, True), (version, new)\n"
+        "from workflows.engine import decisions\n"
+        "assert sorted(t.file for t in decisions.shipped().tables) == "
+        "['council_rules_152_2025.dmn', 'council_rules_98_2023.dmn'], decisions.shipped()\n"
         "print('ok')\n"
     )
     env = dict(os.environ, PYTHONPATH=str(target))  # ahead of the editable checkout on sys.path

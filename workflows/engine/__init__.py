@@ -6,6 +6,8 @@
 - :mod:`.runtime`: start, act, fire timers, serialize without the spec.
 - :mod:`.scripting`: what the route's expressions may call (deadlines in working days).
 - :mod:`.clocked`: the engine reads the product's clock.
+- :mod:`.decisions`: council rules as DMN tables (one per legal basis, picked by date), evaluated by
+  SpiffWorkflow's DMN engine, with their lint.
 
 May import SpiffWorkflow, lxml and ``workflows.domain``; never SQLAlchemy, Flask, RQ or Redis.
 """
