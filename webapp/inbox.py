@@ -38,7 +38,7 @@ def index():
 def task(item_id: int):
     db = get_db()
     item = queries.task(db, current_user.id, item_id)
-    if item["round_id"] is not None:
+    if item.get("round_id") is not None:  # a member's ballot of a council round
         return _ballot(item)
     values, errors, status = item["prefill"], {}, 200
     if request.method == "POST":

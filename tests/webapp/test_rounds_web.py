@@ -142,6 +142,10 @@ def test_forming_a_round_with_mistakes_stays_on_the_page(web: Flask, rd: RoundDr
     with rd.db.read() as s:
         assert s.scalar(select(CouncilRound.id)) is None
     assert f'value="{nid}"' in html
+    with rd.db.read() as s:
+        waiting = s.scalar(select(TaskItem.id).where(TaskItem.nomination_id == nid, TaskItem.state == "ready"))
+    task = secretary.get(f"/tasks/{waiting}").get_data(as_text=True)  # the round step: formed on /rounds, no form here
+    assert "Lập hoặc xem đợt xét của Hội đồng" in task and "task-form" not in task
     assert _browser(web, "council1").post("/rounds", data={"title": "x"}).status_code == 403
     assert _browser(web, "council1").get("/rounds").status_code == 200  # members read the rounds
 

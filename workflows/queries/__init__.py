@@ -150,6 +150,7 @@ def task(db: Database, user_id: int, item_id: int) -> dict[str, Any]:
         route = versions.route_for(s, nom.process_model_id)
         step = route.steps.get(item.name)
         row["can_act"] = item.state == "ready" and user.can_act(item)
+        row["hook"] = step.hook if step is not None else None
         row["schema"] = route.forms.schema(item.form)
         row["prefill"] = _dossier(route, nom) if step is not None and step.hook == "dossier" else {}
         return row
