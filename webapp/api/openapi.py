@@ -127,12 +127,6 @@ def document(dossier: dict | None = None, report: dict | None = None) -> dict:
                                                 "verified": {"type": "boolean"},
                                                 "problems": {"type": "array", "items": {"type": "string"}}}})
                                             | _errors(401, 404)}},
-            "/rounds/{id}/minutes.pdf": {"get": {"summary": "The closed round's vote-count minutes (biên bản kiểm phiếu), PDF",
-                                                 "parameters": [id_param("id")],
-                                                 "responses": {"200": {"description": "The minutes", "content": {
-                                                     "application/pdf": {"schema": {"type": "string",
-                                                                                    "format": "binary"}}}}}
-                                                 | _errors(401, 404)}},
             "/me/ballot-passphrase": {"put": {
                 "summary": "Set the council chair's ballot passphrase (opens the rounds sealed to them)",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
