@@ -2,8 +2,7 @@
 
 A round of ``--dossiers`` dossiers (default 100) and ``--members`` voting members (default 15) runs
 through the service layer (``services.rounds``) on a dedicated PostgreSQL database: the dossiers are
-carried to the route's round step (a route whose council step waits for a round, as
-``tests.support.round_route_xml`` builds it), the secretariat forms and opens the round, every
+carried to the shipped route's round step, the secretariat forms and opens the round, every
 member submits one ballot (agree or disagree on every dossier, random), the chair counts with the
 ballot passphrase, and an auditor verifies the box. Measured per member's ballot submit (p50, p95),
 the open, the close-and-tally (decrypting every total with its proof, then each dossier's round step
@@ -41,10 +40,8 @@ from types import SimpleNamespace  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bench.common import DOSSIER, fresh_database  # noqa: E402
-from tests.support import round_route_xml  # noqa: E402
 from workflows import services  # noqa: E402
 from workflows.domain import secret_ballot  # noqa: E402
-from workflows.persistence import versions  # noqa: E402
 from workflows.persistence.model import TaskItem, User  # noqa: E402
 from workflows.services import demo, people, rounds  # noqa: E402
 from workflows.services.accounts import hash_password  # noqa: E402
@@ -113,7 +110,6 @@ def setup(db, members: int) -> dict[str, int]:
         password = hash_password(demo.DEMO_PASSWORD)
         for i in range(10, members + 1):  # the demo has council1..council9
             people.add_user(s, None, f"council{i}", f"Ủy viên Hội đồng {i}", "VU_TCCB", ["council_member"], password)
-        versions.deploy(s, versions.current_bundle(s, round_route_xml()))
     with db.read() as s:
         return dict(s.execute(select(User.username, User.id)).all())
 

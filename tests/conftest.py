@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ from workflows.persistence.model import Base, CouncilRound, Nomination, ProcessM
 from workflows.services import rounds
 from workflows.services.demo import seed_people
 
-from .support import PASSPHRASE, Driver, RoundDriver, round_route_xml
+from .support import PASSPHRASE, Driver, RoundDriver, per_dossier_route_xml
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
@@ -96,7 +95,8 @@ def redis_url() -> str:
 
 
 def _settings(tmp: Path) -> Settings:
-    return Settings(org_code="BKHCN", upload_dir=tmp / "uploads", max_upload_bytes=2 * 1024 * 1024)
+    # 1024-bit round keys keep the suite fast; tests/workflows/test_secret_ballot.py tries 2048
+    return Settings(org_code="BKHCN", upload_dir=tmp / "uploads", max_upload_bytes=2 * 1024 * 1024, ballot_key_bits=1024)
 
 
 @pytest.fixture(scope="session")
@@ -163,15 +163,24 @@ def client(app):
 
 
 @pytest.fixture
-def rd(db, monkeypatch) -> Iterator[RoundDriver]:
-    """A driver on a route whose council step waits for a round, the chair's ballot passphrase set."""
-    with db.write() as s:
-        versions.deploy(s, versions.current_bundle(s, round_route_xml()))
+def rd(db) -> RoundDriver:
+    """A driver on the shipped route (its council step waits for a round), the chair's ballot passphrase set."""
     driver = RoundDriver(db)
-    monkeypatch.setattr(db, "settings", replace(db.settings, ballot_key_bits=1024))  # fast keys; the crypto tests try 2048
     rounds.set_officer_passphrase(db, driver.uid("minister"), PASSPHRASE)
-    yield driver
+    return driver
+
+
+def _drop_later_versions(db: Database) -> None:
     with db.write() as s:  # later tests expect only the bundled version
         s.execute(CouncilRound.__table__.delete())
         s.execute(Nomination.__table__.delete())
         s.execute(ProcessModel.__table__.delete().where(ProcessModel.version > 1))
+
+
+@pytest.fixture
+def per_dossier(db) -> Iterator[Driver]:
+    """A driver on the route versions before council rounds deployed: each dossier has its own ballot."""
+    with db.write() as s:
+        versions.deploy(s, versions.current_bundle(s, per_dossier_route_xml()))
+    yield Driver(db)
+    _drop_later_versions(db)

@@ -283,7 +283,7 @@ def test_extra_keys_in_a_page_form_are_dropped_and_never_reach_workflow_data(web
     assert client.post(f"/tasks/{head}", data=APPROVE | {INJECTED: "x", "needs_vote": ""}).status_code == 302
     driver.act(nid, "secretary", APPROVE)
     assert INJECTED not in workflow_state(db, nid)
-    assert driver.ready_steps(nid) == ["council_vote"]  # needs_vote was not overridden: the council still votes
+    assert driver.ready_steps(nid) == ["council_round"]  # needs_vote was not overridden: the council still votes
 
 
 # --- repeated completes and versions --------------------------------------------------------------

@@ -3,7 +3,7 @@
 Scenario (on SQLite and PostgreSQL), both nominations of unit CUC_BDDT (clerk1/head1):
 
 * ``{a}``: submitted by clerk1, waiting for head1 at ``head_review`` (task ``{head}``); attachment ``{att}``.
-* ``{b}``: at the council vote; council1's ballot is ``{ballot}``; attachment ``{batt}``.
+* ``{b}``: in the council's open round ``{round}``; council1's ballot is ``{ballot}``; attachment ``{batt}``.
 
 Every row states the user, the request and the expected status. ``listed`` says whether ``{a}`` (nomination
 lists) or ``{head}`` (task lists) appears in a list answer. A row that is refused, or only reads, must change
@@ -32,7 +32,7 @@ from workflows.persistence.model import LoginAttempt, User
 from workflows.services.demo import seed_people
 
 from ..conftest import _empty
-from ..support import APPROVE, DOSSIER, Driver
+from ..support import APPROVE, DOSSIER, PASSPHRASE, Driver
 from .helpers import PDF, bearer, html_error, json_error, login_form, make_app, session_client, snapshot
 
 ANON = None
@@ -117,20 +117,31 @@ ROWS = [
     R("head2", "POST /api/v1/tasks/{head}/complete", 404),
     R("head2", "POST /api/v1/nominations/{b}/close-vote", 404),
     R("head2", "POST /api/v1/nominations", 403),
-    # --- council members see a nomination only once they hold a ballot on it ---
+    # --- council members see a nomination only once they are called to a round that holds it ---
     R("council1", "GET /nominations/", 200, listed=False),
     R("council1", "GET /nominations/{a}", 404),
     R("council1", "GET /nominations/{b}", 200),
     R("council1", "GET /nominations/{b}/attachments/{batt}", 200),
     R("council1", "GET /tasks/{ballot}", 200),
-    R("council1", "POST /tasks/{ballot}", 302),
+    R("council1", "POST /tasks/{ballot}", 200),  # the page shows the receipt, once
     R("council1", "GET /api/v1/nominations/{a}", 404),
     R("council1", "GET /api/v1/nominations/{b}/history", 200),
     R("council1", "POST /api/v1/tasks/{ballot}/complete", 200),
     R("council1", "POST /api/v1/nominations/{b}/attachments", 403),
     R("council1", "POST /api/v1/nominations/{b}/close-vote", 403),
-    R("council2", "POST /tasks/{ballot}", 403),
-    R("council2", "POST /api/v1/tasks/{ballot}/complete", 403),
+    R("council2", "POST /tasks/{ballot}", 404),  # someone else's ballot does not exist for them
+    R("council2", "POST /api/v1/tasks/{ballot}/complete", 404),
+    R("council1", "GET /api/v1/rounds/{round}", 200),
+    R("council1", "POST /api/v1/rounds/{round}/close", 403),
+    R("clerk1", "GET /api/v1/rounds/{round}", 404),  # rounds are the council's: units do not see them
+    R("clerk2", "GET /rounds/{round}", 404),
+    R("auditor", "GET /api/v1/rounds/{round}", 200),
+    R("auditor", "GET /rounds/{round}", 200),
+    R("auditor", "POST /api/v1/rounds/{round}/close", 403),
+    R("secretary", "POST /api/v1/rounds/{round}/close", 403),
+    R("secretary", "POST /api/v1/rounds/{round}/open", 409),
+    R("minister", "POST /api/v1/rounds/{round}/close", 200),
+    R("minister", "POST /rounds/{round}/close", 302),
     # --- the auditor reads everything and changes nothing ---
     R("auditor", "GET /nominations/", 200, listed=True),
     R("auditor", "GET /nominations/{a}", 200),
@@ -150,9 +161,9 @@ ROWS = [
     R("auditor", "POST /api/v1/nominations/{a}/attachments", 403),
     R("auditor", "POST /api/v1/nominations/{b}/close-vote", 403),
     R("auditor", "POST /api/v1/tasks/{head}/complete", 403),
-    # --- only the secretariat closes a ballot; other ministry roles read but may not ---
-    R("secretary", "POST /nominations/{b}/close-vote", 302),
-    R("secretary", "POST /api/v1/nominations/{b}/close-vote", 200),
+    # --- only the secretariat closes a per-dossier ballot (versions before rounds); {b} waits for a round ---
+    R("secretary", "POST /nominations/{b}/close-vote", 409),
+    R("secretary", "POST /api/v1/nominations/{b}/close-vote", 409),
     R("secretary", "POST /api/v1/nominations/{a}/close-vote", 409),
     R("secretary", "POST /api/v1/tasks/{head}/complete", 403),
     R("secretary", "POST /api/v1/nominations", 403),
@@ -169,6 +180,7 @@ class Scenario:
     head: int
     att: int
     b: int
+    round: int
     ballot: int
     batt: int
 
@@ -179,17 +191,24 @@ def build(db: Database) -> Scenario:
     batt = services.add_attachment(db, d.uid("clerk1"), b, "Minh chứng.pdf", PDF)
     d.submit(b)
     d.act(b, "secretary", APPROVE)
+    d.ensure_passphrase()
+    round_id = d.open([b])
     a = d.create()
     att = services.add_attachment(db, d.uid("clerk1"), a, "Đơn đề nghị.pdf", PDF)
     d.act(a, "clerk1", {})
-    return Scenario(a=a, head=d.item_for(a, "head1"), att=att, b=b, ballot=d.item_for(b, "council1"), batt=batt)
+    return Scenario(a=a, head=d.item_for(a, "head1"), att=att, b=b, round=round_id,
+                    ballot=d.ballot_item(round_id, "council1"), batt=batt)
 
 
-def _body(method: str, template: str, api: bool) -> dict:
+def _body(method: str, template: str, api: bool, scenario: Scenario) -> dict:
     """What each request sends: a valid form or file, so that only the policy can refuse it."""
-    if method != "POST" or template.endswith("/close-vote"):
+    if method != "POST" or template.endswith("/close-vote") or template.endswith("/open"):
         return {}
-    task_data = {"vote": "agree"} if "{ballot}" in template else APPROVE
+    if template.endswith("/close"):
+        return {"json": {"passphrase": PASSPHRASE}} if api else {"data": {"passphrase": PASSPHRASE}}
+    if "{ballot}" in template:
+        return {"json": {"data": {"votes": {str(scenario.b): "agree"}}}} if api else {"data": {f"votes.{scenario.b}": "agree"}}
+    task_data = APPROVE
     if template.endswith("/attachments"):
         return {"data": {"file": (io.BytesIO(PDF), "Tờ trình.pdf")}, "content_type": "multipart/form-data"}
     if template.endswith("/complete"):
@@ -252,7 +271,7 @@ def test_access_policy(row: Row, world: World):
         client = session_client(app, db, row.user)
 
     before = snapshot(db)
-    response = client.open(path, method=method, headers=headers, **_body(method, template, api))
+    response = client.open(path, method=method, headers=headers, **_body(method, template, api, scenario))
     after = snapshot(db)
 
     assert response.status_code == row.status, response.get_data(as_text=True)[:400]

@@ -149,8 +149,11 @@ def test_no_page_has_inline_script_style_or_foreign_origins(web: Flask, db: Data
     nid = ids["nid"]
     driver.act(nid, "clerk1", {})
     driver.act(nid, "head1", {"decision": "approve"})
-    driver.act(nid, "secretary", {"decision": "approve"})  # the ballot is open: the close-vote form shows
-    values = {"nomination_id": nid, "item_id": ids["item"], "attachment_id": ids["att"], "report_id": ids["report"]}
+    driver.act(nid, "secretary", {"decision": "approve"})
+    driver.ensure_passphrase()
+    round_id = driver.open([nid])  # the round is open: the chair's count form shows
+    values = {"nomination_id": nid, "item_id": ids["item"], "attachment_id": ids["att"], "report_id": ids["report"],
+              "round_id": round_id}
     pages = [rule for rule in web.url_map.iter_rules()
              if "GET" in rule.methods and not rule.rule.startswith(("/api/", "/static", "/healthz"))]
     seen = 0
@@ -170,5 +173,5 @@ def test_no_page_has_inline_script_style_or_foreign_origins(web: Flask, db: Data
         parser.feed(web.test_client().get(path).get_data(as_text=True))
         assert not parser.found, (path, parser.found)
     assert seen > 30
-    html = session_client(web, db, "secretary").get(f"/nominations/{nid}").get_data(as_text=True)
-    assert 'data-confirm="Kết thúc bỏ phiếu?' in html and "/static/confirm.js" in html
+    html = session_client(web, db, "minister").get(f"/rounds/{round_id}").get_data(as_text=True)
+    assert 'data-confirm="Kết thúc bỏ phiếu, giải mã' in html and "/static/confirm.js" in html

@@ -50,7 +50,7 @@ def test_a_full_lifecycle_leaves_an_intact_chain(driver: Driver):
     nid = lifecycle(driver)
     history = events(driver.db, nid)
     assert [e.seq for e in history] == list(range(1, len(history) + 1))
-    assert len(history) == 1 + 2 + 1 + 2 + 1 + 9 + 1 + 1 + 2
+    assert len(history) == 1 + 2 + 1 + 2 + 1 + 1 + 1 + 1 + 2  # the ballots are the round's events, not the dossier's
     assert history[0].prev_hash == audit.GENESIS
     assert all(later.prev_hash == earlier.hash for earlier, later in pairwise(history))
     assert len({e.hash for e in history}) == len(history)
@@ -89,12 +89,16 @@ def test_each_action_writes_exactly_one_event_with_who_what_and_the_change(drive
                                                 "sha256": digest}]})]
     assert step(lambda: driver.act(nid, "secretary", APPROVE)) == [
         ("secretary", "secretariat", "secretariat_check", "approve", None, None)]
-    for member in COUNCIL[:6]:
-        assert step(lambda m=member: driver.act(nid, m, {"vote": "agree"})) == [
-            (member, "council_member", "council_vote", "voted", None, None)]
-    closed = step(lambda: services.close_vote(db, driver.uid("secretary"), nid))
+    driver.ensure_passphrase()
+    joined = step(lambda: driver.open([nid]))
+    round_id = joined[0][5]["round"][1]["id"]
+    assert joined == [("secretary", "secretariat", "council_round", "round_joined", None,
+                       {"round": [None, {"id": round_id, "title": "Đợt xét tháng 12/2026"}]})]
+    for member in COUNCIL[:6]:  # a ballot is the round's event: the dossier learns nothing of who voted
+        assert step(lambda m=member: driver.ballot(round_id, m, {nid: "agree"})) == []
+    closed = step(lambda: driver.close(round_id))
     result = driver.nomination(nid).council_result
-    assert closed == [("secretary", "secretariat", "council_vote", "vote_closed", None, {"council_result": [None, result]})]
+    assert closed == [("system", None, "council_round", "council_result", None, {"council_result": [None, result]})]
     assert (result["present"], result["passed"]) == (6, True)
     assert step(lambda: driver.act(nid, "reviewer", APPROVE)) == [("reviewer", "reviewer", "appraisal", "approve", None, None)]
     signed = step(lambda: driver.act(nid, "minister", APPROVE))
@@ -104,7 +108,7 @@ def test_each_action_writes_exactly_one_event_with_who_what_and_the_change(drive
         ("system", None, "issue_decision", "decision_issued", None,
          {"state": ["in_progress", "awarded"], "decision_number": [None, number]}),
     ]
-    assert [e.actor_id for e in seen if e.actor == "system"] == [None]
+    assert [e.actor_id for e in seen if e.actor == "system"] == [None, None]  # the council's result and the decision
     assert all(e.actor_id == driver.uid(e.actor) for e in seen if e.actor != "system")
     assert audit.verify_chain(seen) is None
 

@@ -14,7 +14,7 @@ from workflows.persistence.db import Database
 from workflows.persistence.model import AuditEvent, Nomination, ProcessModel, TaskItem
 from workflows.services import people
 
-from ..support import Driver
+from ..support import Driver, per_dossier_route_xml
 from .test_concurrency import race
 
 
@@ -27,9 +27,9 @@ def deploys(driver: Driver) -> Iterator[Driver]:
         s.execute(ProcessModel.__table__.delete().where(ProcessModel.version > 1))
 
 
-def bundle_with(db: Database, rules_change=None, forms_change=None) -> engine.Bundle:
+def bundle_with(db: Database, rules_change=None, forms_change=None, bpmn_xml: str | None = None) -> engine.Bundle:
     with db.read() as s:
-        bundle = versions.current_bundle(s)
+        bundle = versions.current_bundle(s, bpmn_xml)
     rules, forms = copy.deepcopy(bundle.rules), copy.deepcopy(bundle.forms)
     if rules_change:
         rules_change(rules)
@@ -131,7 +131,7 @@ def test_the_council_size_is_the_members_called_chair_included_when_the_rules_sa
         for rule in rules["council"]:
             rule["chair_votes"] = True
 
-    deploy(db, bundle_with(db, chair_votes))
+    deploy(db, bundle_with(db, chair_votes, bpmn_xml=per_dossier_route_xml()))  # the ballot of versions before rounds
     nid = driver.create()
     driver.accept(nid)
     assert driver.nomination(nid).ballot_size == 10
@@ -141,6 +141,7 @@ def test_the_council_size_is_the_members_called_chair_included_when_the_rules_sa
     assert (result["members"], result["present"], result["agree"]) == (10, 10, 6)
 
 
+@pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
 def test_a_member_added_after_the_ballot_opened_does_not_change_its_size(deploys: Driver):
     driver, db = deploys, deploys.db
     nid = driver.create()

@@ -129,6 +129,7 @@ def test_only_nominations_whose_deadlines_move_are_touched_and_a_second_run_move
                                                     AuditEvent.action == "deadline_moved")) is None
 
 
+@pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
 def test_every_council_members_vote_and_the_ballots_timers_move(driver: Driver, advance):
     nid = driver.create()
     driver.accept(nid)  # same Monday: the vote (10 working days) is due 14/12 17:00
@@ -149,7 +150,7 @@ def test_the_disclosure_window_closes_at_its_new_time(driver: Driver, advance):
     assert services.fire_due_timers(driver.db) == 0
     move_to(advance, at(15, 17, 1))
     assert services.fire_due_timers(driver.db) == 1
-    assert driver.ready_steps(nid) == ["council_vote"]
+    assert driver.ready_steps(nid) == ["council_round"]
 
 
 def test_a_nomination_that_cannot_be_restored_keeps_its_dates_and_the_others_move(driver: Driver, advance):

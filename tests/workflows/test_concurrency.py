@@ -111,7 +111,7 @@ def test_twenty_threads_complete_the_same_task_exactly_once(driver: Driver):
         assert nom.version == wins[0].version and nom.current_step == "secretariat_check"
     assert audit.verify_chain(events(db, nid)) is None
     driver.act(nid, "secretary", APPROVE)  # the route goes on normally
-    assert driver.ready_steps(nid) == ["council_vote"]
+    assert driver.ready_steps(nid) == ["council_round"]
 
 
 def _api_app(db: Database):
@@ -190,6 +190,7 @@ def test_twenty_api_requests_queue_for_a_tiny_pool_without_500s(driver: Driver, 
 
 # --- nine members voting at once -----------------------------------------------------------
 
+@pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
 def test_nine_members_vote_at_the_same_moment(driver: Driver):
     db = driver.db
     nid = at_council(driver)
@@ -222,6 +223,7 @@ def test_nine_members_vote_at_the_same_moment(driver: Driver):
     assert nom.current_step == "appraisal" and nom.state == "in_progress"
 
 
+@pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
 @pytest.mark.parametrize("voters", [8, 9])
 def test_closing_the_ballot_while_members_vote_counts_each_vote_once(driver: Driver, voters: int):
     """Members vote while the secretariat closes the ballot: votes before the close count, later ones get 409.
@@ -299,6 +301,7 @@ def test_ministers_signing_in_parallel_get_distinct_consecutive_decision_numbers
 
 # --- optimistic check (If-Match) -----------------------------------------------------------
 
+@pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
 def test_two_votes_racing_with_the_same_if_match_both_count(driver: Driver):
     """A ballot is the member's own task: another member's vote moves the version but never stales it."""
     db = driver.db
@@ -356,6 +359,7 @@ def test_api_if_match_header_stale_version_is_409(driver: Driver):
     assert again.status_code == 409
 
 
+@pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
 def test_two_closes_of_the_same_ballot_one_wins(driver: Driver):
     db = driver.db
     nid = at_council(driver)
@@ -391,6 +395,7 @@ def test_no_lost_update_across_many_nominations_in_parallel(driver: Driver):
         assert audit.verify_chain(events(db, nid)) is None
 
 
+@pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
 def test_nine_members_submit_the_html_ballot_at_the_same_moment(driver: Driver):
     """Each member's page carries the version it was loaded at; the ballot is each one's own task, so all count."""
     from ..webapp.helpers import make_app, session_client

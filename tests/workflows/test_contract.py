@@ -9,7 +9,7 @@ from workflows.engine import lint
 from workflows.persistence import versions
 from workflows.persistence.model import ProcessModel
 
-from ..support import Driver, shipped_bundle
+from ..support import Driver, per_dossier_route_xml, shipped_bundle
 
 XML = shipped_bundle().bpmn_xml
 
@@ -30,14 +30,27 @@ def test_the_contract_is_read_from_declarations_not_ids():
     route = engine.parse(shipped_bundle())
     check = route.steps["secretariat_check"]
     assert (check.hook, check.decisions, check.returns, check.opens_ballot) == (
-        "review", ("approve", "return", "reject"), "return", "council_vote")
-    assert route.contract.ballot().id == "council_vote" and route.contract.ballot().collection == "council_members"
+        "review", ("approve", "return", "reject"), "return", None)
+    assert route.contract.ballot() is None
+    assert (route.contract.round_step().id, route.contract.round_step().role) == ("council_round", "secretariat")
     assert {t.kind for t in route.contract.timers.values()} == {"reminder", "escalation", "window"}
     assert route.contract.timers["disclosure_window"].watches == "disclosure"
 
 
+def test_the_per_dossier_ballot_of_older_versions_is_read_from_its_declarations():
+    route = engine.parse(shipped_bundle(per_dossier_route_xml()))
+    assert lint.lint(route) == []
+    assert route.steps["secretariat_check"].opens_ballot == "council_vote" and route.contract.round_step() is None
+    assert route.contract.ballot().id == "council_vote" and route.contract.ballot().collection == "council_members"
+
+
 def test_renamed_elements_keep_working_because_nothing_reads_ids():
-    renamed = XML.replace('"council_vote"', '"phieu_bau"').replace(">council_vote<", ">phieu_bau<")
+    renamed = XML.replace('"council_round"', '"xet_theo_dot"').replace(">council_round<", ">xet_theo_dot<")
+    route = engine.parse(shipped_bundle(renamed))
+    assert lint.lint(route) == []
+    assert route.contract.round_step().id == "xet_theo_dot"
+    old = per_dossier_route_xml()
+    renamed = old.replace('"council_vote"', '"phieu_bau"').replace(">council_vote<", ">phieu_bau<")
     renamed = renamed.replace('"council_vote_', '"phieu_bau_').replace('("council_vote")', '("phieu_bau")')
     route = engine.parse(shipped_bundle(renamed))
     assert lint.lint(route) == []
@@ -49,8 +62,8 @@ def test_renamed_elements_keep_working_because_nothing_reads_ids():
       'value="approve return withdraw" />', ''), "head_review", "hook"),
     (('name="decisions" value="approve return reject"', 'name="decisions" value="approve reject"'),
      "secretariat_check", "decisions"),
-    (('name="opensBallot" value="council_vote"', 'name="opensBallot" value="appraisal"'), "secretariat_check",
-     "opensBallot"),
+    (('name="hook" value="round"', 'name="hook" value="dot_xet"'), "council_round", "hook"),
+    (('name="hook" value="round"', 'name="hook" value="ballot"'), "council_round", "đa phiên"),
     (('name="role" value="reviewer"', 'name="role" value="thu_ky"'), "reviewer", "vai trò"),
     (('<spiffworkflow:property name="timerKind" value="reminder" />', ''), "draft_reminder", "timerKind"),
     (('reminder_at("appraisal")', 'reminder_at(appraisal)'), "appraisal_reminder", "biểu thức"),
@@ -66,6 +79,11 @@ def test_each_violation_names_its_element(change: tuple[str, str], element: str,
     assert any(v.startswith(f"{element}:") and words in v for v in found), found
 
 
+def test_a_ballot_opened_nowhere_is_named():
+    old = per_dossier_route_xml().replace('name="opensBallot" value="council_vote"', 'name="opensBallot" value="appraisal"')
+    assert any(v.startswith("secretariat_check:") and "opensBallot" in v for v in violations(old))
+
+
 def test_rules_without_a_threshold_for_a_voted_form_are_refused():
     rules = shipped_bundle().rules
     rules = rules | {"council": [r for r in rules["council"] if r["award_form"] != "co_thi_dua_bo"]}
@@ -74,10 +92,10 @@ def test_rules_without_a_threshold_for_a_voted_form_are_refused():
 
 
 def test_a_deploy_that_breaks_the_contract_stores_nothing(driver: Driver):
-    broken = XML.replace('name="opensBallot" value="council_vote"', 'name="opensBallot" value="nowhere"')
+    broken = XML.replace('name="hook" value="round"', 'name="hook" value="nowhere"')
     with driver.db.write() as s:
         before = s.query(ProcessModel).count()
         with pytest.raises(engine.RouteError) as raised:
             versions.deploy(s, versions.current_bundle(s, broken))
         assert s.query(ProcessModel).count() == before
-    assert any(v.startswith("secretariat_check:") for v in raised.value.violations)
+    assert any(v.startswith("council_round:") for v in raised.value.violations)

@@ -49,7 +49,7 @@ def test_every_flow_node_and_flow_is_drawn():
 def test_lanes_are_roles_and_every_user_task_has_a_form():
     route = engine.parse(shipped_bundle())
     assert {step.role for step in route.steps.values()} <= set(ROLES)
-    assert set(route.steps) == {"draft", "head_review", "secretariat_check", "disclosure", "council_vote", "appraisal",
+    assert set(route.steps) == {"draft", "head_review", "secretariat_check", "disclosure", "council_round", "appraisal",
                                 "minister_sign"}
     for step in route.steps.values():
         schema = SHIPPED_FORMS.schema(step.form)

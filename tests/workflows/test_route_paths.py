@@ -47,8 +47,9 @@ def test_straight_approval_is_awarded_with_a_decision_number(driver: Driver):
     assert record is not None and record.decision_number == nom.decision_number
     assert record.award_form == "bang_khen_bo_truong" and record.nominee_name == nom.nominee_name
     actions = [a for a, _ in history(driver, nid)]
-    assert actions == ["created", "submitted", "approve", "approve"] + ["voted"] * 9 + [
-        "council_result", "approve", "approve", "decision_issued"]
+    # the members' ballots are the round's history, not the dossier's: it records the council's result
+    assert actions == ["created", "submitted", "approve", "approve", "round_joined", "council_result", "approve", "approve",
+                       "decision_issued"]
     assert driver.ready_steps(nid) == []
 
 
@@ -103,6 +104,7 @@ def test_co_thi_dua_needs_eight_of_nine(driver: Driver):
     assert driver.ready_steps(nid) == ["appraisal"]
 
 
+@pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
 def test_council_fails_on_quorum_when_the_secretariat_closes_the_vote(driver: Driver):
     nid = driver.create()
     through_council(driver, nid, ["agree"] * 5)  # 5 of 9 present; quorum is 6
@@ -118,6 +120,7 @@ def test_council_fails_on_quorum_when_the_secretariat_closes_the_vote(driver: Dr
     assert (nom.votes_agree, nom.votes_disagree) == (0, 0)
 
 
+@pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
 def test_closing_with_quorum_passes_on_majority_of_present(driver: Driver):
     nid = driver.create()
     through_council(driver, nid, ["agree"] * 4 + ["disagree"] * 2)  # 6 present, 4 agree > 3
@@ -157,7 +160,7 @@ def test_minister_returns_once_then_signs_without_a_second_vote(driver: Driver):
     driver.act(nid, "minister", APPROVE)
     nom = driver.nomination(nid)
     assert nom.state == "awarded" and nom.return_count == 2
-    assert [a for a, _ in history(driver, nid)].count("voted") == 9
+    assert [a for a, _ in history(driver, nid)].count("council_result") == 1
 
 
 def test_the_twenty_first_return_is_refused_and_changes_nothing(driver: Driver):
@@ -238,7 +241,7 @@ def test_a_changed_nominee_after_the_vote_faces_the_council_again(driver: Driver
     driver.act(nid, "clerk1", {"nominee_name": "Phạm Thị Hạnh"})
     driver.act(nid, "head1", APPROVE)
     driver.act(nid, "secretary", APPROVE)
-    assert driver.ready_steps(nid) == ["council_vote"]
+    assert driver.ready_steps(nid) == ["council_round"]
     assert driver.nomination(nid).council_result is None  # the old result does not carry over
     driver.vote(nid, ["agree"] * 3 + ["disagree"] * 6)
     nom = driver.nomination(nid)
@@ -272,4 +275,4 @@ def test_an_order_whose_form_changes_after_the_vote_is_disclosed_and_voted_again
         assert driver.ready_steps(nid) == ["disclosure"]  # published again, then the council votes again
         advance(timedelta(days=30))
         services.fire_due_timers(driver.db)
-        assert driver.ready_steps(nid) == ["council_vote"]
+        assert driver.ready_steps(nid) == ["council_round"]

@@ -1,4 +1,4 @@
-"""Ballot secrecy: nothing stored, logged or served associates a council member with a choice.
+"""Secrecy of the per-dossier ballot (versions before council rounds): nothing ties a member to a choice.
 
 The only trace of the choices is the tally (``nominations.votes_agree``/``votes_disagree``
 and, once the ballot closes, ``council_result`` and the system's ``council_result`` event).
@@ -11,6 +11,7 @@ import logging
 import re
 from typing import Any
 
+import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
@@ -94,6 +95,7 @@ def test_the_schema_has_no_place_for_an_individual_choice():
     assert vote_columns == {"nominations.votes_agree", "nominations.votes_disagree", "round_dossiers.agree"}
 
 
+@pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
 def test_no_row_state_or_log_ties_a_member_to_a_choice(driver: Driver, caplog):
     db = driver.db
     nid = at_council(driver)
@@ -179,6 +181,7 @@ def _member_view(db: Database, nid: int) -> dict[str, Any]:
     return view
 
 
+@pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
 def test_two_ballots_with_the_same_tally_and_different_voters_are_stored_identically(driver: Driver):
     """Swap who chose what, keep the tally: the stored state, rows and events cannot tell the two apart."""
     db = driver.db
@@ -193,6 +196,7 @@ def test_two_ballots_with_the_same_tally_and_different_voters_are_stored_identic
     assert _normalized_state(state_of(db, first)) == _normalized_state(state_of(db, second))
 
 
+@pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
 def test_the_api_shows_no_running_tally_while_the_ballot_is_open(driver: Driver):
     from webapp import create_app
 

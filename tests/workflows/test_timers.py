@@ -116,7 +116,7 @@ def test_disclosure_window_passes_then_the_council_votes(driver: Driver, advance
     assert services.fire_due_timers(driver.db) == 0
     advance(timedelta(minutes=2))
     assert services.fire_due_timers(driver.db) == 1
-    assert driver.ready_steps(nid) == ["council_vote"]
+    assert driver.ready_steps(nid) == ["council_round"]
     assert notified(driver, "window") == ["secretary"]
     driver.vote(nid, ["agree"] * 9)
     driver.act(nid, "reviewer", APPROVE)
@@ -137,6 +137,7 @@ def test_an_objection_inside_the_window_sends_it_back_to_the_secretariat(driver:
     assert driver.ready_steps(nid) == ["disclosure"]  # checked again, published again
 
 
+@pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
 def test_a_ballot_reminder_goes_to_members_who_have_not_voted(driver: Driver, advance):
     nid = driver.create()
     driver.accept(nid)
@@ -185,6 +186,7 @@ def test_timers_are_stored_in_utc_with_their_offset_kept(driver: Driver, advance
     assert state == "pending" and due == escalation and due.utcoffset() == timedelta(0)
 
 
+@pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
 def test_a_timer_due_before_a_users_action_is_still_reported_once(driver: Driver, advance):
     """The engine fires due timers at the end of any step, so a vote can fire the ballot reminder itself."""
     nid = driver.create()

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from workflows import caches
 from workflows.domain.actor import UNIT_ROLES, Actor
 from workflows.domain.errors import Forbidden
-from workflows.persistence.model import Nomination, TaskItem, User
+from workflows.persistence.model import Nomination, RoundDossier, RoundMember, TaskItem, User
+
+COUNCIL_ROLES = frozenset({"council_member", "council_chair"})
 
 
 def actor_of(user: User) -> Actor:
@@ -42,15 +44,24 @@ def visible_filter(actor: Actor) -> ColumnElement[bool]:
     clauses = []
     if actor.roles & UNIT_ROLES:
         clauses.append(Nomination.unit_id.in_(sorted(actor.units)))
-    # Anyone a task was ever assigned to (council members) sees that nomination.
+    # Anyone a task was ever assigned to (council members, before rounds) sees that nomination.
     clauses.append(exists(select(_ASSIGNED.id).where(_ASSIGNED.nomination_id == Nomination.id,
                                                      _ASSIGNED.assignee_id == actor.id)))
+    if actor.roles & COUNCIL_ROLES:
+        clauses.append(_called_to_a_round_on(actor.id))
     return or_(*clauses)
 
 
-def visible_shape(actor: Actor) -> tuple[bool, int]:
-    """What :func:`visible_clause` needs to know of an actor: whether they read everything, how many units they see."""
-    return actor.reads_everything, len(actor.units) if actor.roles & UNIT_ROLES else 0
+def _called_to_a_round_on(user_id) -> ColumnElement[bool]:
+    """A member called to a round reads its dossiers (their ballot lists them, attachments included)."""
+    return exists(select(RoundDossier.round_id).join(RoundMember, RoundMember.round_id == RoundDossier.round_id)
+                  .where(RoundDossier.nomination_id == Nomination.id, RoundMember.user_id == user_id))
+
+
+def visible_shape(actor: Actor) -> tuple[bool, int, bool]:
+    """What :func:`visible_clause` needs to know of an actor: whether they read everything, how many units they
+    see, whether they may be called to a council round."""
+    return actor.reads_everything, len(actor.units) if actor.roles & UNIT_ROLES else 0, bool(actor.roles & COUNCIL_ROLES)
 
 
 def visible_params(actor: Actor) -> dict[str, int]:
@@ -59,9 +70,9 @@ def visible_params(actor: Actor) -> dict[str, int]:
 
 
 @lru_cache(maxsize=64)
-def visible_clause(shape: tuple[bool, int]) -> ColumnElement[bool]:
+def visible_clause(shape: tuple[bool, int, bool]) -> ColumnElement[bool]:
     """:func:`visible_filter` with bind parameters, built once per shape, for statements built once (the hot path)."""
-    reads_everything, units = shape
+    reads_everything, units, council = shape
     if reads_everything:
         return Nomination.id.is_not(None)
     clauses = []
@@ -69,6 +80,8 @@ def visible_clause(shape: tuple[bool, int]) -> ColumnElement[bool]:
         clauses.append(Nomination.unit_id.in_([bindparam(f"scope_unit_{i}") for i in range(units)]))
     clauses.append(exists(select(_ASSIGNED.id).where(_ASSIGNED.nomination_id == Nomination.id,
                                                      _ASSIGNED.assignee_id == bindparam("scope_actor"))))
+    if council:
+        clauses.append(_called_to_a_round_on(bindparam("scope_actor")))
     return or_(*clauses)
 
 

@@ -104,10 +104,13 @@ def _submit_dossier(step: NominationStep, acting: Acting, data: Any) -> dict[str
         if old != new:
             changes[key] = [old, new]
             setattr(nom, key, new)
-    step.record(instance, "submitted", role=item.role, task=item.name, changes=changes)
     flags: dict[str, Any] = award.routing_flags()
     if any(key in changes for key in VOTED_ON):
         flags["council_done"] = False  # another person or award than the council approved: it votes again
+        if nom.council_result is not None:  # and the old result is void, not shown as this dossier's
+            changes["council_result"] = [nom.council_result, None]
+            nom.council_result = None
+    step.record(instance, "submitted", role=item.role, task=item.name, changes=changes)
     return flags
 
 

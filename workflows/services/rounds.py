@@ -119,6 +119,9 @@ def create_round(db: Database, actor: Actor | int, title: Any, meeting_date: Any
         step.session.flush()
         step.session.add_all(RoundDossier(round_id=council_round.id, nomination_id=nid, position=n)
                              for n, nid in enumerate(ids, 1))
+        for instance in instances:  # the dossier's own history says which round it went to
+            step.record(instance, "round_joined", role="secretariat", task=instance.route.contract.round_step().id,
+                        changes={"round": [None, {"id": council_round.id, "title": title}]})
         audit.record_subject(step.session, "round", council_round.id, at=now, actor=step.actor, action="round_created",
                              changes={"title": [None, title], "nomination_ids": [None, ids]})
         return council_round.id
