@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from workflows import engine, services
 from workflows.domain.forms import FormSet
+from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Nomination, TaskItem, User
 from workflows.persistence.reference import shipped_rules
@@ -20,8 +21,35 @@ SHIPPED_FORMS = FormSet(shipped_forms())  # the forms the next deploy ships, for
 
 def shipped_bundle(bpmn_xml: str | None = None) -> engine.Bundle:
     """The bundle this release deploys on a fresh database (``bpmn_xml`` replaces the route)."""
+    return versions.shipped_bundle(bpmn_xml)
+
+
+def legacy_bundle(bpmn_xml: str | None = None, rules: dict[str, Any] | None = None) -> engine.Bundle:
+    """A bundle as versions before the DMN tables pinned it: the legacy rule tables, no decisions."""
     xml = bpmn_xml if bpmn_xml is not None else NOMINATION_ROUTE.read_text(encoding="utf-8")
-    return engine.Bundle(xml, shipped_forms(), shipped_rules().as_dict())
+    return engine.Bundle(xml, shipped_forms(), rules if rules is not None else shipped_rules().as_dict())
+
+
+def edit_decisions(files: dict[str, str], award_form: str, only: str | None = None, **outputs: Any) -> dict[str, str]:
+    """The DMN files with new output cells (Python values) on ``award_form``'s row, in every set or only in ``only``.
+
+    Cells change, columns never: what an admin editing the rule data does.
+    """
+    from lxml import etree
+
+    edited = dict(files)
+    for name, xml in files.items():
+        if only is not None and name != only:
+            continue
+        root = etree.fromstring(xml.encode("utf-8"))
+        table = next(root.iter("{*}decisionTable"))
+        columns = [o.get("name") for o in table.findall("{*}output")]
+        [row] = [r for r in table.findall("{*}rule") if r.findtext("{*}inputEntry/{*}text") == f'"{award_form}"']
+        cells = row.findall("{*}outputEntry")
+        for output, value in outputs.items():
+            cells[columns.index(output)].find("{*}text").text = f'"{value}"' if isinstance(value, str) else repr(value)
+        edited[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
+    return edited
 
 
 DOSSIER = {
