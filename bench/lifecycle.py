@@ -136,7 +136,7 @@ from workflows import engine, services  # noqa: E402
 from workflows.domain.actor import Actor  # noqa: E402
 from workflows.domain.calendar import WorkingCalendar  # noqa: E402
 from workflows.engine.scripting import RouteContext  # noqa: E402
-from workflows.persistence import migrate, reference, versions  # noqa: E402
+from workflows.persistence import migrate, versions  # noqa: E402
 from workflows.persistence.db import Database  # noqa: E402
 from workflows.persistence.model import AwardRecord, Base, Nomination, TaskItem, Unit, User, UserRole  # noqa: E402
 from workflows.persistence.scope import load_actor  # noqa: E402
@@ -174,9 +174,8 @@ GROWTH_GOAL = 1.2
 # --- baselines: the engine alone -------------------------------------------------------------
 
 def shipped_bundle() -> engine.Bundle:
-    """What a fresh database deploys at migrate (``versions.current_bundle`` over the shipped rule tables)."""
-    return engine.Bundle(versions.NOMINATION_ROUTE.read_text(encoding="utf-8"), versions.shipped_forms(),
-                         reference.shipped_rules().as_dict())
+    """What a fresh database deploys at migrate (``versions.current_bundle`` over the shipped reference data)."""
+    return versions.shipped_bundle()
 
 
 def _route() -> engine.Route:
@@ -198,8 +197,9 @@ def _engine_actions(member_ids: list[int]) -> list[tuple[str, dict]]:
 
 def _script_engine(route: engine.Route):
     """The route's timer expressions need their helpers: the same deadlines the service computes."""
-    days = route.rules.step_days(DOSSIER["award_form"])
-    return RouteContext(datetime.now(UTC), WorkingCalendar(), days.get).script_engine()
+    now = datetime.now(UTC)
+    days = route.rules.step_days(DOSSIER["award_form"], now)
+    return RouteContext(now, WorkingCalendar(), days.get).script_engine()
 
 
 def engine_lifecycle(route: engine.Route, actions: list[tuple[str, dict]], round_trip: bool) -> None:

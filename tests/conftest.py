@@ -163,11 +163,12 @@ def client(app):
 
 
 @pytest.fixture
-def rd(db) -> RoundDriver:
+def rd(db) -> Iterator[RoundDriver]:
     """A driver on the shipped route (its council step waits for a round), the chair's ballot passphrase set."""
     driver = RoundDriver(db)
     rounds.set_officer_passphrase(db, driver.uid("minister"), PASSPHRASE)
-    return driver
+    yield driver
+    _drop_later_versions(db)  # for tests that deploy a new version
 
 
 def _drop_later_versions(db: Database) -> None:

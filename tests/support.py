@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from workflows import engine, services
 from workflows.domain.forms import FormSet
+from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Nomination, OfficerKey, TaskItem, User
 from workflows.persistence.reference import shipped_rules
 from workflows.persistence.scope import load_actor
-from workflows.persistence.versions import NOMINATION_ROUTE, shipped_forms
+from workflows.persistence.versions import shipped_forms
 from workflows.services import rounds
 
 SHIPPED_FORMS = FormSet(shipped_forms())  # the forms the next deploy ships, for tests that read them
@@ -21,8 +22,36 @@ SHIPPED_FORMS = FormSet(shipped_forms())  # the forms the next deploy ships, for
 
 def shipped_bundle(bpmn_xml: str | None = None) -> engine.Bundle:
     """The bundle this release deploys on a fresh database (``bpmn_xml`` replaces the route)."""
-    xml = bpmn_xml if bpmn_xml is not None else NOMINATION_ROUTE.read_text(encoding="utf-8")
-    return engine.Bundle(xml, shipped_forms(), shipped_rules().as_dict())
+    return versions.shipped_bundle(bpmn_xml)
+
+
+def legacy_bundle(bpmn_xml: str | None = None, rules: dict[str, Any] | None = None) -> engine.Bundle:
+    """A bundle as versions before the DMN tables pinned it: the legacy rule tables, no decisions, the
+    per-dossier ballot route."""
+    xml = bpmn_xml if bpmn_xml is not None else per_dossier_route_xml()
+    return engine.Bundle(xml, shipped_forms(), rules if rules is not None else shipped_rules().as_dict())
+
+
+def edit_decisions(files: dict[str, str], award_form: str, only: str | None = None, **outputs: Any) -> dict[str, str]:
+    """The DMN files with new output cells (Python values) on ``award_form``'s row, in every set or only in ``only``.
+
+    Cells change, columns never: what an admin editing the rule data does.
+    """
+    from lxml import etree
+
+    edited = dict(files)
+    for name, xml in files.items():
+        if only is not None and name != only:
+            continue
+        root = etree.fromstring(xml.encode("utf-8"))
+        table = next(root.iter("{*}decisionTable"))
+        columns = [o.get("name") for o in table.findall("{*}output")]
+        [row] = [r for r in table.findall("{*}rule") if r.findtext("{*}inputEntry/{*}text") == f'"{award_form}"']
+        cells = row.findall("{*}outputEntry")
+        for output, value in outputs.items():
+            cells[columns.index(output)].find("{*}text").text = f'"{value}"' if isinstance(value, str) else repr(value)
+        edited[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
+    return edited
 
 
 DOSSIER = {

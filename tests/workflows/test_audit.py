@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, text, update
 
 from workflows import services
 from workflows.domain.errors import Forbidden, Invalid
+from workflows.domain.rules import iso_utc
 from workflows.persistence import audit
 from workflows.persistence.db import Database
 from workflows.persistence.model import AuditEvent
@@ -74,14 +75,16 @@ def test_each_action_writes_exactly_one_event_with_who_what_and_the_change(drive
     assert [row(e) for e in seen] == [("clerk1", "unit_clerk", None, "created", None,
                                        {k: [None, v] for k, v in DOSSIER.items()})]
     assert step(lambda: driver.act(nid, "clerk1", {})) == [("clerk1", "unit_clerk", "draft", "submitted", None, None)]
-    assert step(lambda: driver.act(nid, "head1", APPROVE)) == [("head1", "unit_head", "head_review", "approve", None, None)]
+    submitted = step(lambda: driver.act(nid, "head1", APPROVE))  # the submission: its date picks the rule set
+    assert submitted == [("head1", "unit_head", "head_review", "approve", None,
+                          {"submitted_at": [None, iso_utc(driver.nomination(nid).submitted_at)]})]
     assert step(lambda: driver.act(nid, "secretary", returned("Thiếu minh chứng"))) == [
         ("secretary", "secretariat", "secretariat_check", "return", "Thiếu minh chứng", {"return_count": [0, 1]})]
     assert step(lambda: driver.act(nid, "clerk1", {"achievements": NEW_ACHIEVEMENTS, "field": "Viễn thông"})) == [
         ("clerk1", "unit_clerk", "draft", "submitted", None,
          {"achievements": [DOSSIER["achievements"], NEW_ACHIEVEMENTS], "field": [DOSSIER["field"], "Viễn thông"]})]
     assert step(lambda: driver.act(nid, "head1", {"decision": "approve", "comment": "  Đồng ý trình  "})) == [
-        ("head1", "unit_head", "head_review", "approve", "Đồng ý trình", None)]  # comments are trimmed
+        ("head1", "unit_head", "head_review", "approve", "Đồng ý trình", None)]  # trimmed; submitted_at kept
     attached = step(lambda: services.add_attachment(db, driver.uid("secretary"), nid, "Tờ trình.pdf", PDF))
     digest = hashlib.sha256(PDF).hexdigest()
     assert attached == [("secretary", None, None, "attachment_added", None,

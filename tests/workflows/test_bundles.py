@@ -1,4 +1,4 @@
-"""A version is a bundle: the BPMN, its forms and its rules, hashed together and pinned by every nomination."""
+"""A version is a bundle: the BPMN, its forms, its rule data and DMN tables, hashed together and pinned by every nomination."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from workflows.persistence.db import Database
 from workflows.persistence.model import AuditEvent, Nomination, ProcessModel, TaskItem
 from workflows.services import people
 
-from ..support import Driver, per_dossier_route_xml
+from ..support import Driver, edit_decisions, per_dossier_route_xml
 from .test_concurrency import race
 
 
@@ -27,15 +27,19 @@ def deploys(driver: Driver) -> Iterator[Driver]:
         s.execute(ProcessModel.__table__.delete().where(ProcessModel.version > 1))
 
 
-def bundle_with(db: Database, rules_change=None, forms_change=None, bpmn_xml: str | None = None) -> engine.Bundle:
+def bundle_with(db: Database, rules_change=None, forms_change=None, decisions_change=None,
+                bpmn_xml: str | None = None) -> engine.Bundle:
     with db.read() as s:
         bundle = versions.current_bundle(s, bpmn_xml)
     rules, forms = copy.deepcopy(bundle.rules), copy.deepcopy(bundle.forms)
+    files = dict(bundle.decisions)
     if rules_change:
         rules_change(rules)
     if forms_change:
         forms_change(forms)
-    return engine.Bundle(bundle.bpmn_xml, forms, rules)
+    if decisions_change:
+        files = decisions_change(files)
+    return engine.Bundle(bundle.bpmn_xml, forms, rules, files)
 
 
 def deploy(db: Database, bundle: engine.Bundle) -> tuple[int, bool]:
@@ -44,16 +48,15 @@ def deploy(db: Database, bundle: engine.Bundle) -> tuple[int, bool]:
         return pm.version, new
 
 
-def unanimity(rules: dict) -> None:
-    for rule in rules["council"]:
-        if rule["award_form"] == "bang_khen_bo_truong":
-            rule["threshold_kind"], rule["threshold_pct"] = "pct_of_all", 100
+def unanimity(files: dict[str, str]) -> dict[str, str]:
+    """Bằng khen của Bộ trưởng needs every member's agreement, in every rule set."""
+    return edit_decisions(files, "bang_khen_bo_truong", threshold_kind="pct_of_all", threshold_pct=100)
 
 
 def test_a_change_in_the_rules_alone_is_a_new_version_and_the_same_bundle_is_not(deploys: Driver):
     db = deploys.db
     assert deploy(db, bundle_with(db)) == (1, False)
-    changed = bundle_with(db, unanimity)
+    changed = bundle_with(db, decisions_change=unanimity)
     assert deploy(db, changed) == (2, True)
     assert deploy(db, changed) == (2, False)
     with db.read() as s:
@@ -71,7 +74,7 @@ def test_running_nominations_keep_the_thresholds_and_forms_they_started_with(dep
     def stricter_comment(forms: dict) -> None:
         forms["head_review"]["properties"]["comment"]["maxLength"] = 10
 
-    deploy(db, bundle_with(db, unanimity, stricter_comment))
+    deploy(db, bundle_with(db, forms_change=stricter_comment, decisions_change=unanimity))
     fresh = driver.create()
     driver.accept(fresh)
     for nid in (old, fresh):
@@ -95,12 +98,10 @@ def test_step_deadlines_come_from_the_nominations_version(deploys: Driver):
     driver, db = deploys, deploys.db
     old = driver.create()
 
-    def longer_review(rules: dict) -> None:
-        for deadline in rules["deadlines"]:
-            if deadline["step"] == "head_review" and deadline["award_form"] is None:
-                deadline["working_days"] = 30
+    def longer_review(files: dict[str, str]) -> dict[str, str]:
+        return edit_decisions(files, "bang_khen_bo_truong", head_review_days=30)
 
-    deploy(db, bundle_with(db, longer_review))
+    deploy(db, bundle_with(db, decisions_change=longer_review))
     fresh = driver.create()
     for nid in (old, fresh):
         driver.act(nid, "clerk1", {})
@@ -112,14 +113,15 @@ def test_step_deadlines_come_from_the_nominations_version(deploys: Driver):
 
 def test_two_admins_deploying_at_once_get_one_version_each(deploys: Driver):
     db = deploys.db
-    bundles = [bundle_with(db, unanimity), bundle_with(db, lambda r: r["escalations"].update({"reviewer": ["admin"]}))]
+    bundles = [bundle_with(db, decisions_change=unanimity),
+               bundle_with(db, lambda r: r["escalations"].update({"reviewer": ["admin"]}))]
     results = race(2, lambda i: deploy(db, bundles[i]))
     assert sorted(results) == [(2, True), (3, True)], results
 
 
 def test_two_admins_deploying_the_same_bundle_at_once_make_one_version(deploys: Driver):
     db = deploys.db
-    bundle = bundle_with(db, unanimity)
+    bundle = bundle_with(db, decisions_change=unanimity)
     results = race(2, lambda i: deploy(db, bundle))
     assert sorted(results) == [(2, False), (2, True)], results
 
@@ -127,11 +129,11 @@ def test_two_admins_deploying_the_same_bundle_at_once_make_one_version(deploys: 
 def test_the_council_size_is_the_members_called_chair_included_when_the_rules_say_so(deploys: Driver):
     driver, db = deploys, deploys.db
 
-    def chair_votes(rules: dict) -> None:
-        for rule in rules["council"]:
-            rule["chair_votes"] = True
+    def chair_votes(files: dict[str, str]) -> dict[str, str]:
+        return edit_decisions(files, "bang_khen_bo_truong", chair_votes=True)
 
-    deploy(db, bundle_with(db, chair_votes, bpmn_xml=per_dossier_route_xml()))  # the ballot of versions before rounds
+    # the per-dossier ballot of versions before rounds
+    deploy(db, bundle_with(db, decisions_change=chair_votes, bpmn_xml=per_dossier_route_xml()))
     nid = driver.create()
     driver.accept(nid)
     assert driver.nomination(nid).ballot_size == 10

@@ -140,7 +140,7 @@ def test_every_council_members_vote_and_the_ballots_timers_move(driver: Driver, 
 
 
 def test_the_disclosure_window_closes_at_its_new_time(driver: Driver, advance):
-    nid = driver.create(award_form="bang_khen_thu_tuong")
+    nid = driver.create(award_form="huan_chuong_lao_dong_hang_ba")
     driver.accept(nid)
     assert timer_rows(driver, nid)["disclosure_window"] == ("pending", at(14, 17))
     admin.add_calendar_day(driver.db, driver.uid("admin"), date(2026, 12, 14), "off", "Nghỉ đột xuất")

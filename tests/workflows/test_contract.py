@@ -9,7 +9,7 @@ from workflows.engine import lint
 from workflows.persistence import versions
 from workflows.persistence.model import ProcessModel
 
-from ..support import Driver, per_dossier_route_xml, shipped_bundle
+from ..support import Driver, legacy_bundle, per_dossier_route_xml, shipped_bundle
 
 XML = shipped_bundle().bpmn_xml
 
@@ -18,7 +18,7 @@ def violations(xml: str, **bundle_changes) -> list[str]:
     bundle = shipped_bundle(xml)
     if bundle_changes:
         bundle = engine.Bundle(bundle.bpmn_xml, bundle_changes.get("forms", bundle.forms),
-                               bundle_changes.get("rules", bundle.rules))
+                               bundle_changes.get("rules", bundle.rules), bundle_changes.get("decisions", bundle.decisions))
     return lint.lint(engine.parse(bundle))
 
 
@@ -84,10 +84,10 @@ def test_a_ballot_opened_nowhere_is_named():
     assert any(v.startswith("secretariat_check:") and "opensBallot" in v for v in violations(old))
 
 
-def test_rules_without_a_threshold_for_a_voted_form_are_refused():
-    rules = shipped_bundle().rules
+def test_legacy_rules_without_a_threshold_for_a_voted_form_are_refused():
+    rules = legacy_bundle().rules  # a bundle without DMN: its council table is what the route would read
     rules = rules | {"council": [r for r in rules["council"] if r["award_form"] != "co_thi_dua_bo"]}
-    found = violations(XML, rules=rules)
+    found = violations(XML, rules=rules, decisions={})
     assert any(v.startswith("co_thi_dua_bo:") for v in found), found
 
 

@@ -102,7 +102,7 @@ def test_an_admin_day_off_moves_the_deadline(driver: Driver, advance):
 
 
 def disclosed(driver: Driver) -> int:
-    nid = driver.create(award_form="bang_khen_thu_tuong")
+    nid = driver.create(award_form="huan_chuong_lao_dong_hang_ba")  # an order: published first (the DMN's disclosure_days)
     driver.accept(nid)
     assert driver.ready_steps(nid) == ["disclosure"]
     return nid

@@ -1,7 +1,7 @@
 """Council vote arithmetic: quorum and pass thresholds, in integers.
 
-The numbers come from the ``council_rules`` table (data, not code); this
-module only applies them.
+The numbers come from the version's DMN rule set (the legacy ``council_rules``
+table for versions deployed before it): data, not code; this module only applies them.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
 """SpiffWorkflow behind a small interface: parse a version bundle once, run instances, serialize them.
 
-- :mod:`.route`: a bundle (BPMN, forms, rules) parsed and cached per hash, with its contract.
+- :mod:`.route`: a bundle (BPMN, forms, rule data, DMN tables) parsed and cached per hash, with its contract.
 - :mod:`.contract`: what the services rely on, read from the elements' extension properties.
 - :mod:`.lint`: checks a bundle against that contract at deploy and in the tests.
 - :mod:`.runtime`: start, act, fire timers, serialize without the spec.
 - :mod:`.scripting`: what the route's expressions may call (deadlines in working days).
 - :mod:`.clocked`: the engine reads the product's clock.
 - :mod:`.decisions`: council rules as DMN tables (one per legal basis, picked by date), evaluated by
-  SpiffWorkflow's DMN engine, with their lint.
+  SpiffWorkflow's DMN engine, with their lint; :class:`~.decisions.DecisionRuleSet` is what a route
+  with DMN reads its rules from.
 
 May import SpiffWorkflow, lxml and ``workflows.domain``; never SQLAlchemy, Flask, RQ or Redis.
 """

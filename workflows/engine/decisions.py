@@ -58,10 +58,14 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from workflows import caches
 from workflows.domain.clock import VN_TZ  # UTC+7 all year: Asia/Ho_Chi_Minh has had no DST since 1975
+from workflows.domain.council import CouncilRuleData
+from workflows.domain.errors import Invalid
+from workflows.domain.rules import RuleSet
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 INPUT = "award_form"
 AUTHORITIES = ("unit_head", "minister", "prime_minister", "government", "president")
+LEVEL_OF = {"unit_head": "unit", "minister": "ministry"}  # every other authority is above the ministry
 THRESHOLD_KINDS = ("pct_of_all", "majority_of_present")
 STEP_OUTPUTS = {  # output -> the step name the route's deadlines use (reference.py's STEP_DEADLINES)
     "draft_days": "draft",
@@ -113,6 +117,20 @@ class FormRules:
         if self.disclosure_days is not None:
             days["disclosure"] = self.disclosure_days
         return days
+
+    @property
+    def level(self) -> str:
+        """unit | ministry | above, as the route and the catalogue name who decides."""
+        return LEVEL_OF.get(self.authority, "above")
+
+    def routing_flags(self) -> dict[str, bool]:
+        """What the route's gateways read: the council votes, the candidates are published first (orders and
+        state honours: the rows with a disclosure period), the decision is taken above the ministry."""
+        return {"needs_vote": self.council_votes, "needs_disclosure": self.disclosure_days is not None,
+                "above_ministry": self.level == "above"}
+
+    def arithmetic(self) -> CouncilRuleData:
+        return CouncilRuleData(self.quorum_num, self.quorum_den, self.threshold_kind, self.threshold_pct)
 
 
 @dataclass(frozen=True)
@@ -420,6 +438,56 @@ caches.register(shipped.cache_clear)
 def rule_set_for(on: date | datetime, files: Mapping[str, str] | None = None) -> RuleTable:
     """The rule set in force on a day: from ``files`` (a bundle's pinned documents) or the shipped ones."""
     return (load(files) if files is not None else shipped()).rule_set_for(on)
+
+
+@dataclass(frozen=True)
+class DecisionRuleSet(RuleSet):
+    """A version's rules when its bundle pins DMN tables: every rule the route reads comes from the table in
+    force on the dossier's date (its submission; before it, the day of the step).
+
+    The catalogue (names, subjects, display order) and the escalations stay plain data in the bundle's
+    ``rules``; the legacy ``council`` and ``deadlines`` tables and the forms' ``level``/``needs_*`` fields are
+    not read. Each form's row is evaluated once per table and remembered with the parsed route.
+    """
+
+    tables: RuleTables = field(default_factory=lambda: RuleTables(()))
+    _rows: dict[tuple[str, str], FormRules] = field(default_factory=dict, compare=False, repr=False)
+
+    def form_rules(self, award_form: str, on: date | datetime) -> FormRules:
+        table = self.tables.rule_set_for(on)
+        key = (table.decision_id, award_form)
+        found = self._rows.get(key)
+        if found is None:
+            self.award(award_form)  # an unknown code is the user's mistake, not the table's
+            found = self._rows[key] = table.evaluate(award_form)
+        return found
+
+    def date_for(self, created_at: datetime, submitted_at: datetime | None, now: datetime) -> datetime:
+        """The submission (the unit head's approval) once it happened by ``now``; before it, ``now``."""
+        return submitted_at if submitted_at is not None and submitted_at <= now else now
+
+    def level(self, code: str, on: datetime) -> str:
+        return self.form_rules(code, on).level
+
+    def routing_flags(self, code: str, on: datetime) -> dict[str, bool]:
+        return self.form_rules(code, on).routing_flags()
+
+    def council_rule(self, award_form: str, on: datetime) -> FormRules:
+        rules = self.form_rules(award_form, on)
+        if not rules.council_votes:
+            raise Invalid("Hình thức khen thưởng này không do Hội đồng bỏ phiếu theo bộ quy tắc đang áp dụng.")
+        return rules
+
+    def step_days(self, award_form: str, on: datetime) -> dict[str, int]:
+        return self.form_rules(award_form, on).step_days()
+
+
+def rule_set(rules: Mapping[str, Any], files: Mapping[str, str] | None) -> RuleSet:
+    """What a bundle's route reads: its DMN tables when it pins some, else its legacy rule tables exactly."""
+    legacy = RuleSet.from_dict(dict(rules))
+    if not files:
+        return legacy
+    return DecisionRuleSet(award_forms=legacy.award_forms, escalations=legacy.escalations, tables=load(files))
 
 
 # A stand-in for the task the engine expects: it reads task.data and task.workflow.script_engine,

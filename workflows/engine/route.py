@@ -1,7 +1,7 @@
 """A deployed route: the parsed diagram with its contract, forms and rules, parsed once per process.
 
-A :class:`Bundle` is what a process-model version pins: the BPMN, the forms and the rule tables,
-hashed together. :func:`get_route` parses a bundle at most once per process and caches the result
+A :class:`Bundle` is what a process-model version pins: the BPMN, the forms, the rule data and the
+DMN decision tables, hashed together. :func:`get_route` parses a bundle at most once per process and caches the result
 by hash; the cache may make a step faster, never different (see :mod:`workflows.caches`).
 """
 
@@ -11,7 +11,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
@@ -22,6 +22,7 @@ from workflows import caches
 from workflows.domain.forms import FormSet
 from workflows.domain.rules import RuleSet
 from workflows.engine import contract as contracts
+from workflows.engine import decisions
 
 PROCESS_ID = "nomination"
 
@@ -36,17 +37,27 @@ class RouteError(ValueError):
 
 @dataclass(frozen=True)
 class Bundle:
-    """What a version pins: the BPMN document, its forms (name -> JSON Schema) and its rule tables."""
+    """What a version pins: the BPMN document, its forms (name -> JSON Schema), its rule data and its DMN tables.
+
+    ``decisions`` maps a DMN file name to its XML (``bpmn/*.dmn``). Versions deployed before the rules
+    moved to DMN have none: their ``rules`` hold the legacy tables, which their route keeps reading.
+    """
 
     bpmn_xml: str
     forms: dict[str, dict[str, Any]]
     rules: dict[str, Any]
+    decisions: dict[str, str] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
-        """One hash over the three parts, canonically encoded, so any change makes a new version."""
-        body = json.dumps({"bpmn": self.bpmn_xml, "forms": self.forms, "rules": self.rules, "v": 1},
-                          sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        """One hash over the parts, canonically encoded, so any change makes a new version.
+
+        A bundle without DMN hashes exactly as before ("v": 1), so a stored legacy version keeps its hash.
+        """
+        parts: dict[str, Any] = {"bpmn": self.bpmn_xml, "forms": self.forms, "rules": self.rules, "v": 1}
+        if self.decisions:
+            parts |= {"decisions": self.decisions, "v": 2}
+        body = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -84,9 +95,12 @@ def parse(bundle: Bundle, sha256: str | None = None) -> Route:
         forms = FormSet(bundle.forms)
     except ValueError as exc:
         raise RouteError(str(exc)) from exc
+    try:
+        rules = decisions.rule_set(bundle.rules, bundle.decisions)
+    except decisions.DecisionError as exc:
+        raise RouteError(str(exc)) from exc
     return Route(sha256=sha256 or bundle.sha256, spec=spec, subprocess_specs=subprocess_specs,
-                 contract=contracts.read(bundle.bpmn_xml, PROCESS_ID), forms=forms,
-                 rules=RuleSet.from_dict(bundle.rules), bundle=bundle)
+                 contract=contracts.read(bundle.bpmn_xml, PROCESS_ID), forms=forms, rules=rules, bundle=bundle)
 
 
 def _wire_loop_tasks(process_spec) -> None:

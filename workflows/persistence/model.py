@@ -173,7 +173,7 @@ class StepDeadline(Base):
 # --- routes and instances ------------------------------------------------------------------
 
 class ProcessModel(Base):
-    """One deployed version bundle: the BPMN route, its forms and its rule tables, hashed together.
+    """One deployed version bundle: the BPMN route, its forms, its rule data and DMN tables, hashed together.
 
     Instances stay pinned to theirs: a nomination keeps the diagram, the forms and the thresholds,
     deadlines and routing flags it started with. Rows never change once deployed.
@@ -186,7 +186,9 @@ class ProcessModel(Base):
     sha256: Mapped[str] = mapped_column(String(64))  # of the whole bundle
     bpmn_xml: Mapped[str] = mapped_column(Text)
     forms: Mapped[dict[str, Any]] = mapped_column(JSON)  # form name -> JSON Schema
-    rules: Mapped[dict[str, Any]] = mapped_column(JSON)  # RuleSet.as_dict()
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)  # RuleSet.as_dict(): with DMN, the catalogue and escalations only
+    # DMN file name -> XML (the council rule sets by date); NULL for versions deployed before the rules moved to DMN.
+    decisions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     deployed_at: Mapped[datetime]  # who deployed it is in the route's audit chain
     __table_args__ = (
         UniqueConstraint("key", "version", name="uq_process_models_key_version"),
@@ -218,6 +220,8 @@ class Nomination(Base):
     council_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     ballot_size: Mapped[int | None] = mapped_column(Integer)  # members called to the open ballot (snapshot)
     decision_number: Mapped[str | None] = mapped_column(String(60), unique=True)
+    # When the unit head first approved it and it went to the secretariat: the date that picks its rule set.
+    submitted_at: Mapped[datetime | None]
     # Head of the audit hash chain: a deleted newest event shows as a mismatch here.
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_hash: Mapped[str] = mapped_column(String(64), default="0" * 64)

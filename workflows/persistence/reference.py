@@ -2,6 +2,12 @@
 
 Inserted when missing (at migrate time), never overwritten: once admins edit
 a row it is theirs. Numbers tagged [U]/[S] in domain.md live here as data.
+
+Since the rules moved to the DMN tables (``bpmn/council_rules_*.dmn``), a new version reads only the
+award forms' names, subjects and display order and the escalations from here; the forms' ``level``,
+``needs_vote`` and ``needs_disclosure`` and the council and deadline rows are what versions deployed
+before pinned (:func:`shipped_rules` is that legacy shape). Note the legacy disclosure rule, "every
+form decided above the ministry": the DMN publishes the orders (Huân chương) only, as the law says.
 """
 
 from __future__ import annotations
@@ -92,8 +98,19 @@ def ensure_reference_data(session: Session) -> None:
             session.add(StepDeadline(step=step, award_form=form, working_days=days))
 
 
+def shipped_catalogue() -> RuleSet:
+    """The award forms (names, subjects, display order) and escalations as this release inserts them: what a
+    DMN bundle's ``rules`` keeps on a fresh database."""
+    return RuleSet(
+        award_forms={code: AwardFormRule(code, name, subject, sort_order=order)
+                     for order, (code, name, subject, _level, _vote) in enumerate(AWARD_FORMS)},
+        escalations={role: tuple(sorted(s for r, s in ESCALATIONS if r == role)) for role, _ in ESCALATIONS},
+    )
+
+
 def shipped_rules() -> RuleSet:
-    """The rule tables as this release ships them (what ``ensure_reference_data`` inserts when missing)."""
+    """The legacy rule tables as this release ships them (what ``ensure_reference_data`` inserts when missing):
+    the shape versions deployed before the DMN tables pinned."""
     return RuleSet(
         award_forms={code: AwardFormRule(code, name, subject, level, needs_vote, level == "above", order)
                      for order, (code, name, subject, level, needs_vote) in enumerate(AWARD_FORMS)},

@@ -1,9 +1,14 @@
 """Version bundles: deploying the route with its forms and rules, and finding the one a nomination runs on.
 
-A deploy snapshots the BPMN document, the forms and the admins' rule tables into one
-``process_models`` row, hashed together: a change in any of the three is a new version, and a
-running nomination keeps the version it started on. Deploys are serialized on a lock row, so two
+A deploy snapshots the BPMN document, the forms, the award-form catalogue and escalations the
+admins keep in tables, and the DMN decision tables (the council rule sets by date, ``bpmn/*.dmn``)
+into one ``process_models`` row, hashed together: a change in any part is a new version, and a
+running nomination keeps the version it started on. A bundle whose DMN fails
+:func:`~workflows.engine.decisions.lint` is refused. Deploys are serialized on a lock row, so two
 admins deploying at once get one version each (or the same one, for the same bundle).
+
+Versions deployed before the rules moved to DMN have no decisions: their ``rules`` hold the legacy
+council and deadline tables, and their route keeps reading exactly those.
 """
 
 from __future__ import annotations
@@ -20,12 +25,10 @@ from workflows import engine
 from workflows.domain import clock
 from workflows.domain.actor import Actor
 from workflows.domain.forms import SCHEMA_SUFFIX
-from workflows.domain.rules import AwardFormRule, CouncilRule, RuleSet, StepDeadline, iso_utc
-from workflows.engine import lint
-from workflows.persistence import audit
+from workflows.domain.rules import AwardFormRule, RuleSet
+from workflows.engine import decisions, lint
+from workflows.persistence import audit, reference
 from workflows.persistence.model import AwardForm, Counter, EscalationRule, ProcessModel
-from workflows.persistence.model import CouncilRule as CouncilRuleRow
-from workflows.persistence.model import StepDeadline as StepDeadlineRow
 
 BPMN_DIR = resources.files("bpmn")  # package data: a non-editable install has its route and forms
 NOMINATION_ROUTE = BPMN_DIR / "nomination.bpmn"
@@ -38,28 +41,54 @@ def shipped_forms() -> dict[str, dict]:
 
 
 def rules_from_tables(session: Session) -> RuleSet:
-    """The rule tables as the admins keep them now (what the next deploy pins)."""
+    """The award-form catalogue (names, subjects, display order) and escalations as the admins keep them now.
+
+    The rules themselves (who decides, council votes and thresholds, disclosure, step deadlines) are
+    the DMN tables' (:func:`current_bundle`); the ``council_rules`` and ``step_deadlines`` tables and the
+    forms' ``level``/``needs_vote``/``needs_disclosure`` columns are what legacy versions pinned.
+    """
     escalations: dict[str, list[str]] = {}
     for row in session.scalars(select(EscalationRule)):
         escalations.setdefault(row.role, []).append(row.superior_role)
     return RuleSet(
-        award_forms={a.code: AwardFormRule(a.code, a.name, a.subject, a.level, a.needs_vote, a.needs_disclosure,
-                                           a.sort_order) for a in session.scalars(select(AwardForm))},
-        council=tuple(CouncilRule(r.award_form, iso_utc(r.effective_from), r.quorum_num, r.quorum_den, r.threshold_kind,
-                                  r.threshold_pct, r.chair_votes) for r in session.scalars(select(CouncilRuleRow))),
-        deadlines=tuple(StepDeadline(r.step, r.award_form, r.working_days) for r in session.scalars(select(StepDeadlineRow))),
+        award_forms={a.code: AwardFormRule(a.code, a.name, a.subject, sort_order=a.sort_order)
+                     for a in session.scalars(select(AwardForm))},
         escalations={role: tuple(sorted(sup)) for role, sup in escalations.items()},
     )
 
 
-def current_bundle(session: Session, bpmn_xml: str | None = None) -> engine.Bundle:
-    """The shipped route and forms with today's rule tables (``bpmn_xml`` replaces the shipped route)."""
+def catalogue(rules: RuleSet) -> dict:
+    """What a DMN bundle's ``rules`` keeps: the catalogue and the escalations."""
+    data = rules.as_dict()
+    return {"award_forms": data["award_forms"], "escalations": data["escalations"]}
+
+
+def current_bundle(session: Session, bpmn_xml: str | None = None,
+                   decision_files: dict[str, str] | None = None) -> engine.Bundle:
+    """The shipped route, forms and DMN tables with today's catalogue (``bpmn_xml``/``decision_files`` replace
+    the shipped ones)."""
     xml = bpmn_xml if bpmn_xml is not None else NOMINATION_ROUTE.read_text(encoding="utf-8")
-    return engine.Bundle(xml, shipped_forms(), rules_from_tables(session).as_dict())
+    files = decision_files if decision_files is not None else decisions.shipped_files()
+    return engine.Bundle(xml, shipped_forms(), catalogue(rules_from_tables(session)), dict(sorted(files.items())))
+
+
+def shipped_bundle(bpmn_xml: str | None = None) -> engine.Bundle:
+    """What a fresh database deploys at migrate: the shipped route, forms, catalogue and DMN tables."""
+    xml = bpmn_xml if bpmn_xml is not None else NOMINATION_ROUTE.read_text(encoding="utf-8")
+    files = dict(sorted(decisions.shipped_files().items()))
+    return engine.Bundle(xml, shipped_forms(), catalogue(reference.shipped_catalogue()), files)
 
 
 def check(bundle: engine.Bundle) -> engine.Route:
-    """Parse and lint a bundle; :class:`~workflows.engine.RouteError` lists every violation by element."""
+    """Lint the DMN, parse and lint the route; :class:`~workflows.engine.RouteError` lists every violation.
+
+    A new version must pin DMN tables in which every form of its catalogue matches exactly one row of
+    every rule set, and the sets cover every day from 2024 on (:func:`~workflows.engine.decisions.lint`).
+    """
+    forms = [a["code"] for a in bundle.rules.get("award_forms", [])]
+    problems = decisions.lint(bundle.decisions, forms)
+    if problems:
+        raise engine.RouteError("Bảng quyết định (DMN) không hợp lệ: " + "; ".join(problems), problems)
     route = engine.parse(bundle)
     violations = lint.lint(route)
     if violations:
@@ -83,7 +112,7 @@ def deploy(session: Session, bundle: engine.Bundle, key: str = engine.PROCESS_ID
     version = (session.scalar(select(func.max(ProcessModel.version)).where(ProcessModel.key == key)) or 0) + 1
     now = clock.now()
     pm = ProcessModel(key=key, version=version, sha256=sha, bpmn_xml=bundle.bpmn_xml, forms=bundle.forms,
-                      rules=bundle.rules, deployed_at=now)
+                      rules=bundle.rules, decisions=bundle.decisions or None, deployed_at=now)
     session.add(pm)
     session.flush()
     audit.record_subject(session, "route", key, at=now, actor=actor, action="deployed",
@@ -112,9 +141,9 @@ def route_for(session: Session, process_model_id: int, sha256: str | None = None
     sha = sha256 or session.scalar(select(ProcessModel.sha256).where(ProcessModel.id == process_model_id))
 
     def load() -> engine.Bundle:
-        row = session.execute(select(ProcessModel.bpmn_xml, ProcessModel.forms, ProcessModel.rules)
+        row = session.execute(select(ProcessModel.bpmn_xml, ProcessModel.forms, ProcessModel.rules, ProcessModel.decisions)
                               .where(ProcessModel.id == process_model_id)).one()
-        return engine.Bundle(row.bpmn_xml, row.forms, row.rules)
+        return engine.Bundle(row.bpmn_xml, row.forms, row.rules, row.decisions or {})
 
     return engine.get_route(sha, load)
 

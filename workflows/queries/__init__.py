@@ -51,12 +51,14 @@ def _visible_nomination(session: Session, user: Actor, nomination_id: int) -> No
 
 
 def award_forms(db: Database, proposable_only: bool = False) -> list[dict[str, Any]]:
-    """The award forms of the current version (what a new dossier may propose), in display order."""
+    """The award forms of the current version (what a new dossier may propose), in display order, by today's rules."""
     with db.read() as s:
         rules = versions.latest_route(s)[1].rules
-    found = sorted(rules.award_forms.values(), key=lambda a: a.sort_order)
-    return [{"code": a.code, "name": a.name, "subject": a.subject, "level": a.level, "needs_vote": a.needs_vote}
-            for a in found if not proposable_only or a.level != "unit"]
+    today = clock.now()
+    found = [(a, rules.level(a.code, today)) for a in sorted(rules.award_forms.values(), key=lambda a: a.sort_order)]
+    return [{"code": a.code, "name": a.name, "subject": a.subject, "level": level,
+             "needs_vote": rules.routing_flags(a.code, today)["needs_vote"]}
+            for a, level in found if not proposable_only or level != "unit"]
 
 
 def current_form(db: Database, name: str) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def open_ballot(step: NominationStep, acting: Acting, ballot: Step) -> dict[str,
     flags = acting.task.data
     if not flags.get("needs_vote") or flags.get("council_done"):
         return {}
-    rule = instance.route.rules.council_rule(nom.award_form, nom.created_at)
+    rule = instance.route.rules.council_rule(nom.award_form, instance.rules_on(step.now))
     roles = ["council_member", *(["council_chair"] if rule.chair_votes else [])]
     members = list(step.session.scalars(
         select(User.id).join(UserRole).where(UserRole.role.in_(roles), User.active.is_(True)).distinct().order_by(User.id)
@@ -82,7 +82,7 @@ def vote(step: NominationStep, acting: Acting, data: Any) -> dict[str, Any]:
 def council_result(step: NominationStep, instance: Instance, closing: bool = False) -> dict[str, Any]:
     """The result under the rule in force when the dossier was submitted, over the members called."""
     nom = instance.nom
-    rule = instance.route.rules.council_rule(nom.award_form, nom.created_at)
+    rule = instance.route.rules.council_rule(nom.award_form, instance.rules_on(step.now))
     size = nom.ballot_size or _legacy_ballot_size(step, nom)
     result = evaluate(rule.arithmetic(), size, nom.votes_agree, nom.votes_disagree).as_dict()
     if closing and not result["quorum_met"]:

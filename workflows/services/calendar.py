@@ -8,7 +8,8 @@ three, or the inbox, the sweep and the engine disagree about when the step is la
 
 Each deadline is recomputed as it was first computed: from the moment the step started (the row's
 ``created_at``, which is the transaction time the route context had), with the step's working days
-for the nomination's award form, on the calendar as it is now. Only nominations with a deadline that
+for the nomination's award form under the rule set of its date then (its submission if it had been
+submitted by that moment, else that moment), on the calendar as it is now. Only nominations with a deadline that
 actually moves are locked (in id order) and loaded; each gets its own savepoint, so one instance
 that cannot be restored keeps its old dates (and is reported) without holding back the others.
 
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from workflows import engine
@@ -56,19 +57,23 @@ class _Deadlines:
     def __init__(self, session: Session, calendar: WorkingCalendar) -> None:
         self.session = session
         self.calendar = calendar
-        self._days: dict[tuple[int, str], Callable[[str], int | None]] = {}
+        self._routes: dict[int, engine.Route] = {}
 
     def route(self, process_model_id: int) -> engine.Route:
-        return versions.route_for(self.session, process_model_id)
+        if process_model_id not in self._routes:
+            self._routes[process_model_id] = versions.route_for(self.session, process_model_id)
+        return self._routes[process_model_id]
 
-    def days_for(self, process_model_id: int, award_form: str) -> Callable[[str], int | None]:
-        key = (process_model_id, award_form)
-        if key not in self._days:
-            self._days[key] = self.route(process_model_id).rules.step_days(award_form).get
-        return self._days[key]
+    def days_for(self, process_model_id: int, award_form: str, on: datetime) -> Callable[[str], int | None]:
+        return self.route(process_model_id).rules.step_days(award_form, on).get
 
-    def context(self, nom_or_row, started: datetime) -> RouteContext:
-        return RouteContext(started, self.calendar, self.days_for(nom_or_row.process_model_id, nom_or_row.award_form))
+    def context(self, nom: Nomination | Row, started: datetime) -> RouteContext:
+        """``nom`` is a nomination, or a row with its ``process_model_id``, ``award_form``, ``nominated_at``
+        (its ``created_at``) and ``submitted_at``."""
+        rules = self.route(nom.process_model_id).rules
+        created = nom.created_at if isinstance(nom, Nomination) else nom.nominated_at
+        on = rules.date_for(created, nom.submitted_at, started)
+        return RouteContext(started, self.calendar, self.days_for(nom.process_model_id, nom.award_form, on))
 
 
 def recompute_deadlines(session: Session, actor: Actor | None, now: datetime) -> Recomputed:
@@ -122,20 +127,22 @@ def after_change(db: Database, actor: Actor | None, first: Recomputed) -> Recomp
                       first.timers + late.timers, sorted(set(first.failed) | set(late.failed)))
 
 
+_DOSSIER = (Nomination.award_form, Nomination.process_model_id, Nomination.created_at.label("nominated_at"),
+            Nomination.submitted_at)
+
+
 def _affected(session: Session, deadlines: _Deadlines) -> list[int]:
     """Nominations with an open task or a pending timer whose deadline moves (read from the rows alone)."""
     affected: set[int] = set()
     items = session.execute(
-        select(TaskItem.nomination_id, TaskItem.name, TaskItem.created_at, TaskItem.due_at, Nomination.award_form,
-               Nomination.process_model_id)
+        select(TaskItem.nomination_id, TaskItem.name, TaskItem.created_at, TaskItem.due_at, *_DOSSIER)
         .join(Nomination, Nomination.id == TaskItem.nomination_id).where(TaskItem.state == "ready")
     )
     for row in items:
         if row.nomination_id not in affected and deadlines.context(row, row.created_at).due(row.name) != row.due_at:
             affected.add(row.nomination_id)
     timers = session.execute(
-        select(Timer.nomination_id, Timer.name, Timer.created_at, Timer.due_at, Nomination.award_form,
-               Nomination.process_model_id)
+        select(Timer.nomination_id, Timer.name, Timer.created_at, Timer.due_at, *_DOSSIER)
         .join(Nomination, Nomination.id == Timer.nomination_id).where(Timer.state == "pending")
     )
     for row in timers:

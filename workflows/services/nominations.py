@@ -2,16 +2,21 @@
 
 A task is completed through its step's hook, as the route declares it: ``dossier`` edits the
 dossier, ``review`` takes a decision, ``ballot`` counts a secret vote (:mod:`.ballot`).
+
+The unit head's first approval is the dossier's submission (it goes to the secretariat): its time
+is kept as ``submitted_at`` and picks the rule set the dossier follows from then on, returns for
+supplementation included; until then the rules in force on the day apply.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from workflows import engine
 from workflows.domain.actor import Actor
 from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from workflows.domain.rules import AwardFormRule, RuleSet
+from workflows.domain.rules import AwardFormRule, RuleSet, iso_utc
 from workflows.persistence import storage, versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, Nomination
@@ -21,11 +26,12 @@ from workflows.services.unit_of_work import Acting, NominationStep, Outcome
 MAX_RETURNS = 20
 # A council approval holds for the dossier it voted on: changing any of these sends it to the council again.
 VOTED_ON = ("nominee_name", "nominee_kind", "award_form")
+SUBMITTING_ROLE = "unit_head"  # whose approval submits the dossier to the ministry (its date picks the rules)
 
 
-def award_form(rules: RuleSet, code: str, nominee_kind: str) -> AwardFormRule:
+def award_form(rules: RuleSet, code: str, nominee_kind: str, on: datetime) -> AwardFormRule:
     award = rules.award(code)
-    if award.level == "unit":
+    if rules.level(code, on) == "unit":
         raise Invalid(
             "Hình thức này do thủ trưởng đơn vị quyết định, không đề nghị qua quy trình cấp Bộ.",
             {"award_form": "Hình thức khen thưởng cấp đơn vị không đề nghị lên Bộ."},
@@ -45,13 +51,14 @@ def create_nomination(db: Database, actor: Actor | int, data: Any) -> int:
         pm_id, route = versions.latest_route(step.session)
         form = route.contract.dossier_form()
         dossier = route.forms.validate(form, data)
-        award = award_form(route.rules, dossier["award_form"], dossier["nominee_kind"])
+        award = award_form(route.rules, dossier["award_form"], dossier["nominee_kind"], step.now)
         nom = Nomination(process_model_id=pm_id, unit_id=step.actor.unit_id, created_by_id=step.actor.id,
                          state="in_progress", created_at=step.now, updated_at=step.now, return_count=0,
                          votes_agree=0, votes_disagree=0)
         for key in route.forms.field_names(form):
             setattr(nom, key, dossier.get(key))
-        instance = step.start(nom, route, {**award.routing_flags(), "council_done": False, "vote_closed": False})
+        flags = route.rules.routing_flags(award.code, step.now)
+        instance = step.start(nom, route, {**flags, "council_done": False, "vote_closed": False})
         step.record(instance, "created", role="unit_clerk", changes={k: [None, v] for k, v in dossier.items()})
         return step.write(instance).nomination_id
 
@@ -97,14 +104,15 @@ def _submit_dossier(step: NominationStep, acting: Acting, data: Any) -> dict[str
         raise Invalid("Biểu mẫu có trường không hợp lệ.", {k: "Trường không thuộc biểu mẫu này." for k in extra})
     current = {k: getattr(nom, k) for k in fields if getattr(nom, k) is not None}
     merged = route.forms.validate(declared.form, current | data)
-    award = award_form(route.rules, merged["award_form"], merged["nominee_kind"])
+    on = instance.rules_on(step.now)
+    award = award_form(route.rules, merged["award_form"], merged["nominee_kind"], on)
     changes = {}
     for key in fields:
         old, new = getattr(nom, key), merged.get(key)
         if old != new:
             changes[key] = [old, new]
             setattr(nom, key, new)
-    flags: dict[str, Any] = award.routing_flags()
+    flags: dict[str, Any] = route.rules.routing_flags(award.code, on)
     if any(key in changes for key in VOTED_ON):
         flags["council_done"] = False  # another person or award than the council approved: it votes again
         if nom.council_result is not None:  # and the old result is void, not shown as this dossier's
@@ -127,6 +135,12 @@ def _review(step: NominationStep, acting: Acting, data: Any) -> dict[str, Any]:
                           {"decision": f"Đã đạt giới hạn {MAX_RETURNS} lần trả lại."})
         changes = {"return_count": [nom.return_count, nom.return_count + 1]}
         nom.return_count += 1
+    if decision == "approve" and item.role == SUBMITTING_ROLE:
+        if nom.submitted_at is None:
+            nom.submitted_at = step.now
+            changes = {"submitted_at": [None, iso_utc(step.now)]}
+        # The gateways ahead read the flags of the rule set the submission picked (the draft's were the day's).
+        task_data |= instance.route.rules.routing_flags(nom.award_form, instance.rules_on(step.now))
     if declared.opens_ballot and decision == "approve":
         task_data |= ballot.open_ballot(step, acting, instance.route.steps[declared.opens_ballot])
     step.record(instance, decision, role=item.role, task=item.name, comment=comment, changes=changes)

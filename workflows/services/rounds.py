@@ -31,7 +31,7 @@ from workflows.domain.actor import Actor
 from workflows.domain.council import evaluate
 from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.domain.forms import text_problem
-from workflows.persistence import audit, calendars
+from workflows.persistence import audit, calendars, versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import (
     CouncilRound,
@@ -143,7 +143,7 @@ def open_round(db: Database, actor: Actor | int, round_id: int) -> None:
                                   .where(UserRole.role == "council_chair", User.active.is_(True))).all())
         if not officers:
             raise Invalid("Chủ tịch Hội đồng chưa đặt mật khẩu kiểm phiếu: chưa thể mở đợt xét.")
-        chair_votes = {_rule(s, noms[d.nomination_id]).chair_votes for d in dossiers}
+        chair_votes = {_rule(s, noms[d.nomination_id], clock.now()).chair_votes for d in dossiers}
         if len(chair_votes) > 1:
             raise Invalid("Các hồ sơ trong đợt theo quy định khác nhau về việc Chủ tịch bỏ phiếu; hãy tách thành hai đợt.")
         roles = ["council_member", *(["council_chair"] if chair_votes.pop() else [])]
@@ -267,7 +267,7 @@ def close_round(db: Database, actor: Actor | int, round_id: int, passphrase: Any
         for dossier in dossiers:
             instance = instances[dossier.nomination_id]
             nom, tally = instance.nom, tallies[dossier.nomination_id]
-            rule = instance.route.rules.council_rule(nom.award_form, nom.created_at)
+            rule = instance.route.rules.council_rule(nom.award_form, instance.rules_on(step.now))
             result = evaluate(rule.arithmetic(), members, tally.agree, cast - tally.agree).as_dict()
             result["round_id"] = round_id
             dossier.encrypted_total, dossier.agree, dossier.proof = totals[dossier.nomination_id], tally.agree, hex(tally.proof)
@@ -404,11 +404,10 @@ def _box(s: Session, round_id: int) -> list[tuple[str, str, str, dict[int, bytes
     return [(b.id, b.prev_hash, b.hash, {int(k): bytes.fromhex(v) for k, v in b.ciphertexts.items()}) for b in ballots]
 
 
-def _rule(s: Session, nom: Nomination):
-    from workflows.persistence import versions
-
-    route = versions.route_for(s, nom.process_model_id)
-    return route.rules.council_rule(nom.award_form, nom.created_at)
+def _rule(s: Session, nom: Nomination, now: datetime):
+    """The council rule of a dossier: its own version's, on its own date (each dossier of a round keeps its pin)."""
+    rules = versions.route_for(s, nom.process_model_id).rules
+    return rules.council_rule(nom.award_form, rules.date_for(nom.created_at, nom.submitted_at, now))
 
 
 def _round_fields(title: Any, meeting_date: Any, nomination_ids: Any, voting_days: Any) -> tuple[str, date, list[int], int]:

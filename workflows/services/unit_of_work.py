@@ -72,6 +72,11 @@ class Instance:
     events: list[AuditEvent] = field(default_factory=list)  # appended to the chain, written with the batch
     outcome: Outcome | None = None
 
+    def rules_on(self, now: datetime) -> datetime:
+        """The moment whose rule set this dossier follows: its submission; before it, ``now``
+        (versions without DMN: its creation, as they always had it)."""
+        return self.route.rules.date_for(self.nom.created_at, self.nom.submitted_at, now)
+
 
 @dataclass(frozen=True)
 class Acting:
@@ -207,9 +212,15 @@ class NominationStep:
         return instance
 
     def route_context(self, nom: Nomination, route: engine.Route) -> RouteContext:
-        """Deadlines for this nomination's award form, from its version's rules, on today's calendar."""
-        days = route.rules.step_days(nom.award_form)
-        return RouteContext(self.now, lambda: calendars.load(self.session, self.calendar_revision), days.get)
+        """Deadlines for this nomination's award form, from its version's rules on the dossier's date, on today's
+        calendar. Read when a step starts, so a submission or a changed award form in this step already counts."""
+        rules, now = route.rules, self.now
+
+        def days_for(step: str) -> int | None:
+            on = rules.date_for(nom.created_at, nom.submitted_at, now)
+            return rules.step_days(nom.award_form, on).get(step)
+
+        return RouteContext(now, lambda: calendars.load(self.session, self.calendar_revision), days_for)
 
     # --- acting -------------------------------------------------------------------------------
 
