@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from workflows import engine, services
 from workflows.domain.forms import FormSet
+from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Nomination, TaskItem, User
 from workflows.persistence.reference import shipped_rules
@@ -143,6 +144,20 @@ def round_route_xml() -> str:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
 
 
+def deploy_with_quota(db: Database, quotas: dict[str, int | None]) -> int:
+    """Deploy the latest version again with these yearly quotas per award form; returns the new version's id.
+
+    The one place tests set a quota: every council rule of each form given carries it. (When the council
+    rules come from the DMN tables, this is where their ``quota`` column gets set instead.)
+    """
+    with db.write() as s:
+        latest = versions.latest(s)
+        rules = latest.rules | {"council": [dict(r) | ({"quota": quotas[r["award_form"]]} if r["award_form"] in quotas else {})
+                                            for r in latest.rules["council"]]}
+        model, _new = versions.deploy(s, engine.Bundle(latest.bpmn_xml, latest.forms, rules))
+        return model.id
+
+
 PASSPHRASE = "mật khẩu kiểm phiếu của Bộ trưởng"  # the demo chair's, in tests
 
 
@@ -170,3 +185,11 @@ class RoundDriver(Driver):
 
     def close(self, round_id: int, passphrase: str = PASSPHRASE):
         return rounds.close_round(self.db, self.uid("minister"), round_id, passphrase)
+
+    def tie_item(self, round_id: int) -> int | None:
+        """The round's tie task row (for the chairs), if the count left one."""
+        with self.db.read() as s:
+            return s.scalar(select(TaskItem.id).where(TaskItem.round_id == round_id, TaskItem.name == rounds.TIE_TASK))
+
+    def break_tie(self, round_id: int, chosen: list[int], username: str = "minister"):
+        return services.complete_task(self.db, self.uid(username), self.tie_item(round_id), {"chosen": chosen})

@@ -43,6 +43,7 @@ class CouncilRule:
     threshold_kind: str  # pct_of_all | majority_of_present
     threshold_pct: int | None
     chair_votes: bool = False  # the council chair is called to the ballot too
+    quota: int | None = None  # how many of this form the ministry may award (or propose) per emulation year; None: no quota
 
     @property
     def starts(self) -> datetime:
@@ -95,7 +96,8 @@ class RuleSet:
     def as_dict(self) -> dict[str, Any]:
         return {
             "award_forms": [asdict(a) for a in sorted(self.award_forms.values(), key=lambda a: (a.sort_order, a.code))],
-            "council": [asdict(r) for r in sorted(self.council, key=lambda r: (r.award_form, r.effective_from))],
+            "council": [_without_no_quota(asdict(r))
+                        for r in sorted(self.council, key=lambda r: (r.award_form, r.effective_from))],
             "deadlines": [asdict(d) for d in sorted(self.deadlines, key=lambda d: (d.step, d.award_form or ""))],
             "escalations": {role: sorted(sup) for role, sup in sorted(self.escalations.items())},
         }
@@ -108,6 +110,13 @@ class RuleSet:
             deadlines=tuple(StepDeadline(**d) for d in data.get("deadlines", [])),
             escalations={role: tuple(sup) for role, sup in data.get("escalations", {}).items()},
         )
+
+
+def _without_no_quota(row: dict[str, Any]) -> dict[str, Any]:
+    """A rule without a quota stores as before quotas existed: bundles deployed then keep their hash."""
+    if row.get("quota") is None:
+        row.pop("quota", None)
+    return row
 
 
 def iso_utc(value: datetime) -> str:
