@@ -31,7 +31,7 @@ test: $(STAMP) browser pdf-libs
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --cold-caches -q tests/workflows/test_route_paths.py tests/workflows/test_any_process.py \
-		tests/workflows/test_rounds.py
+		tests/workflows/test_rounds.py tests/workflows/test_round_quota.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -180,5 +180,25 @@ class Driver:
     def close(self, round_id: int, passphrase: str = PASSPHRASE):
         return rounds.close_round(self.db, self.uid("minister"), round_id, passphrase)
 
+    def tie_item(self, round_id: int) -> int | None:
+        """The round's tie task row (for the chairs), if the count left one."""
+        with self.db.read() as s:
+            return s.scalar(select(TaskItem.id).where(TaskItem.round_id == round_id, TaskItem.name == rounds.TIE_TASK))
+
+    def break_tie(self, round_id: int, chosen: list[int], username: str = "minister"):
+        return services.complete_task(self.db, self.uid(username), self.tie_item(round_id), {"chosen": chosen})
+
 
 RoundDriver = Driver  # the name the round tests were written with
+
+
+def deploy_with_quota(db: Database, quotas: dict[str, int | None]) -> int:
+    """Deploy the latest version again with these yearly quotas per award form (its DMN ``quota`` cells, in
+    every rule set); returns the new version's id. The one place tests set a quota."""
+    with db.write() as s:
+        latest = versions.latest(s)
+        files = dict(latest.decisions)
+        for award_form, quota in quotas.items():
+            files = edit_decisions(files, award_form, quota=quota)
+        model, _new = versions.deploy(s, engine.Bundle(latest.bpmn_xml, latest.forms, latest.rules, files))
+        return model.id

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from workflows import queries, services
 from workflows.domain.errors import Conflict, Invalid
 from workflows.queries import reports as report_queries
+from workflows.queries.rounds import TIE_TASK
 
 from .auth import acting_user
 from .extensions import get_db
@@ -38,8 +39,8 @@ def index():
 def task(item_id: int):
     db = get_db()
     item = queries.task(db, current_user.id, item_id)
-    if item.get("round_id") is not None:  # a member's ballot of a council round
-        return _ballot(item)
+    if item.get("round_id") is not None:  # a member's ballot of a council round, or the chairs' tie
+        return _tie(item) if item["name"] == TIE_TASK else _ballot(item)
     values, errors, status = item["prefill"], {}, 200
     if request.method == "POST":
         data = from_html(item["schema"], request.form)
@@ -90,3 +91,29 @@ def _ballot(item: dict[str, Any]):
             item["can_act"] = False
             return render_template("ballot.html", item=item, values={}, errors={}, receipt=outcome.receipt)
     return render_template("ballot.html", item=item, values=values, errors=errors, receipt=None), status
+
+
+TIE_CONFIRM = ("Xác nhận quyết định? Hồ sơ được chọn đạt và chuyển sang thẩm định; các hồ sơ đồng phiếu còn lại không đạt "
+               "(vượt chỉ tiêu) và kết thúc; đợt xét kết thúc. Không thể hoàn tác.")
+
+
+def _tie(item: dict[str, Any]):
+    """The chairs' choice among a round's dossiers tied at a quota's cut-off: checkboxes, exactly the seats left."""
+    values: list[Any] = []
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = [n if (n := ascii_int(raw)) is not None else raw for raw in request.form.getlist("chosen")]
+        try:
+            outcome = services.complete_task(get_db(), acting_user(), item["id"], {"chosen": values})
+        except Invalid as exc:
+            errors, status = exc.fields or {"": exc.message}, 422
+            flash(exc.message, "error")
+        except Conflict as exc:
+            flash(exc.message, "warning")
+            return redirect(url_for("rounds.detail", round_id=item["round_id"]))
+        else:
+            flash(f"Đã quyết định: {len(outcome.chosen)} hồ sơ được chọn chuyển sang thẩm định; {len(outcome.cut)} hồ sơ "
+                  "vượt chỉ tiêu, không được khen thưởng. Đợt xét đã kết thúc.", "success")
+            return redirect(url_for("rounds.detail", round_id=item["round_id"]))
+    return render_template("round_tie.html", item=item, values=values, errors=errors, confirm=TIE_CONFIRM), status

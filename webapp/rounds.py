@@ -22,7 +22,7 @@ from .params import ascii_int
 bp = Blueprint("rounds", __name__)
 
 STATE_LABELS = {"draft": "Dự thảo", "open": "Đang bỏ phiếu", "counting": "Hết hạn bỏ phiếu, chờ kiểm phiếu",
-                "closed": "Đã kết thúc"}
+                "tie": "Đã kiểm phiếu, chờ Chủ tịch quyết định trường hợp đồng phiếu", "closed": "Đã kết thúc"}
 CLOSE_CONFIRM = "Kết thúc bỏ phiếu, giải mã tổng số phiếu và chuyển hồ sơ theo kết quả. Không thể hoàn tác."
 
 
@@ -32,7 +32,7 @@ def is_reader(user) -> bool:
 
 @bp.app_context_processor
 def _round_helpers() -> dict[str, Any]:
-    return {"round_state_label": lambda state: STATE_LABELS.get(state, state),
+    return {"round_state_label": lambda state: STATE_LABELS.get(state, state), "quota_note": round_queries.quota_note,
             "reads_rounds": lambda: current_user.is_authenticated and is_reader(current_user)}
 
 
@@ -110,13 +110,17 @@ def close_round(round_id: int):
     db = get_db()
     round_queries.get_round(db, current_user.id, round_id)
     try:
-        rounds.close_round(db, acting_user(), round_id, request.form.get("passphrase", ""))
+        results = rounds.close_round(db, acting_user(), round_id, request.form.get("passphrase", ""))
     except Invalid as exc:  # a wrong passphrase among them: nothing counted, nothing changed
         return _round_page(round_id, close_error=exc.message, status=422)
     except Conflict as exc:
         flash(exc.message, "warning")
     else:
-        flash("Đã kết thúc đợt xét và công bố kết quả kiểm phiếu.", "success")
+        if any(r["passed"] is None for r in results.values()):
+            flash("Đã kiểm phiếu và công bố kết quả. Có hồ sơ đồng phiếu tại mức chỉ tiêu: Chủ tịch Hội đồng chọn hồ sơ "
+                  "được khen trong mục Việc cần xử lý; các hồ sơ khác đã được chuyển theo kết quả.", "warning")
+        else:
+            flash("Đã kết thúc đợt xét và công bố kết quả kiểm phiếu.", "success")
     return redirect(url_for("rounds.detail", round_id=round_id))
 
 

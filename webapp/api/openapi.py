@@ -32,9 +32,25 @@ def document(dossier: dict | None = None, report: dict | None = None) -> dict:
     id_param = lambda name: {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}  # noqa: E731
     nomination = {"$ref": "#/components/schemas/Nomination"}
     task = {"$ref": "#/components/schemas/Task"}
+    tie = {"type": ["object", "null"], "description": "Dossiers tied at an award form's yearly quota cut-off (after the count)",
+           "properties": {
+               "state": {"enum": ["pending", "broken"]}, "item_id": {"type": "integer", "description": "The chairs' task"},
+               "seats": {"type": "integer"}, "groups": {"type": "array", "items": {"type": "object", "properties": {
+                   "award_form": {"type": "string"}, "year": {"type": "integer"}, "quota": {"type": "integer"},
+                   "quota_used": {"type": "integer", "description": "Seats taken by earlier rounds"},
+                   "seats": {"type": "integer", "description": "Seats left for the tied dossiers"},
+                   "nomination_ids": {"type": "array", "items": {"type": "integer"}}}}},
+               "chosen": {"type": ["array", "null"], "items": {"type": "integer"}},
+               "decided_by": {"type": ["string", "null"]}, "decided_at": {"type": ["string", "null"], "format": "date-time"}}}
     round_ = {"type": "object", "description": "A council round", "properties": {
-        "id": {"type": "integer"}, "title": {"type": "string"}, "state": {"type": "string", "enum": ["draft", "open", "closed"]},
-        "members_called": {"type": ["integer", "null"]}, "voted": {"type": "integer"}, "dossiers": {"type": "array"}}}
+        "id": {"type": "integer"}, "title": {"type": "string"},
+        "state": {"type": "string", "enum": ["draft", "open", "counting", "tie", "closed"],
+                  "description": "tie: counted, the chair chooses among dossiers tied at a quota's cut-off"},
+        "members_called": {"type": ["integer", "null"]}, "voted": {"type": "integer"},
+        "dossiers": {"type": "array", "description": "Once counted, each `result` has agree, disagree, passed (null while "
+                     "tied) and, where the yearly quota was exceeded, quota, quota_used, rank, over_quota, tie, seats, "
+                     "chosen_by_chair"},
+        "tie": tie}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "vinhdanh API", "version": "1",
@@ -83,7 +99,11 @@ def document(dossier: dict | None = None, report: dict | None = None) -> dict:
             "/tasks/{id}": {"get": {"summary": "One task (completed tasks stay resolvable)", "parameters": [id_param("id")],
                                     "responses": _ok(task) | _errors(401, 404)}},
             "/tasks/{id}/complete": {"post": {
-                "summary": "Complete a task with its form data",
+                "summary": "Complete a task with its form data (a ballot: {votes: {...}}; a round's tie: {chosen: [ids]})",
+                "description": "A round's tie (name `round_tie`, for the council's chairs) takes exactly the seats left "
+                               "per award form and year among the tied dossiers: the chosen pass, the others are over the "
+                               "quota and end rejected, the round closes. A wrong count or id is a 422 with nothing stored; "
+                               "a second completion a 409.",
                 "parameters": [id_param("id"), {"name": "If-Match", "in": "header", "required": False,
                                                 "description": "The nomination version you read",
                                                 "schema": {"type": "string"}}],
@@ -96,7 +116,9 @@ def document(dossier: dict | None = None, report: dict | None = None) -> dict:
                     "next_tasks": {"type": "array", "items": {"type": "integer"},
                                    "description": "Ids of the inbox rows (tasks) this step opened"},
                     "round_id": {"type": "integer"},
-                    "receipt": {"type": "string", "description": "The ballot's hash: find it in the round's published box"}}})
+                    "receipt": {"type": "string", "description": "The ballot's hash: find it in the round's published box"},
+                    "chosen": {"type": "array", "items": {"type": "integer"}, "description": "A tie: passed by the chair"},
+                    "cut": {"type": "array", "items": {"type": "integer"}, "description": "A tie: over the quota"}}})
                 | _errors(400, 401, 403, 404, 409, 422)}},
             "/rounds": {
                 "get": {"summary": "Council rounds (đợt xét), newest first", "responses": _ok({"type": "object"}) | _errors(401)},
@@ -160,7 +182,9 @@ def document(dossier: dict | None = None, report: dict | None = None) -> dict:
                     "council_result": {"type": ["object", "null"]}, "decision_number": {"type": ["string", "null"]},
                     "attachments": {"type": "array"}}},
                 "Task": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "nomination_id": {"type": "integer"}, "name": {"type": "string"},
+                    "id": {"type": "integer"}, "nomination_id": {"type": ["integer", "null"]},
+                    "round_id": {"type": ["integer", "null"], "description": "A round's ballot or tie (round_tie)"},
+                    "name": {"type": "string"},
                     "title": {"type": "string"}, "form": {"type": "object", "description": "JSON Schema of the form"},
                     "due_at": {"type": ["string", "null"], "format": "date-time"}}},
                 "Event": {"type": "object", "properties": {

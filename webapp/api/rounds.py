@@ -17,7 +17,10 @@ from .views import _json_object
 
 
 def _round_json(view: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in view.items()}
+    out = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in view.items()}
+    if out.get("tie"):  # who broke a tie at a quota's cut-off, and when
+        out["tie"] = _round_json(out["tie"])
+    return out
 
 
 @bp.get("/rounds")

@@ -63,7 +63,7 @@ def _task_json(t: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": t["id"],
         "nomination_id": t["nomination_id"],
-        "round_id": t.get("round_id"),  # a council member's ballot of a round (its form lists the round's dossiers)
+        "round_id": t.get("round_id"),  # a member's ballot of a round, or the chairs' tie (its form lists the dossiers)
         "name": t["name"],
         "title": t["title"],
         "state": t["state"],
@@ -178,6 +178,9 @@ def complete_task(item_id: int):
     outcome = services.complete_task(get_db(), api_user(), item_id, data, _if_match())
     if isinstance(outcome, rounds.BallotReceipt):  # a member's ballot of a council round
         return jsonify({"round_id": outcome.round_id, "receipt": outcome.receipt})
+    if isinstance(outcome, rounds.TieOutcome):  # a chair's choice at a round's tie
+        return jsonify({"round_id": outcome.round_id, "state": "closed", "chosen": list(outcome.chosen),
+                        "cut": list(outcome.cut)})
     return jsonify({"nomination_id": outcome.nomination_id, "version": outcome.version, "state": outcome.state,
                     "next_tasks": outcome.next_tasks})
 

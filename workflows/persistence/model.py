@@ -441,13 +441,13 @@ class OfficerKey(Base):
 
 
 class CouncilRound(Base):
-    """One council meeting's vote (đợt xét) over several dossiers: draft, open, closed."""
+    """One council meeting's vote (đợt xét) over several dossiers: draft, open, (tie at a quota's cut-off,) closed."""
 
     __tablename__ = "council_rounds"
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(255))
     meeting_date: Mapped[date]
-    state: Mapped[str] = mapped_column(String(20), default="draft")  # draft | open | counting (deadline passed) | closed
+    state: Mapped[str] = mapped_column(String(20), default="draft")  # draft | open | counting (deadline passed) | tie | closed
     voting_days: Mapped[int] = mapped_column(Integer)  # working days from opening to the voting deadline
     deadline_at: Mapped[datetime | None]
     remind_at: Mapped[datetime | None]  # members who have not voted are reminded then, once

@@ -125,9 +125,9 @@ def inbox(db: Database, user_id: int, *, step: str | None = None, award_form: st
             if with_schema:  # each task's form as its nomination's version has it
                 row["schema"] = versions.route_for(s, nom.process_model_id).forms.schema(item.form)
             rows.append(row)
-        if not (step and step != round_queries.BALLOT_TASK) and not (award_form or unit_id):
+        if not (step and step not in round_queries.ROUND_TASKS) and not (award_form or unit_id):
             ballots = round_queries.my_ballots(s, user, now)
-            rows += [b for b in ballots if not overdue_only or b["overdue"]]
+            rows += [b for b in ballots if (not overdue_only or b["overdue"]) and (not step or b["name"] == step)]
             rows.sort(key=lambda r: (r["due_at"] is None, r["due_at"] or now, r["created_at"], r["id"]))
         return rows
 
@@ -140,10 +140,10 @@ def task(db: Database, user_id: int, item_id: int) -> dict[str, Any]:
         item = s.get(TaskItem, item_id)
         if item is None:
             raise NotFound("Không tìm thấy công việc.")
-        if item.round_id is not None:  # a member's ballot of a round: theirs alone to see
-            if item.assignee_id != user.id:
+        if item.round_id is not None:  # a member's ballot of a round (theirs alone to see), or the chairs' tie
+            if not round_queries.may_see_task(user, item):
                 raise NotFound("Không tìm thấy công việc.")
-            row = round_queries.ballot_task_row(s, item, now)
+            row = round_queries.round_task_row(s, item, now)
             row["can_act"] = item.state == "ready"
             row["prefill"] = {}
             return row

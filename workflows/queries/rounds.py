@@ -1,6 +1,8 @@
 """The council's rounds, read: a member's ballot as an inbox task, a round's state and, once closed, its box.
 
 Who voted is shown to those who run or oversee the council; how anyone voted exists nowhere to show.
+A round counted with a tie at a quota's cut-off (state ``tie``) shows its results and its box, and
+gives the council's chairs one task: pick the tied dossiers that take the seats left.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ from workflows.persistence.scope import load_actor
 
 READERS = GLOBAL_READERS | {"council_member"}
 BALLOT_TASK = "round_ballot"  # the name of a member's ballot row (services.rounds writes it)
+TIE_TASK = "round_tie"  # the chairs' one task of a round with a tie at a quota's cut-off
+ROUND_TASKS = (BALLOT_TASK, TIE_TASK)
+UNFINISHED = ("draft", "open", "counting", "tie")  # a dossier on such a round is on no other
+COUNTED = ("tie", "closed")  # totals decrypted and published
 SEES_WHO_VOTED = frozenset({"secretariat", "council_chair", "auditor", "admin"})
 
 
@@ -76,9 +82,73 @@ def ballot_task_row(s: Session, item: TaskItem, now: datetime) -> dict[str, Any]
 
 
 def my_ballots(s: Session, user: Actor, now: datetime) -> list[dict[str, Any]]:
-    items = s.scalars(select(TaskItem).where(TaskItem.round_id.is_not(None), TaskItem.state == "ready",
-                                             TaskItem.assignee_id == user.id).order_by(TaskItem.due_at, TaskItem.id))
-    return [ballot_task_row(s, item, now) for item in items]
+    """My ready round tasks: my ballots and, for a chair, a round's tie to decide."""
+    mine = TaskItem.assignee_id == user.id
+    if "council_chair" in user.roles:
+        mine = or_(mine, and_(TaskItem.name == TIE_TASK, TaskItem.role == "council_chair"))
+    items = s.scalars(select(TaskItem).where(TaskItem.round_id.is_not(None), TaskItem.state == "ready", mine)
+                      .order_by(TaskItem.due_at, TaskItem.id))
+    return [round_task_row(s, item, now) for item in items]
+
+
+def round_task_row(s: Session, item: TaskItem, now: datetime) -> dict[str, Any]:
+    return tie_task_row(s, item, now) if item.name == TIE_TASK else ballot_task_row(s, item, now)
+
+
+def may_see_task(user: Actor, item: TaskItem) -> bool:
+    """A ballot is its member's alone; a round's tie is every chair's."""
+    if item.name == TIE_TASK:
+        return "council_chair" in user.roles
+    return item.assignee_id == user.id
+
+
+def tie_groups(agenda: list[dict[str, Any]], pending_only: bool = True) -> list[dict[str, Any]]:
+    """The dossiers tied at a quota's cut-off, per award form and year, with the seats each group has left."""
+    groups: dict[tuple[str, int], dict[str, Any]] = {}
+    for d in agenda:
+        result = d["result"] or {}
+        if not result.get("tie") or (pending_only and result.get("passed") is not None):
+            continue
+        group = groups.setdefault((result["award_form"], result["year"]), {
+            "award_form": result["award_form"], "award_form_name": d["award_form_name"], "year": result["year"],
+            "quota": result.get("quota"), "quota_used": result.get("quota_used"), "seats": result["seats"],
+            "dossiers": []})
+        group["dossiers"].append(d)
+    return [groups[k] for k in sorted(groups)]
+
+
+def tie_schema(round_title: str, groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """The chair's form: which tied dossiers take the seats left (exactly that many per group)."""
+    seats = sum(g["seats"] for g in groups)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"Quyết định trường hợp đồng phiếu: {round_title}",
+        "description": "Chọn đúng số hồ sơ bằng số chỉ tiêu còn lại của mỗi nhóm (hình thức, năm); "
+                       "hồ sơ được chọn chuyển sang thẩm định, hồ sơ còn lại vượt chỉ tiêu.",
+        "type": "object", "additionalProperties": False, "required": ["chosen"],
+        "properties": {"chosen": {
+            "type": "array", "uniqueItems": True, "minItems": seats, "maxItems": seats,
+            "items": {"oneOf": [{"const": d["nomination_id"], "title": f"{d['nominee_name']} ({d['unit_name']}): "
+                                 f"{d['award_form_name']}, {d['agree']} phiếu đồng ý"}
+                                for g in groups for d in g["dossiers"]]}}},
+        "x-groups": [{"award_form": g["award_form"], "year": g["year"], "quota": g["quota"], "quota_used": g["quota_used"],
+                      "seats": g["seats"], "nomination_ids": [d["nomination_id"] for d in g["dossiers"]]} for g in groups],
+    }
+
+
+def tie_task_row(s: Session, item: TaskItem, now: datetime) -> dict[str, Any]:
+    """A round's tie for the chairs, shaped like a nomination's task row; it lists the tied dossiers."""
+    council_round = s.get(CouncilRound, item.round_id)
+    groups = tie_groups(dossiers(s, item.round_id))
+    return {
+        "id": item.id, "nomination_id": None, "round_id": item.round_id, "name": item.name, "title": item.title,
+        "form": item.form, "role": item.role, "state": item.state, "nominee_name": None, "nominee_kind": None,
+        "unit_id": None, "unit_name": None, "award_form": None, "award_form_name": None,
+        "created_at": item.created_at, "due_at": item.due_at, "overdue": bool(item.due_at and item.due_at < now),
+        "escalated": item.escalated_at is not None, "waiting": now - item.created_at,
+        "schema": tie_schema(council_round.title, groups), "groups": groups,
+        "dossiers": [d for g in groups for d in g["dossiers"]], "seats": sum(g["seats"] for g in groups),
+    }
 
 
 def round_view(s: Session, user: Actor, round_id: int) -> dict[str, Any]:
@@ -98,14 +168,31 @@ def round_view(s: Session, user: Actor, round_id: int) -> dict[str, Any]:
     }
     if user.roles & SEES_WHO_VOTED:
         view["members"] = [{"id": uid, "full_name": name, "voted": voted} for uid, name, voted in members]
-    if council_round.state != "closed":
+    if council_round.state not in COUNTED:
         for dossier in view["dossiers"]:
             dossier.update(agree=None, result=None, encrypted_total=None, proof=None)
         return view
+    view["tie"] = _tie(s, council_round, view["dossiers"])
     view["public_key"] = council_round.public_key.hex()
     view["box"] = [{"seq": b.seq, "id": b.id, "prev_hash": b.prev_hash, "hash": b.hash, "ciphertexts": b.ciphertexts}
                    for b in s.scalars(select(RoundBallot).where(RoundBallot.round_id == round_id).order_by(RoundBallot.seq))]
     return view
+
+
+def _tie(s: Session, council_round: CouncilRound, agenda: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The round's tie at a quota's cut-off, pending (its task) or broken (who chose what); None without one."""
+    item = s.scalar(select(TaskItem).where(TaskItem.round_id == council_round.id, TaskItem.name == TIE_TASK))
+    if item is None:
+        return None
+    groups = tie_groups(agenda, pending_only=False)
+    chair = s.get(User, item.completed_by_id) if item.completed_by_id else None
+    return {"state": "pending" if council_round.state == "tie" else "broken", "item_id": item.id,
+            "seats": sum(g["seats"] for g in groups),
+            "groups": [{k: g[k] for k in ("award_form", "award_form_name", "year", "quota", "quota_used", "seats")}
+                       | {"nomination_ids": [d["nomination_id"] for d in g["dossiers"]]} for g in groups],
+            "chosen": [d["nomination_id"] for g in groups for d in g["dossiers"] if d["result"].get("chosen_by_chair")]
+            if chair else None,
+            "decided_by": chair.full_name if chair else None, "decided_at": item.completed_at}
 
 
 def round_list(s: Session, user: Actor) -> list[dict[str, Any]]:
@@ -128,8 +215,7 @@ def waiting_dossiers(s: Session, user: Actor) -> list[dict[str, Any]]:
     steps = [(pm, step.id) for pm in models if (step := versions.route_for(s, pm).contract.round_step()) is not None]
     if not steps:
         return []
-    taken = (select(RoundDossier.nomination_id).join(CouncilRound)
-             .where(CouncilRound.state.in_(("draft", "open", "counting"))))
+    taken = select(RoundDossier.nomination_id).join(CouncilRound).where(CouncilRound.state.in_(UNFINISHED))
     rows = s.execute(
         select(TaskItem.created_at, Nomination, Unit.name, AwardForm.name)
         .join(Nomination, Nomination.id == TaskItem.nomination_id)
@@ -163,6 +249,18 @@ def _threshold_text(result: dict[str, Any]) -> str:
     return "Quá nửa số thành viên có mặt"
 
 
+def quota_note(result: dict[str, Any]) -> str:
+    """What the quota did to a dossier, as the round page and the minutes print it ("" when nothing)."""
+    if result.get("rank") is None:
+        return ""
+    if result.get("tie"):
+        return "Chủ tịch Hội đồng quyết định (đồng phiếu)" + (
+            "" if result.get("passed") is None else ": được chọn" if result.get("passed") else ": không được chọn")
+    if result.get("over_quota"):
+        return f"Vượt chỉ tiêu (xếp thứ {result['rank']})"
+    return f"Xếp thứ {result['rank']} (chỉ tiêu {result.get('quota')})"
+
+
 def minutes(db, user_id: int, round_id: int):
     """The round's minutes (biên bản kiểm phiếu) as the documents package prints them; a closed round only."""
     settings = db.settings
@@ -185,7 +283,8 @@ def minutes(db, user_id: int, round_id: int):
         quorum_required=results[0]["quorum_required"] if results else 0,
         dossiers=tuple(DossierTally(nominee=d["nominee_name"], unit=d["unit_name"], award_form=d["award_form_name"],
                                     agree=d["result"]["agree"], disagree=d["result"]["disagree"],
-                                    threshold=_threshold_text(d["result"]), passed=bool(d["result"]["passed"]))
+                                    threshold=_threshold_text(d["result"]), passed=bool(d["result"]["passed"]),
+                                    note=quota_note(d["result"]))
                        for d in view["dossiers"]),
         chair=chair.full_name if chair else "", secretary=secretary.full_name if secretary else "",
         secretary_title="TỔ KIỂM PHIẾU", city=settings.city, issued=council_round.closed_at.date(),

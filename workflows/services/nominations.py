@@ -64,13 +64,13 @@ def create_nomination(db: Database, actor: Actor | int, data: Any) -> int:
 
 
 def complete_task(db: Database, actor: Actor | int, item_id: int, data: Any,
-                  if_match: int | None = None) -> Outcome | rounds.BallotReceipt:
-    """Complete a ready task: a nomination's step, or a council member's ballot of a round."""
+                  if_match: int | None = None) -> Outcome | rounds.BallotReceipt | rounds.TieOutcome:
+    """Complete a ready task: a nomination's step, a council member's ballot of a round, or a chair's tie."""
     try:
         return _complete_step(db, actor, item_id, data, if_match)
     except NotFound:
         if rounds.owns_item(db, item_id):  # only a miss pays for this read
-            return rounds.submit_ballot(db, actor, item_id, data)
+            return rounds.complete_item(db, actor, item_id, data)
         raise
 
 

@@ -31,9 +31,11 @@ from workflows.domain.actor import Actor
 from workflows.domain.council import evaluate
 from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.domain.forms import text_problem
-from workflows.persistence import audit, calendars, versions
+from workflows.domain.quota import apply_quota
+from workflows.persistence import audit, calendars, numbering, versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import (
+    AwardForm,
     CouncilRound,
     Nomination,
     OfficerKey,
@@ -46,6 +48,7 @@ from workflows.persistence.model import (
     UserRole,
 )
 from workflows.persistence.scope import load_actor
+from workflows.queries.rounds import COUNTED, TIE_TASK, UNFINISHED
 from workflows.services.ballot import council_flags
 from workflows.services.unit_of_work import NominationStep
 
@@ -55,12 +58,21 @@ REMIND_DAYS_BEFORE = 2  # working days before the voting deadline, to members wh
 MIN_PASSPHRASE = 12
 BALLOT_TASK = "round_ballot"
 BALLOT_FORM = "round_ballot"
+TIE_FORM = TIE_TASK  # the chair's choice among dossiers tied at a quota's cut-off (queries.rounds.tie_schema)
+ENDED = ("rejected", "withdrawn")  # a nomination in these states gives its quota seat back
 
 
 @dataclass(frozen=True)
 class BallotReceipt:
     round_id: int
     receipt: str  # the ballot's hash: the member finds it in the published box
+
+
+@dataclass(frozen=True)
+class TieOutcome:
+    round_id: int
+    chosen: tuple[int, ...]  # passed by the chair's choice, on to appraisal
+    cut: tuple[int, ...]  # over the quota, rejected
 
 
 # --- officers ----------------------------------------------------------------------------------------
@@ -109,7 +121,7 @@ def create_round(db: Database, actor: Actor | int, title: Any, meeting_date: Any
                               {"nomination_ids": f"Hồ sơ {instance.nom.id} không ở bước chờ Hội đồng xét."})
         taken = step.session.scalars(
             select(RoundDossier.nomination_id).join(CouncilRound)
-            .where(RoundDossier.nomination_id.in_(ids), CouncilRound.state.in_(("draft", "open", "counting")))).all()
+            .where(RoundDossier.nomination_id.in_(ids), CouncilRound.state.in_(UNFINISHED))).all()
         if taken:
             raise Conflict(f"Hồ sơ {sorted(taken)} đã thuộc một đợt xét khác chưa kết thúc.")
         now = step.now
@@ -172,9 +184,18 @@ def open_round(db: Database, actor: Actor | int, round_id: int) -> None:
 # --- voting ------------------------------------------------------------------------------------------
 
 def owns_item(db: Database, item_id: int) -> bool:
-    """Whether a task row is a round's ballot (the nomination path answers 404 for it)."""
+    """Whether a task row is a round's (a ballot, the chair's tie): the nomination path answers 404 for it."""
     with db.read() as s:
         return s.scalar(select(TaskItem.round_id).where(TaskItem.id == item_id)) is not None
+
+
+def complete_item(db: Database, actor: Actor | int, item_id: int, data: Any) -> BallotReceipt | TieOutcome:
+    """A round's task row completed: a member's ballot, or the chair's choice at a tie."""
+    with db.read() as s:
+        name = s.scalar(select(TaskItem.name).where(TaskItem.id == item_id))
+    if name == TIE_TASK:
+        return break_tie(db, actor, item_id, data)
+    return submit_ballot(db, actor, item_id, data)
 
 
 def submit_ballot(db: Database, actor: Actor | int, item_id: int, data: Any) -> BallotReceipt:
@@ -263,25 +284,160 @@ def close_round(db: Database, actor: Actor | int, round_id: int, passphrase: Any
         del private
         cast, members = council_round.ballots_cast, council_round.members_called or 0
         instances = {i.nom.id: i for i in step.lock_many(d.nomination_id for d in dossiers)}
-        results = {}
+        results, quotas = {}, {}
         for dossier in dossiers:
             instance = instances[dossier.nomination_id]
             nom, tally = instance.nom, tallies[dossier.nomination_id]
             rule = instance.route.rules.council_rule(nom.award_form, instance.rules_on(step.now))
             result = evaluate(rule.arithmetic(), members, tally.agree, cast - tally.agree).as_dict()
-            result["round_id"] = round_id
+            result |= {"round_id": round_id, "award_form": nom.award_form, "year": nom.year}
             dossier.encrypted_total, dossier.agree, dossier.proof = totals[dossier.nomination_id], tally.agree, hex(tally.proof)
-            dossier.result = results[nom.id] = result
-            _finish_dossier(step, instance, result)
+            results[nom.id], quotas[nom.id] = result, rule.quota
+        tied = _apply_quotas(s, round_id, results, quotas)
+        for dossier in dossiers:
+            dossier.result = results[dossier.nomination_id]
+            if dossier.nomination_id not in tied:
+                _finish_dossier(step, instances[dossier.nomination_id], dossier.result)
         now = step.now
-        council_round.state, council_round.closed_at, council_round.closed_by_id = "closed", now, step.actor.id
+        council_round.closed_by_id = step.actor.id  # who counted (signs the minutes)
+        if tied:
+            council_round.state = "tie"
+        else:
+            council_round.state, council_round.closed_at = "closed", now
         s.execute(delete(RoundSealedKey).where(RoundSealedKey.round_id == round_id))  # the key is gone with them
         s.execute(update(TaskItem).where(TaskItem.round_id == round_id, TaskItem.state == "ready")
                   .values(state="cancelled", completed_at=now))
-        audit.record_subject(s, "round", round_id, at=now, actor=step.actor, action="round_closed",
-                             changes={"ballots_cast": [None, cast], "results": [None, {str(k): {"agree": v["agree"],
-                                      "disagree": v["disagree"], "passed": v["passed"]} for k, v in results.items()}]})
+        counted = {str(k): {"agree": v["agree"], "disagree": v["disagree"], "passed": v["passed"]} for k, v in results.items()}
+        changes = {"ballots_cast": [None, cast], "results": [None, counted]}
+        if tied:
+            seats = _tie_groups({nid: results[nid] for nid in tied})
+            s.add(TaskItem(round_id=round_id, task_uuid=secrets.token_hex(16), name=TIE_TASK,
+                           title=f"Quyết định trường hợp đồng phiếu: {council_round.title}", form=TIE_FORM,
+                           role="council_chair", state="ready", created_at=now))
+            changes["tied"] = [None, sorted(tied)]
+            changes["seats"] = [None, sum(g["seats"] for g in seats.values())]
+        audit.record_subject(s, "round", round_id, at=now, actor=step.actor, action="round_tie" if tied else "round_closed",
+                             changes=changes)
         return results
+
+
+def _apply_quotas(s: Session, round_id: int, results: dict[int, dict[str, Any]], quotas: dict[int, int | None]) -> set[int]:
+    """Rank the dossiers that passed, per (award form, year) with a quota; returns the ones tied at a cut-off.
+
+    A group's quota is the smallest its dossiers' rules give (they may date from different rule sets).
+    """
+    groups: dict[tuple[str, int], list[int]] = {}
+    for nid, result in results.items():
+        if result["passed"] and quotas[nid] is not None:
+            groups.setdefault((result["award_form"], result["year"]), []).append(nid)
+    tied: set[int] = set()
+    for (form, year), nids in sorted(groups.items()):
+        quota = min(quotas[nid] for nid in nids)
+        numbering.next_value(s, f"quota:{form}"[:40], year)  # closes counting this form and year queue here
+        used = _quota_used(s, round_id, form, year, list(results))
+        outcome = apply_quota([(nid, results[nid]["agree"]) for nid in nids], quota, used)
+        if not outcome.exceeded:
+            continue
+        for nid in nids:
+            results[nid] |= {"quota": quota, "quota_used": used, "rank": outcome.ranks[nid]}
+        for nid in outcome.cut:
+            results[nid] |= {"passed": False, "over_quota": True}
+        for nid in outcome.tied:
+            results[nid] |= {"passed": None, "tie": True, "seats": outcome.seats}  # undecided until the chair chooses
+        tied |= set(outcome.tied)
+    return tied
+
+
+def _quota_used(s: Session, round_id: int, form: str, year: int, here: list[int]) -> int:
+    """Seats of (form, year) taken by other counted rounds: passed there (latest result) or held for their tie."""
+    rows = s.execute(
+        select(RoundDossier.nomination_id, RoundDossier.round_id, RoundDossier.result)
+        .join(CouncilRound, CouncilRound.id == RoundDossier.round_id)
+        .join(Nomination, Nomination.id == RoundDossier.nomination_id)
+        .where(CouncilRound.state.in_(COUNTED), CouncilRound.id != round_id, Nomination.award_form == form,
+               Nomination.year == year, Nomination.state.not_in(ENDED), Nomination.id.not_in(here))
+        .order_by(RoundDossier.round_id)).all()
+    latest = {nid: (rid, result) for nid, rid, result in rows}  # a dossier voted again counts by its last vote
+    used, held = 0, {}
+    for rid, result in latest.values():
+        if not result or result.get("award_form", form) != form or result.get("year", year) != year:
+            continue  # voted on as another form or year
+        if result.get("passed") is True:
+            used += 1
+        elif result.get("tie") and result.get("passed") is None:
+            held[rid] = result["seats"]
+    return used + sum(held.values())
+
+
+def _tie_groups(results: dict[int, dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:
+    """The tied dossiers by (award form, year), with the seats each group has left."""
+    groups: dict[tuple[str, int], dict[str, Any]] = {}
+    for nid, result in sorted(results.items()):
+        group = groups.setdefault((result["award_form"], result["year"]), {"seats": result["seats"], "nomination_ids": []})
+        group["nomination_ids"].append(nid)
+    return groups
+
+
+def break_tie(db: Database, actor: Actor | int, item_id: int, data: Any) -> TieOutcome:
+    """A chair of the council picks, among the dossiers tied at a quota's cut-off, exactly the seats left.
+
+    The chosen pass and go on to appraisal; the others are over the quota and end rejected; the round closes.
+    """
+    chosen = _chosen(data)
+    with NominationStep(db, actor) as step:
+        s = step.session
+        item = s.get(TaskItem, item_id)
+        if item is None or item.round_id is None or item.name != TIE_TASK or "council_chair" not in step.actor.roles:
+            raise NotFound("Không tìm thấy công việc.")
+        council_round = _lock_round(s, item.round_id)
+        item = s.get(TaskItem, item_id, populate_existing=True)  # read under the round's lock
+        if council_round.state != "tie" or item.state != "ready":
+            raise Conflict("Trường hợp đồng phiếu của đợt xét này đã được quyết định.")
+        dossiers = {d.nomination_id: d for d in _dossiers(s, council_round.id)
+                    if d.result and d.result.get("tie") and d.result.get("passed") is None}
+        _check_choice(s, chosen, _tie_groups({nid: d.result for nid, d in dossiers.items()}))
+        instances = {i.nom.id: i for i in step.lock_many(dossiers)}
+        for nid, dossier in sorted(dossiers.items()):
+            picked = nid in chosen
+            result = dossier.result | ({"passed": True, "chosen_by_chair": True} if picked
+                                       else {"passed": False, "over_quota": True})
+            dossier.result = result
+            _finish_dossier(step, instances[nid], result)
+        now = step.now
+        council_round.state, council_round.closed_at = "closed", now
+        item.state, item.completed_at, item.completed_by_id = "completed", now, step.actor.id
+        cut = tuple(sorted(set(dossiers) - chosen))
+        audit.record_subject(s, "round", council_round.id, at=now, actor=step.actor, action="tie_broken",
+                             changes={"chosen": [None, sorted(chosen)], "cut": [None, list(cut)],
+                                      "chair": [None, step.actor.username]})
+        return TieOutcome(council_round.id, tuple(sorted(chosen)), cut)
+
+
+def _chosen(data: Any) -> set[int]:
+    chosen = data.get("chosen") if isinstance(data, dict) else None
+    if not isinstance(chosen, list) or set(data) - {"chosen"} or \
+            not all(isinstance(i, int) and not isinstance(i, bool) for i in chosen):
+        raise Invalid("Quyết định phải có dạng {\"chosen\": [<mã hồ sơ>, ...]}.",
+                      {"chosen": "Danh sách mã các hồ sơ được chọn."})
+    if len(set(chosen)) != len(chosen):
+        raise Invalid("Mỗi hồ sơ chỉ được chọn một lần.", {"chosen": "Có hồ sơ được chọn hai lần."})
+    return set(chosen)
+
+
+def _check_choice(s: Session, chosen: set[int], groups: dict[tuple[str, int], dict[str, Any]]) -> None:
+    tied = {nid for g in groups.values() for nid in g["nomination_ids"]}
+    if unknown := sorted(chosen - tied):
+        raise Invalid("Chỉ được chọn trong số các hồ sơ đồng phiếu.",
+                      {"chosen": f"Hồ sơ {', '.join(map(str, unknown))} không thuộc nhóm đồng phiếu."})
+    problems = []
+    for (form, year), group in sorted(groups.items()):
+        picked = len(chosen & set(group["nomination_ids"]))
+        if picked != group["seats"]:
+            name = s.scalar(select(AwardForm.name).where(AwardForm.code == form)) or form
+            problems.append(f"{name} năm {year}: chọn đúng {group['seats']} trong {len(group['nomination_ids'])} "
+                            f"hồ sơ đồng phiếu (đã chọn {picked}).")
+    if problems:
+        raise Invalid("Số hồ sơ được chọn phải đúng bằng số chỉ tiêu còn lại.", {"chosen": " ".join(problems)})
 
 
 def _finish_dossier(step: NominationStep, instance, result: dict[str, Any]) -> None:
@@ -370,7 +526,7 @@ def verify(db: Database, round_id: int) -> list[str]:
             problems.append(f"Đợt xét ghi {council_round.ballots_cast} phiếu đã nhận, nhưng {voted} ủy viên đã bỏ phiếu.")
         if box and box[-1][2] != council_round.box_head:
             problems.append("Phiếu cuối của hòm phiếu không khớp mắt xích đầu chuỗi được ghi của đợt.")
-        if council_round.state != "closed":  # not counted yet: the chain, the count and the coverage
+        if council_round.state not in COUNTED:  # not counted yet: the chain, the count and the coverage
             totals = crypto.encrypted_totals(council_round.public_key, [b for *_head, b in box], ids) if not problems else {}
             return problems + crypto.verify_box(round_id, council_round.public_key, box, totals, None,
                                                 council_round.members_called or 0, voted, dossier_ids=ids)
