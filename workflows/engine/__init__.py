@@ -6,6 +6,7 @@
 - :mod:`.runtime`: start, act, fire timers, serialize without the spec.
 - :mod:`.scripting`: what the route's expressions may call (deadlines in working days).
 - :mod:`.clocked`: the engine reads the product's clock.
+- :mod:`.cycles`: repeating timers whose periods are counted in working days.
 - :mod:`.decisions`: council rules as DMN tables (one per legal basis, picked by date), evaluated by
   SpiffWorkflow's DMN engine, with their lint.
 
@@ -18,6 +19,7 @@ from workflows.engine.runtime import (
     SERIALIZER_VERSION,
     PendingTimer,
     assignee_of,
+    deliver,
     dumps,
     ending_task,
     find_ready_task,
@@ -32,6 +34,7 @@ from workflows.engine.runtime import (
     start,
     timer_due,
     timer_fired,
+    waiting_at,
 )
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "Route",
     "RouteError",
     "assignee_of",
+    "deliver",
     "dumps",
     "ending_task",
     "find_ready_task",
@@ -58,4 +62,5 @@ __all__ = [
     "start",
     "timer_due",
     "timer_fired",
+    "waiting_at",
 ]
