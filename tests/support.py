@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from workflows import engine, services
+from workflows.domain import clock
 from workflows.domain.forms import FormSet
 from workflows.persistence.db import Database
-from workflows.persistence.model import Nomination, TaskItem, User
+from workflows.persistence.model import Nomination, TaskItem, Timer, User
 from workflows.persistence.reference import shipped_rules
 from workflows.persistence.scope import load_actor
 from workflows.persistence.versions import NOMINATION_ROUTE, shipped_forms
@@ -85,6 +88,21 @@ class Driver:
         """``votes[i]`` is council member i+1's choice; members beyond the list do not vote."""
         for member, choice in zip(COUNCIL, votes, strict=False):
             self.act(nomination_id, member, {"vote": choice})
+
+    def submitted_above(self, advance: Callable[[timedelta], None], **fields: Any) -> int:
+        """A form decided above the ministry (default ``bang_khen_thu_tuong``) taken to the outside result:
+        published (the clock, frozen by the caller, is moved past the disclosure window), voted, appraised and
+        its submission signed by the minister; it then waits for the outside result."""
+        nid = self.create(**({"award_form": "bang_khen_thu_tuong"} | fields))
+        self.accept(nid)
+        with self.db.read() as s:
+            window = s.scalar(select(Timer.due_at).where(Timer.nomination_id == nid, Timer.name == "disclosure_window"))
+        advance(window + timedelta(minutes=1) - clock.now())
+        services.fire_timers_of(self.db, nid)
+        self.vote(nid, ["agree"] * 9)
+        self.act(nid, "reviewer", APPROVE)
+        self.act(nid, "minister", APPROVE)
+        return nid
 
     def nomination(self, nomination_id: int) -> Nomination:
         with self.db.read() as s:
@@ -170,3 +188,37 @@ class RoundDriver(Driver):
 
     def close(self, round_id: int, passphrase: str = PASSPHRASE):
         return rounds.close_round(self.db, self.uid("minister"), round_id, passphrase)
+
+
+OUTSIDE_REGION = {"outside_result", "outside_result_reminder", "outside_result_reminder_end", "gw_outside",
+                  "set_awarded_outside", "end_awarded_outside", "set_rejected_outside", "end_rejected_outside",
+                  "f_outside_gw", "f_outside_awarded", "f_outside_refused", "f_awarded_outside_end",
+                  "f_rejected_outside_end", "f_outside_result_reminder", "msg_outside_result"}
+
+
+def submitted_end_route_xml() -> str:
+    """The shipped route as versions before the outside result had it: submitted above is its end.
+
+    ``set_submitted`` leads to an end event ``end_submitted``; the wait for the outside result, its
+    reminder and its ends go (with their shapes), as they were not there.
+    """
+    from lxml import etree
+
+    b = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    root = etree.fromstring(NOMINATION_ROUTE.read_bytes())
+    process = next(p for p in root.iter(f"{b}process") if p.get("id") == "nomination")
+    for element in list(root.iter()):
+        if element.get("id") in OUTSIDE_REGION or element.get("bpmnElement") in OUTSIDE_REGION:
+            element.getparent().remove(element)
+    for ref in list(process.iter(f"{b}flowNodeRef")):
+        if ref.text in OUTSIDE_REGION:
+            ref.getparent().remove(ref)
+    flow = process.find(f"{b}sequenceFlow[@id='f_to_outside']")
+    flow.set("targetRef", "end_submitted")
+    end = etree.SubElement(process, f"{b}endEvent", id="end_submitted", name="Đã trình cấp trên")
+    etree.SubElement(end, f"{b}incoming").text = "f_to_outside"
+    process.remove(end)
+    flow.addprevious(end)
+    minister = process.find(f".//{b}lane[@id='minister']")
+    etree.SubElement(minister, f"{b}flowNodeRef").text = "end_submitted"
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
