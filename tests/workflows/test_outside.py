@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from workflows import engine, services
 from workflows.domain import clock
@@ -353,3 +354,23 @@ def test_the_registry_numbers_the_ministrys_decisions_uniquely_but_lists_many_un
         listed = s.scalars(select(AwardRecord.nominee_name).where(AwardRecord.decision_number == "215/QĐ-TTg")
                            .order_by(AwardRecord.id)).all()
     assert listed == ["Nguyễn Văn An", "Trần Thị Bình"]
+
+
+def test_the_ministrys_own_numbers_stay_unique(driver: Driver, advance):
+    """The registry's number is unique among the ministry's rows (a partial index), not across outside decisions."""
+    ministry = []
+    for name in ("Lê Hoàng Cường", "Đặng Thu Hà"):
+        nid = driver.create(award_form="ky_niem_chuong", nominee_name=name)
+        driver.submit(nid)
+        for user in ("secretary", "reviewer", "minister"):
+            driver.act(nid, user, APPROVE)
+        ministry.append(nid)
+    outside = waiting(driver, advance)
+    move_to(advance, at(3, 3, 10))
+    record(driver, outside, AWARD)
+    first = registry(driver, ministry[0]).decision_number
+    with driver.db.write() as s:  # an outside decision may carry any number, the ministry's included
+        s.execute(AwardRecord.__table__.update().where(AwardRecord.nomination_id == outside).values(decision_number=first))
+    with pytest.raises(IntegrityError), driver.db.write() as s:
+        s.execute(AwardRecord.__table__.update().where(AwardRecord.nomination_id == ministry[1])
+                  .values(decision_number=first))
