@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from workflows import engine, services
+from workflows.domain import clock
 from workflows.domain.forms import FormSet
 from workflows.persistence import versions
 from workflows.persistence.db import Database
-from workflows.persistence.model import Nomination, OfficerKey, TaskItem, User
+from workflows.persistence.model import Nomination, OfficerKey, TaskItem, Timer, User
 from workflows.persistence.reference import shipped_rules
 from workflows.persistence.scope import load_actor
-from workflows.persistence.versions import shipped_forms
+from workflows.persistence.versions import NOMINATION_ROUTE, shipped_forms
 from workflows.services import rounds
 
 SHIPPED_FORMS = FormSet(shipped_forms())  # the forms the next deploy ships, for tests that read them
@@ -146,6 +149,22 @@ class Driver:
         if not has_key:
             rounds.set_officer_passphrase(self.db, self.uid("minister"), PASSPHRASE)
 
+    def submitted_above(self, advance: Callable[[timedelta], None], **fields: Any) -> int:
+        """A form decided above the ministry (default ``huan_chuong_lao_dong_hang_ba``) taken to the outside result:
+        published if its rules say so (the clock, frozen by the caller, is moved past the window), voted, appraised
+        and its submission signed by the minister; it then waits for the outside result."""
+        nid = self.create(**({"award_form": "huan_chuong_lao_dong_hang_ba"} | fields))
+        self.accept(nid)
+        with self.db.read() as s:
+            window = s.scalar(select(Timer.due_at).where(Timer.nomination_id == nid, Timer.name == "disclosure_window"))
+        if window is not None:  # the DMN publishes orders (Huân chương) first, not every form decided above
+            advance(window + timedelta(minutes=1) - clock.now())
+            services.fire_timers_of(self.db, nid)
+        self.vote(nid, ["agree"] * 9)
+        self.act(nid, "reviewer", APPROVE)
+        self.act(nid, "minister", APPROVE)
+        return nid
+
     def nomination(self, nomination_id: int) -> Nomination:
         with self.db.read() as s:
             return s.get(Nomination, nomination_id)
@@ -202,3 +221,37 @@ def deploy_with_quota(db: Database, quotas: dict[str, int | None]) -> int:
             files = edit_decisions(files, award_form, quota=quota)
         model, _new = versions.deploy(s, engine.Bundle(latest.bpmn_xml, latest.forms, latest.rules, files))
         return model.id
+
+
+OUTSIDE_REGION = {"outside_result", "outside_result_reminder", "outside_result_reminder_end", "gw_outside",
+                  "set_awarded_outside", "end_awarded_outside", "set_rejected_outside", "end_rejected_outside",
+                  "f_outside_gw", "f_outside_awarded", "f_outside_refused", "f_awarded_outside_end",
+                  "f_rejected_outside_end", "f_outside_result_reminder", "msg_outside_result"}
+
+
+def submitted_end_route_xml() -> str:
+    """The shipped route as versions before the outside result had it: submitted above is its end.
+
+    ``set_submitted`` leads to an end event ``end_submitted``; the wait for the outside result, its
+    reminder and its ends go (with their shapes), as they were not there.
+    """
+    from lxml import etree
+
+    b = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    root = etree.fromstring(NOMINATION_ROUTE.read_bytes())
+    process = next(p for p in root.iter(f"{b}process") if p.get("id") == "nomination")
+    for element in list(root.iter()):
+        if element.get("id") in OUTSIDE_REGION or element.get("bpmnElement") in OUTSIDE_REGION:
+            element.getparent().remove(element)
+    for ref in list(process.iter(f"{b}flowNodeRef")):
+        if ref.text in OUTSIDE_REGION:
+            ref.getparent().remove(ref)
+    flow = process.find(f"{b}sequenceFlow[@id='f_to_outside']")
+    flow.set("targetRef", "end_submitted")
+    end = etree.SubElement(process, f"{b}endEvent", id="end_submitted", name="Đã trình cấp trên")
+    etree.SubElement(end, f"{b}incoming").text = "f_to_outside"
+    process.remove(end)
+    flow.addprevious(end)
+    minister = process.find(f".//{b}lane[@id='minister']")
+    etree.SubElement(minister, f"{b}flowNodeRef").text = "end_submitted"
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")

@@ -17,6 +17,11 @@ def vn_datetime(value: datetime | None) -> str:
     return iso(value)[:16].replace("T", " ")
 
 
+def vn_date(value: datetime | None) -> str:
+    """dd/mm/yyyy of the moment, in Vietnam time."""
+    return "/".join(reversed(iso(value)[:10].split("-"))) if value else ""
+
+
 def vn_duration(value: timedelta) -> str:
     days, hours = value.days, value.seconds // 3600
     if days:
@@ -28,6 +33,7 @@ def vn_duration(value: timedelta) -> str:
 
 ALL = {
     "vn_datetime": vn_datetime,
+    "vn_date": vn_date,
     "vn_duration": vn_duration,
     "state_label": lambda s: STATES.get(s, s),
     "action_label": lambda a: ACTIONS.get(a, a),

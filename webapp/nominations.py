@@ -1,4 +1,4 @@
-"""Nomination pages: list, create, detail with history, attachments, closing a ballot."""
+"""Nomination pages: list, create, detail with history, attachments, closing a ballot, the outside result."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from flask_login import current_user, login_required
 
 from workflows import queries, services
 from workflows.domain import clock
-from workflows.domain.errors import Invalid
+from workflows.domain.errors import Conflict, Invalid
 from workflows.domain.labels import STATES
+from workflows.services import outside
 
 from .auth import acting_user
 from .downloads import send_attachment
@@ -71,7 +72,36 @@ def detail(nomination_id: int):
         "nomination.html",
         nomination=queries.nomination(db, current_user.id, nomination_id),
         history=queries.history(db, current_user.id, nomination_id),
+        outside_values={}, outside_errors={},
     )
+
+
+@bp.post("/<int:nomination_id>/outside-result")
+@login_required
+def outside_result(nomination_id: int):
+    """The secretariat records the decision (or refusal) from above; errors come back on the same page."""
+    db = get_db()
+    nomination = queries.nomination(db, current_user.id, nomination_id)
+    schema = nomination["outside_form"]
+    data = from_html(schema, request.form) if schema else {}
+    try:
+        services.record_outside_result(db, acting_user(), nomination_id, data)
+    except Invalid as exc:
+        flash(exc.message, "error")
+        return render_template("nomination.html", nomination=nomination,
+                               history=queries.history(db, current_user.id, nomination_id),
+                               outside_values=data, outside_errors=exc.fields or {"": exc.message}), 422
+    except Conflict as exc:
+        flash(exc.message, "warning")
+    else:
+        result = queries.nomination(db, current_user.id, nomination_id)["outside_result"]
+        if result["result"] == "awarded":
+            flash(f"Đã ghi nhận {outside.label(result)}. Hồ sơ đã vào sổ khen thưởng, trạng thái «Đã khen thưởng»; "
+                  "đơn vị đề nghị đã được thông báo.", "success")
+        else:
+            flash("Đã ghi nhận: cấp trên không khen thưởng. Hồ sơ kết thúc, trạng thái «Không khen thưởng»; "
+                  "đơn vị đề nghị đã được thông báo lý do.", "success")
+    return redirect(url_for("nominations.detail", nomination_id=nomination_id))
 
 
 @bp.post("/<int:nomination_id>/attachments")

@@ -193,7 +193,8 @@ def test_ky_niem_chuong_skips_the_vote(driver: Driver):
     assert "voted" not in [a for a, _ in history(driver, nid)]
 
 
-def test_prime_ministers_form_ends_submitted_without_registry_row(driver: Driver):
+def test_prime_ministers_form_waits_submitted_without_registry_row(driver: Driver):
+    """Signed as a submission, the dossier waits for the outside result (tests/workflows/test_outside.py)."""
     with clock.frozen(datetime(2026, 11, 30, 9, 0, tzinfo=clock.VN_TZ)):
         nid = driver.create(award_form="bang_khen_thu_tuong")
         driver.accept(nid)
@@ -205,7 +206,8 @@ def test_prime_ministers_form_ends_submitted_without_registry_row(driver: Driver
     nom = driver.nomination(nid)
     assert nom.state == "submitted" and nom.decision_number is None
     assert registry(driver, nid) is None
-    assert history(driver, nid)[-1] == ("submitted_above", "set_submitted")
+    assert history(driver, nid)[-1] == ("submitted_above", "outside_result")
+    assert nom.current_step == "outside_result" and driver.ready_steps(nid) == []
 
 
 @pytest.mark.parametrize("form", ["lao_dong_tien_tien", "chien_si_thi_dua_co_so", "giay_khen"])

@@ -24,11 +24,13 @@ def _ok(schema: dict, description: str = "OK", status: str = "200") -> dict:
     return {status: {"description": description, "content": {"application/json": {"schema": schema}}}}
 
 
-def document(dossier: dict | None = None, report: dict | None = None) -> dict:
+def document(dossier: dict | None = None, report: dict | None = None, outside: dict | None = None) -> dict:
     """The document, with the current version's forms as request bodies (or the ones given)."""
     if dossier is None or report is None:
         db = get_db()
         dossier, report = queries.dossier_form(db), queries.current_form(db, "quarterly_report")
+        outside = outside or _outside_form(db)
+    outside = outside or {"type": "object"}
     id_param = lambda name: {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}  # noqa: E731
     nomination = {"$ref": "#/components/schemas/Nomination"}
     task = {"$ref": "#/components/schemas/Task"}
@@ -93,6 +95,14 @@ def document(dossier: dict | None = None, report: dict | None = None) -> dict:
             "/nominations/{id}/close-vote": {"post": {
                 "summary": "The secretariat closes the council ballot (absent members count as absent)",
                 "parameters": [id_param("id")], "responses": _ok(nomination) | _errors(401, 403, 404, 409, 422)}},
+            "/nominations/{id}/outside-result": {"post": {
+                "summary": "The secretariat records the outside result (decision of the Prime Minister or the President, "
+                           "or a refusal) of a dossier submitted above: it ends awarded (registry row) or rejected",
+                "description": "409 when the dossier does not wait for it: already recorded, not yet submitted above, "
+                               "or on a route version that ended when submitted.",
+                "parameters": [id_param("id")],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": outside}}},
+                "responses": _ok(nomination) | _errors(400, 401, 403, 404, 409, 422)}},
             "/tasks": {"get": {"summary": "My ready tasks, overdue and oldest first",
                                "responses": _ok({"type": "object", "properties": {"items": {"type": "array", "items": task}}})
                                | _errors(401)}},
@@ -180,6 +190,9 @@ def document(dossier: dict | None = None, report: dict | None = None) -> dict:
                     "current_tasks": {"type": "array", "items": {"type": "object", "properties": {
                         "id": {"type": "integer"}, "name": {"type": "string"}, "title": {"type": "string"}}}},
                     "council_result": {"type": ["object", "null"]}, "decision_number": {"type": ["string", "null"]},
+                    "submitted_above_at": {"type": ["string", "null"], "format": "date-time"},
+                    "awaiting_outside": {"type": "boolean", "description": "Submitted above, waiting for the outside result"},
+                    "outside_result": {"type": ["object", "null"], "description": "The outside result as recorded"},
                     "attachments": {"type": "array"}}},
                 "Task": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "nomination_id": {"type": ["integer", "null"]},
@@ -195,6 +208,14 @@ def document(dossier: dict | None = None, report: dict | None = None) -> dict:
             },
         },
     }
+
+
+def _outside_form(db) -> dict:
+    """The outside result's form of the current version (a plain object if it has none)."""
+    try:
+        return queries.current_form(db, "outside_result")
+    except KeyError:
+        return {"type": "object"}
 
 
 @bp.get("/openapi.json")

@@ -22,7 +22,7 @@ from .auth import api_user, token_required
 
 NOMINATION_FIELDS = ["id", "version", "state", "award_form", "nominee_name", "nominee_kind", "nominee_position",
                      "nominee_unit", "unit_id", "movement", "field", "year", "achievements", "decision_number",
-                     "council_result", "current_tasks", "return_count"]
+                     "council_result", "current_tasks", "return_count", "awaiting_outside", "outside_result"]
 
 
 def _json_body() -> Any:
@@ -52,6 +52,7 @@ def _nomination_json(n: dict[str, Any]) -> dict[str, Any]:
     out["unit_name"] = n["unit_name"]
     out["created_at"] = iso(n["created_at"])
     out["updated_at"] = iso(n["updated_at"])
+    out["submitted_above_at"] = iso(n.get("submitted_above_at"))
     out["attachments"] = [
         {**{k: a[k] for k in ("id", "name", "content_type", "size")}, "uploaded_at": iso(a["uploaded_at"])}
         for a in n["attachments"]
@@ -151,6 +152,18 @@ def download_attachment(nomination_id: int, attachment_id: int):
 def close_vote(nomination_id: int):
     outcome = services.close_vote(get_db(), api_user(), nomination_id)
     return jsonify(_nomination_json(queries.nomination(get_db(), api_user().id, outcome.nomination_id)))
+
+
+@bp.post("/nominations/<int:nomination_id>/outside-result")
+@token_required
+def record_outside_result(nomination_id: int):
+    """The secretariat records the decision from above (or the refusal) of a dossier waiting for it."""
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    db = get_db()
+    services.record_outside_result(db, api_user(), nomination_id, body)
+    return jsonify(_nomination_json(queries.nomination(db, api_user().id, nomination_id)))
 
 
 @bp.get("/tasks")

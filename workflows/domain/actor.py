@@ -88,6 +88,10 @@ class Actor:
     def can_close_ballot(self) -> bool:
         return self.has("secretariat")
 
+    def can_deliver(self, role: str | None, unit_id: int) -> bool:
+        """Records what a waiting dossier waits for (the outside result): the wait's role, never an auditor."""
+        return role is not None and not self.has("auditor") and self.holds_for_unit(role, unit_id)
+
     def can_administer(self) -> bool:
         return self.has("admin")
 

@@ -6,6 +6,7 @@
 - :mod:`.runtime`: start, act, fire timers, serialize without the spec.
 - :mod:`.scripting`: what the route's expressions may call (deadlines in working days).
 - :mod:`.clocked`: the engine reads the product's clock.
+- :mod:`.cycles`: repeating timers whose periods are counted in working days.
 - :mod:`.decisions`: council rules as DMN tables (one per legal basis, picked by date), evaluated by
   SpiffWorkflow's DMN engine, with their lint; :class:`~.decisions.DecisionRuleSet` is what a route
   with DMN reads its rules from.
@@ -19,6 +20,7 @@ from workflows.engine.runtime import (
     SERIALIZER_VERSION,
     PendingTimer,
     assignee_of,
+    deliver,
     dumps,
     ending_task,
     find_ready_task,
@@ -33,6 +35,7 @@ from workflows.engine.runtime import (
     start,
     timer_due,
     timer_fired,
+    waiting_at,
 )
 
 __all__ = [
@@ -43,6 +46,7 @@ __all__ = [
     "Route",
     "RouteError",
     "assignee_of",
+    "deliver",
     "dumps",
     "ending_task",
     "find_ready_task",
@@ -59,4 +63,5 @@ __all__ = [
     "start",
     "timer_due",
     "timer_fired",
+    "waiting_at",
 ]

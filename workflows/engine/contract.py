@@ -8,7 +8,12 @@ Each element carries ``spiffworkflow:properties`` (the extension SpiffWorkflow's
   ``opensBallot`` names the ballot an approval may lead to; ``ballot``: one secret vote per member,
   on a parallel multi-instance task, as versions before council rounds had it; ``round``: the dossier
   waits in the secretariat's hands for a council round, whose close completes it with the result);
-- a timer boundary event: ``timerKind`` (``reminder``, ``escalation`` or ``window``).
+- a timer boundary event: ``timerKind`` (``reminder``, ``escalation`` or ``window``); a ``timeCycle``
+  repeats, each next time computed by its expression in working days (:mod:`.cycles`);
+- a message wait (a receive task or an intermediate catch event with a message): the message it
+  catches, named by ``messageRef`` (one of :data:`MESSAGES`, the messages a service delivers), the
+  variable its payload lands in (``spiffworkflow:messageVariable``) and the form the payload is
+  validated against (``formJsonSchemaFilename``); its lane says who delivers it.
 
 Nothing is inferred from element ids: a renamed step keeps working, a missing declaration is a
 lint error naming the element (:mod:`workflows.engine.lint`).
@@ -24,6 +29,9 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 HOOKS = ("dossier", "review", "ballot", "round")
 TIMER_KINDS = ("reminder", "escalation", "window")
+# The messages a service delivers to a waiting instance (the service named after each).
+OUTSIDE_RESULT = "outside_result"  # the decision (or refusal) of the Prime Minister / the President: services.outside
+MESSAGES = (OUTSIDE_RESULT,)
 _B = f"{{{BPMN_NS}}}"
 
 
@@ -52,13 +60,28 @@ class TimerEvent:
     kind: str | None
     watches: str | None  # the task a boundary timer is attached to
     expression: str | None  # timeDate / timeDuration / timeCycle text
-    absolute: bool = False  # a timeDate: a moment the calendar computes (what a calendar change can move)
+    absolute: bool = False  # a moment the calendar computes (timeDate, timeCycle): what a calendar change can move
+    repeats: bool = False  # a timeCycle: fires once per period until its host ends
+    interrupting: bool = True  # a boundary event's cancelActivity
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Where an instance waits for a message a service delivers (the outside result)."""
+
+    id: str
+    title: str
+    role: str | None  # the lane's role: who delivers the message
+    message: str | None  # the message name (``bpmn:message/@name``)
+    variable: str | None  # where the payload lands in task data
+    form: str | None  # the payload's form (its file without ``.schema.json``)
 
 
 @dataclass(frozen=True)
 class Contract:
     steps: dict[str, Step] = field(default_factory=dict)
     timers: dict[str, TimerEvent] = field(default_factory=dict)
+    waits: dict[str, Wait] = field(default_factory=dict)
     lanes: dict[str, str | None] = field(default_factory=dict)  # lane id -> declared role
     titles: dict[str, str] = field(default_factory=dict)  # every named element, for history
 
@@ -68,6 +91,10 @@ class Contract:
     def round_step(self) -> Step | None:
         """The step where a dossier waits for the council's round (routes with rounds)."""
         return next((s for s in self.steps.values() if s.hook == "round"), None)
+
+    def wait_for(self, message: str) -> Wait | None:
+        """The wait that catches ``message`` (routes before it have none)."""
+        return next((w for w in self.waits.values() if w.message == message), None)
 
     def dossier_form(self) -> str | None:
         """The form of the step that edits the dossier (what a new nomination is validated against)."""
@@ -85,6 +112,7 @@ def read(xml: str, process_id: str) -> Contract:
     """The contract of one process in a BPMN document (the caller has already parsed it for the engine)."""
     root = etree.fromstring(xml.encode("utf-8"))
     process = next(p for p in root.iter(f"{_B}process") if p.get("id") == process_id)
+    messages = {m.get("id"): m.get("name") for m in root.iter(f"{_B}message")}
     lanes: dict[str, str | None] = {}
     role_of_node: dict[str, str | None] = {}
     for lane in process.iter(f"{_B}lane"):
@@ -106,7 +134,21 @@ def read(xml: str, process_id: str) -> Contract:
         elif element.tag in (f"{_B}intermediateCatchEvent", f"{_B}startEvent") and \
                 element.find(f"{_B}timerEventDefinition") is not None:
             contract.timers[element_id] = _timer(element, None)
+        if element.tag in (f"{_B}receiveTask", f"{_B}intermediateCatchEvent"):
+            ref = element.get("messageRef") if element.tag == f"{_B}receiveTask" else None
+            definition = element.find(f"{_B}messageEventDefinition")
+            if definition is not None:
+                ref = definition.get("messageRef")
+            if ref is not None or definition is not None:
+                contract.waits[element_id] = _wait(element, role_of_node.get(element_id), messages.get(ref))
     return contract
+
+
+def _wait(element, role: str | None, message: str | None) -> Wait:
+    variable = next((v.text.strip() for v in element.iter(f"{{{SPIFF_NS}}}messageVariable") if v.text), None)
+    form = properties(element).get("formJsonSchemaFilename") or None
+    return Wait(id=element.get("id"), title=element.get("name") or element.get("id"), role=role, message=message,
+                variable=variable or None, form=form.removesuffix(".schema.json") if form else None)
 
 
 def _step(element, role: str | None) -> Step:
@@ -138,11 +180,11 @@ def _step(element, role: str | None) -> Step:
 
 def _timer(element, watches: str | None) -> TimerEvent:
     definition = element.find(f"{_B}timerEventDefinition")
-    expression, absolute = None, False
+    expression, absolute, repeats = None, False, False
     for tag in ("timeDate", "timeDuration", "timeCycle"):
         text = definition.findtext(f"{_B}{tag}")
         if text is not None:
-            expression, absolute = text.strip(), tag == "timeDate"
+            expression, absolute, repeats = text.strip(), tag in ("timeDate", "timeCycle"), tag == "timeCycle"
     return TimerEvent(id=element.get("id"), title=element.get("name") or element.get("id"),
                       kind=properties(element).get("timerKind") or None, watches=watches, expression=expression,
-                      absolute=absolute)
+                      absolute=absolute, repeats=repeats, interrupting=element.get("cancelActivity", "true") != "false")

@@ -74,6 +74,7 @@ STEP_OUTPUTS = {  # output -> the step name the route's deadlines use (reference
     "council_days": "council_vote",
     "appraisal_days": "appraisal",
     "minister_sign_days": "minister_sign",
+    "outside_follow_up_days": "outside_result",  # the period of the reminders while the outside result is awaited
 }
 OUTPUTS = ("authority", "council_votes", "quorum_num", "quorum_den", "threshold_kind", "threshold_pct", "chair_votes",
            "quota", "disclosure_days", *STEP_OUTPUTS)
@@ -110,6 +111,7 @@ class FormRules:
     council_days: int
     appraisal_days: int
     minister_sign_days: int
+    outside_follow_up_days: int
 
     def step_days(self) -> dict[str, int]:
         """Working days per route step, under the step names the deadlines use today."""

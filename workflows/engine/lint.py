@@ -15,12 +15,15 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from workflows.domain.calendar import WorkingCalendar
 from workflows.domain.labels import ROLES
-from workflows.engine.contract import _B, HOOKS, TIMER_KINDS
+from workflows.engine.contract import _B, HOOKS, MESSAGES, OUTSIDE_RESULT, TIMER_KINDS
 from workflows.engine.route import PROCESS_ID, Route
 from workflows.engine.scripting import RouteContext
 
 OUTCOMES = frozenset({"awarded", "rejected", "withdrawn", "submitted"})  # the ends a route may reach
 DOSSIER_KEYS = frozenset({"award_form", "nominee_kind", "nominee_name"})  # what the dossier hook reads
+# What services.outside reads of the outside result's form, and the results it knows.
+OUTSIDE_KEYS = frozenset({"result", "decision_number", "decision_date", "issuer", "reason"})
+OUTSIDE_RESULTS = ["awarded", "refused"]
 _OUTCOME_SCRIPT = re.compile(r"""^\s*outcome\s*=\s*["']([a-z_]+)["']\s*$""")
 _FLOW_NODES = ("startEvent", "endEvent", "userTask", "scriptTask", "serviceTask", "task", "businessRuleTask",
                "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "boundaryEvent",
@@ -33,6 +36,7 @@ def lint(route: Route) -> list[str]:
     found: list[str] = []
     found += _lanes(route)
     found += _steps(route)
+    found += _waits(route)
     found += _timers(route)
     found += _paths(route)
     found += _rules(route)
@@ -92,6 +96,34 @@ def _review(route: Route, step) -> list[str]:
     return found
 
 
+def _waits(route: Route) -> list[str]:
+    """Each message wait catches a message a service delivers, keeps its payload, and is the only one for it."""
+    found, seen = [], {}
+    for wait in route.contract.waits.values():
+        where = wait.id
+        if wait.message not in MESSAGES:
+            found.append(f"{where}: chỉ chờ được thông điệp mà hệ thống gửi ({', '.join(MESSAGES)}), "
+                         f"đang là {wait.message!r}.")
+            continue
+        if wait.message in seen:
+            found.append(f"{where}: thông điệp {wait.message!r} đã được chờ ở {seen[wait.message]}.")
+        seen[wait.message] = wait.id
+        if not wait.variable:
+            found.append(f"{where}: phải khai báo spiffworkflow:messageVariable để kết quả vào dữ liệu quy trình.")
+        if wait.message == OUTSIDE_RESULT:
+            if wait.role != "secretariat":
+                found.append(f"{where}: bước chờ kết quả của cấp trên phải thuộc làn bộ phận thường trực (secretariat).")
+            if not wait.form or wait.form not in route.forms:
+                found.append(f"{where}: biểu mẫu {wait.form!r} không có trong gói triển khai.")
+                continue
+            fields = set(route.forms.field_names(wait.form))
+            if not fields >= OUTSIDE_KEYS:
+                found.append(f"{where}: biểu mẫu kết quả thiếu trường {', '.join(sorted(OUTSIDE_KEYS - fields))}.")
+            elif sorted(route.forms.choices(wait.form, "result")) != OUTSIDE_RESULTS:
+                found.append(f"{where}: trường result phải có đúng hai lựa chọn {', '.join(OUTSIDE_RESULTS)}.")
+    return found
+
+
 def _timers(route: Route) -> list[str]:
     found = []
     context = RouteContext(datetime(2026, 3, 2, 1, 0, tzinfo=UTC), WorkingCalendar(), lambda _step: 5)
@@ -99,8 +131,13 @@ def _timers(route: Route) -> list[str]:
     for timer in route.contract.timers.values():
         if timer.kind not in TIMER_KINDS:
             found.append(f"{timer.id}: timerKind phải là một trong {', '.join(TIMER_KINDS)}, đang là {timer.kind!r}.")
-        if timer.watches is not None and timer.watches not in route.steps:
-            found.append(f"{timer.id}: chỉ gắn hẹn giờ vào công việc của người dùng.")
+        if timer.watches is not None and timer.watches in route.contract.waits:
+            if timer.kind != "reminder":
+                found.append(f"{timer.id}: hẹn giờ gắn vào bước chờ chỉ được là nhắc (reminder).")
+        elif timer.watches is not None and timer.watches not in route.steps:
+            found.append(f"{timer.id}: chỉ gắn hẹn giờ vào công việc của người dùng hoặc bước chờ thông điệp.")
+        if timer.repeats and (timer.watches is None or timer.interrupting):
+            found.append(f"{timer.id}: hẹn giờ lặp (timeCycle) phải là sự kiện biên không ngắt (cancelActivity=\"false\").")
         try:
             value = environment.evaluate(timer.expression or "", {})
             parsed = TimerEventDefinition.parse_time_or_duration(value)
@@ -109,6 +146,8 @@ def _timers(route: Route) -> list[str]:
             continue
         if not isinstance(parsed, datetime) or parsed.tzinfo is None:
             found.append(f"{timer.id}: hẹn giờ phải cho một thời điểm có múi giờ (timeDate), được {value!r}.")
+        elif timer.repeats and parsed <= context.now:
+            found.append(f"{timer.id}: hẹn giờ lặp phải cho thời điểm sau lúc tính (lần kế tiếp), được {value!r}.")
     return found
 
 

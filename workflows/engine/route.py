@@ -23,6 +23,7 @@ from workflows.domain.forms import FormSet
 from workflows.domain.rules import RuleSet
 from workflows.engine import contract as contracts
 from workflows.engine import decisions
+from workflows.engine.cycles import use_working_day_cycles
 
 PROCESS_ID = "nomination"
 
@@ -91,6 +92,7 @@ def parse(bundle: Bundle, sha256: str | None = None) -> Route:
         raise RouteError(str(exc)) from exc
     for process_spec in (spec, *subprocess_specs.values()):
         _wire_loop_tasks(process_spec)
+        use_working_day_cycles(process_spec)  # a timeCycle repeats in working days (see .cycles)
     try:
         forms = FormSet(bundle.forms)
     except ValueError as exc:

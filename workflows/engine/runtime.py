@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_FORMAT
@@ -24,6 +25,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from workflows import caches
+from workflows.engine.cycles import WorkingDayCycle, fired_count
 from workflows.engine.route import Route, RouteError
 
 SERIALIZER_VERSION = SERIALIZER_FORMAT
@@ -116,11 +118,42 @@ def outcome(workflow: BpmnWorkflow) -> str | None:
 
 
 def ending_task(workflow: BpmnWorkflow) -> str | None:
-    """The element that set the outcome (the last completed task whose own data carries it)."""
+    """The element that set the outcome (the earliest task of the last run of tasks carrying its final value).
+
+    A route may set an intermediate outcome on the way (``submitted`` before it waits for the outside
+    result): only the tasks since the final value was set count.
+    """
     task = workflow.last_task
-    while task is not None and task.parent is not None and "outcome" in task.parent.data:
+    final = task.data.get("outcome") if task is not None else None
+    while task is not None and task.parent is not None and "outcome" in task.parent.data \
+            and task.parent.data["outcome"] == final:
         task = task.parent
     return task.task_spec.bpmn_id if task is not None else None
+
+
+def waiting_at(workflow: BpmnWorkflow, bpmn_ids: Collection[str]) -> str | None:
+    """The element among ``bpmn_ids`` (message waits) the workflow is waiting at, if any."""
+    if not bpmn_ids:
+        return None
+    for task in workflow.event_manager.tasks.values():
+        if task.task_spec.bpmn_id in bpmn_ids and task.state == TaskState.WAITING:
+            return task.task_spec.bpmn_id
+    return None
+
+
+def deliver(workflow: BpmnWorkflow, bpmn_id: str, payload: dict) -> None:
+    """Deliver the message the wait ``bpmn_id`` catches, with ``payload``, and run what follows.
+
+    The event is built from the waiting task's own definition (so it matches by name and type); the
+    library raises if nothing waits for it, and the caller has checked under the instance lock that
+    this wait does.
+    """
+    task = next((t for t in workflow.event_manager.tasks.values()
+                 if t.task_spec.bpmn_id == bpmn_id and t.state == TaskState.WAITING), None)
+    if task is None:
+        raise RouteError(f"{bpmn_id}: the instance does not wait here")
+    workflow.send_event(BpmnEvent(task.task_spec.event_definition, payload))
+    workflow.do_engine_steps()
 
 
 @dataclass(frozen=True)
@@ -129,6 +162,7 @@ class PendingTimer:
     name: str  # the BPMN event id
     step: str | None  # the task a boundary timer watches
     due_at: datetime
+    fired: int = 0  # periods a repeating timer (a working-day cycle) has fired; 0 for any other
 
 
 def pending_timers(workflow: BpmnWorkflow, route: Route) -> list[PendingTimer]:
@@ -143,12 +177,12 @@ def pending_timers(workflow: BpmnWorkflow, route: Route) -> list[PendingTimer]:
             definition.has_fired(task)
             value = task._get_internal_data("event_value")
         if not isinstance(value, str):
-            continue  # cycle timers keep a dict; routes here have none
+            continue  # the library's own cycles keep a dict; parsing replaces them by working-day cycles
         due = TimerEventDefinition.parse_time_or_duration(value)
         if isinstance(due, datetime):
             bpmn_id = task.task_spec.bpmn_id
             timer = route.contract.timers.get(bpmn_id)
-            found.append(PendingTimer(str(task.id), bpmn_id, timer.watches if timer else None, due))
+            found.append(PendingTimer(str(task.id), bpmn_id, timer.watches if timer else None, due, fired_count(task)))
     return found
 
 
@@ -163,11 +197,12 @@ def reevaluate_timer(workflow: BpmnWorkflow, task_uuid: str, script_engine: Pyth
     The library evaluates a ``timeDate`` once, when the timer starts waiting, and compares the kept
     value (the task's internal ``event_value``) with the clock from then on: a deadline moved by a
     calendar change reaches the engine only by rewriting that value. ``script_engine`` supplies the
-    moment and the calendar the expression is read with. Returns None for anything but a waiting,
-    unfired date timer (durations and cycles are left alone: they have no calendar in them).
+    moment and the calendar the expression is read with (for a working-day cycle, the start of
+    its current period). Returns None for anything but a waiting, unfired date timer or working-day
+    cycle (durations are left alone: they have no calendar in them).
     """
     task = workflow.event_manager.tasks.get(UUID(task_uuid))
-    if task is None or not isinstance(task.task_spec.event_definition, TimeDateEventDefinition):
+    if task is None or not isinstance(task.task_spec.event_definition, (TimeDateEventDefinition, WorkingDayCycle)):
         return None
     if task._get_internal_data("event_fired", False):
         return None  # already due in the engine: it fires at the next engine step whatever we write

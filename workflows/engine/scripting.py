@@ -3,7 +3,9 @@
 A timer in the BPMN reads ``<timeDate>deadline_at("appraisal")</timeDate>``: the date is computed
 when the task starts, from the step's working days for this nomination's award form (data, in
 ``step_deadlines``), the holiday calendar with the admins' corrections, and the product's clock.
-ISO 8601 dates and durations keep working as the library reads them.
+A repeating follow-up reads ``<timeCycle>follow_up_at("outside_result")</timeCycle>``: the next
+occurrence, the step's working days after now, evaluated again each time one passes
+(:mod:`workflows.engine.cycles`). ISO 8601 dates and durations keep working as the library reads them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime, timedelta
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
-from workflows.domain.calendar import WorkingCalendar
+from workflows.domain.calendar import OFFICE_OPENS, WorkingCalendar
 from workflows.domain.clock import VN_TZ
 
 NEVER = "9999-12-31T00:00:00+00:00"  # a step without a deadline never times out
@@ -54,6 +56,17 @@ class RouteContext:
         # Never before the task exists: a step shorter than the notice is reminded right away.
         return max(self.calendar.reminder(due, days_before), self.now + timedelta(seconds=1)).isoformat()
 
+    def follow_up_at(self, step: str) -> str:
+        """Office opening on the step's N-th working day from now (N its working days): the next follow-up.
+
+        Always after now, so a repeating timer evaluated as a period passes never fires twice for it.
+        """
+        days = self._days_for(step)
+        if not days:
+            return NEVER
+        day = self.calendar.add_working_days(self.now.astimezone(VN_TZ).date(), int(days))
+        return datetime.combine(day, OFFICE_OPENS, tzinfo=VN_TZ).isoformat()
+
     def working_days(self, days: int) -> str:
         return self.calendar.deadline(self.now, int(days)).isoformat()
 
@@ -65,6 +78,7 @@ class RouteContext:
         return PythonScriptEngine(environment=TaskDataEnvironment({
             "deadline_at": self.deadline_at,
             "reminder_at": self.reminder_at,
+            "follow_up_at": self.follow_up_at,
             "working_days": self.working_days,
             "VN_TZ": VN_TZ,
         }))

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -219,9 +220,13 @@ class Nomination(Base):
     votes_disagree: Mapped[int] = mapped_column(Integer, default=0)
     council_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     ballot_size: Mapped[int | None] = mapped_column(Integer)  # members called to the open ballot (snapshot)
-    decision_number: Mapped[str | None] = mapped_column(String(60), unique=True)
+    decision_number: Mapped[str | None] = mapped_column(String(60), unique=True)  # the ministry's own decision
     # When the unit head first approved it and it went to the secretariat: the date that picks its rule set.
     submitted_at: Mapped[datetime | None]
+    # Submitted above (the Prime Minister, the President): since when it waits, and what came back,
+    # {"result": "awarded", "decision_number", "decision_date", "issuer"} or {"result": "refused", "reason"}.
+    submitted_above_at: Mapped[datetime | None]
+    outside_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Head of the audit hash chain: a deleted newest event shows as a mismatch here.
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_hash: Mapped[str] = mapped_column(String(64), default="0" * 64)
@@ -342,7 +347,11 @@ class Counter(Base):
 
 
 class AwardRecord(Base):
-    """The award registry: one row per award the ministry decided."""
+    """The award registry: one row per award decided, by the ministry or (``issuer``) above it.
+
+    A ministry decision's number is the ministry's own sequence, unique among the ministry's rows; a
+    decision of the Prime Minister or the President lists many awardees under one number.
+    """
 
     __tablename__ = "award_registry"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -352,13 +361,24 @@ class AwardRecord(Base):
     nominee_kind: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
-    decision_number: Mapped[str] = mapped_column(String(60), unique=True)
-    decided_at: Mapped[datetime]
+    decision_number: Mapped[str] = mapped_column(String(60))
+    decided_at: Mapped[datetime]  # when the registry row was made (the ministry's signature, or the result recorded)
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issuer: Mapped[str | None] = mapped_column(String(255))  # NULL: the ministry; else e.g. "Thủ tướng Chính phủ"
+    decision_date: Mapped[date | None] = mapped_column(Date)  # the decision's own date (Vietnam calendar)
+    __table_args__ = (
+        Index("uq_award_registry_ministry_number", "decision_number", unique=True,
+              sqlite_where=text("issuer IS NULL"), postgresql_where=text("issuer IS NULL")),
+        Index("ix_award_registry_decision", "issuer", "decision_number"),
+    )
 
 
 class Timer(Base):
-    """A timer the engine waits on: the database's record, so Redis may lose nothing that matters."""
+    """A timer the engine waits on: the database's record, so Redis may lose nothing that matters.
+
+    A repeating timer keeps one row, moved to each next period as the last one fires (``created_at``
+    then is the start of the current period; see :mod:`workflows.projections.timers`).
+    """
 
     __tablename__ = "timers"
     id: Mapped[int] = mapped_column(primary_key=True)

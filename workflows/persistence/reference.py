@@ -65,6 +65,9 @@ STEP_DEADLINES = [
     ("appraisal", "ky_niem_chuong", 15),  # [V] the secretariat appraises in 15 days
     ("minister_sign", None, 5),
     ("disclosure", None, 10),  # [V] published >= 10 working days before the council meets
+    # Not a deadline (the outside decides when): the period of the follow-up reminders to the secretariat
+    # while a dossier submitted above waits for the outside result (issue: every 10 working days).
+    ("outside_result", None, 10),
 ]
 
 # role -> roles told when a task of that role passes its deadline [U: the ministry's practice]

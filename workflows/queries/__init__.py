@@ -21,6 +21,7 @@ from workflows.domain import clock
 from workflows.domain.actor import Actor
 from workflows.domain.errors import Forbidden, NotFound
 from workflows.domain.labels import ACTIONS, NOMINEE_KINDS, STATES
+from workflows.engine.contract import OUTSIDE_RESULT
 from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Timer, Unit, User
@@ -232,12 +233,28 @@ def nomination(db: Database, user_id: int, nomination_id: int) -> dict[str, Any]
         data["ballot_progress"] = _ballot_progress(s, nom, ballot.id) if data["ballot_open"] else None
         data["can_close_vote"] = data["ballot_open"] and user.can_close_ballot()
         data["can_attach"] = user.can_attach(nom.state, nom.unit_id)
+        data |= _outside(route, nom, user)
         data["attachments"] = [
             {"id": a.id, "name": a.original_name, "content_type": a.content_type, "size": a.size,
              "uploaded_at": a.uploaded_at}
             for a in s.scalars(select(Attachment).where(Attachment.nomination_id == nom.id).order_by(Attachment.id))
         ]
         return data
+
+
+def _outside(route: engine.Route, nom: Nomination, user: Actor) -> dict[str, Any]:
+    """Submitted above: since when, whether it still waits (and whether I record the result), what came back."""
+    wait = route.contract.wait_for(OUTSIDE_RESULT)
+    awaiting = wait is not None and nom.state == "submitted" and nom.outside_result is None and nom.current_step == wait.id
+    can_record = awaiting and user.can_deliver(wait.role, nom.unit_id)
+    return {
+        "submitted_above_at": nom.submitted_above_at,
+        "awaiting_outside": awaiting,
+        "outside_result": nom.outside_result,
+        "outside_result_text": presenting.outside(nom.outside_result) if nom.outside_result else None,
+        "can_record_outside_result": can_record,
+        "outside_form": route.forms.schema(wait.form) if can_record and wait.form in route.forms else None,
+    }
 
 
 def _ballot_progress(s: Session, nom: Nomination, step: str) -> dict[str, int]:

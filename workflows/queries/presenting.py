@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from workflows.domain.clock import VN_TZ
@@ -16,6 +16,7 @@ FIELD_TITLES = {
     "attachment": "Tệp đính kèm",
     "due_at": "Hạn xử lý",
     "reminder_at": "Nhắc hạn lúc",
+    "outside_result": "Kết quả của cấp trên",
 }
 _TIMES = {"due_at", "reminder_at"}  # ISO strings in the audit data
 
@@ -44,7 +45,20 @@ def _value(key: str, value: Any, award_names: dict[str, str]) -> str:
         return datetime.fromisoformat(value).astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
     if key == "attachment" and isinstance(value, dict):
         return str(value.get("name", ""))
+    if key == "outside_result" and isinstance(value, dict):
+        return outside(value)
     return str(value)
+
+
+def outside(result: dict[str, Any]) -> str:
+    """The outside result as people read it (what the nomination page and the history show)."""
+    if result.get("result") == "awarded":
+        try:
+            day = date.fromisoformat(str(result.get("decision_date"))).strftime("%d/%m/%Y")
+        except ValueError:
+            day = str(result.get("decision_date"))
+        return f"Được khen thưởng: Quyết định số {result.get('decision_number')} ngày {day} của {result.get('issuer')}"
+    return f"Không được khen thưởng. Lý do: {result.get('reason', '')}"
 
 
 def change_rows(changes: dict[str, list[Any]] | None, field_titles: dict[str, str],

@@ -12,6 +12,7 @@ May import everything in ``workflows``; never Flask, RQ or Redis.
 from workflows.services.ballot import close_vote
 from workflows.services.firing import fire_batch, fire_due_timers, fire_timers_of
 from workflows.services.nominations import MAX_RETURNS, add_attachment, complete_task, create_nomination
+from workflows.services.outside import record_outside_result
 from workflows.services.unit_of_work import NominationStep, Outcome
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "fire_batch",
     "fire_due_timers",
     "fire_timers_of",
+    "record_outside_result",
 ]

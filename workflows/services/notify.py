@@ -64,6 +64,10 @@ def local(value: datetime) -> str:
     return value.astimezone(VN_TZ).strftime("%H:%M ngày %d/%m/%Y")
 
 
+def local_date(value: datetime) -> str:
+    return value.astimezone(VN_TZ).strftime("%d/%m/%Y")
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Back off 1, 2, 4 … minutes, at most an hour, between delivery attempts."""
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))

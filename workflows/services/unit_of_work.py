@@ -69,6 +69,7 @@ class Instance:
     ready_before: list[str]  # the ready user tasks when locked (each has a ready inbox row)
     timers_before: list[engine.PendingTimer]
     acted: TaskItem | None = None
+    delivered: dict[str, Any] | None = None  # message name -> payload a service delivered in this step
     events: list[AuditEvent] = field(default_factory=list)  # appended to the chain, written with the batch
     outcome: Outcome | None = None
 
@@ -228,6 +229,12 @@ class NominationStep:
         engine.run_task(instance.workflow, task, data)
         instance.acted = acted
 
+    def deliver(self, instance: Instance, wait_id: str, payload: dict[str, Any]) -> None:
+        """Deliver the message a wait catches (the caller checked it waits there) and run what follows."""
+        wait = instance.route.contract.waits[wait_id]
+        engine.deliver(instance.workflow, wait_id, payload)
+        instance.delivered = {**(instance.delivered or {}), wait.message: payload}
+
     def record(self, instance: Instance, action: str, *, actor: Actor | bool | None = True, **fields: Any) -> None:
         """Append to the nomination's audit chain; ``actor=None`` records the system, the default the actor."""
         if instance.outcome is not None:
@@ -266,6 +273,8 @@ class NominationStep:
         end = engine.outcome(instance.workflow)
         if end is not None:
             endings.finish(self, instance, end)
+        elif wait := engine.waiting_at(instance.workflow, instance.route.contract.waits.keys()):
+            endings.waiting(self, instance, wait)
         state = {"state": engine.dumps(instance.workflow), "serializer_version": engine.SERIALIZER_VERSION}
         if instance.stored:
             batch.update(STATES, {"nomination_id": nom.id}, state)
