@@ -21,11 +21,12 @@ from sqlalchemy.engine import make_url
 from workflows import caches
 from workflows.persistence import migrate, versions
 from workflows.persistence.db import Database, Settings
-from workflows.persistence.model import Base, CouncilRound, Nomination, ProcessModel
+from workflows.persistence.decision_model import Decision
+from workflows.persistence.model import AwardRecord, Base, CouncilRound, Nomination, ProcessModel
 from workflows.services import rounds
 from workflows.services.demo import seed_people
 
-from .support import PASSPHRASE, Driver, RoundDriver, round_route_xml
+from .support import PASSPHRASE, Driver, RoundDriver, legacy_route_xml, round_route_xml
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
@@ -171,7 +172,21 @@ def rd(db, monkeypatch) -> Iterator[RoundDriver]:
     monkeypatch.setattr(db, "settings", replace(db.settings, ballot_key_bits=1024))  # fast keys; the crypto tests try 2048
     rounds.set_officer_passphrase(db, driver.uid("minister"), PASSPHRASE)
     yield driver
-    with db.write() as s:  # later tests expect only the bundled version
-        s.execute(CouncilRound.__table__.delete())
-        s.execute(Nomination.__table__.delete())
+    _drop_deployed(db)
+
+
+@pytest.fixture
+def legacy(db) -> Iterator[Driver]:
+    """A driver on the route deployed before batch decisions: the minister signs each dossier (minister_sign)."""
+    with db.write() as s:
+        versions.deploy(s, versions.current_bundle(s, legacy_route_xml()))
+    yield Driver(db)
+    _drop_deployed(db)
+
+
+def _drop_deployed(db: Database) -> None:
+    """Later tests expect only the bundled version: what ran on the extra one goes with it."""
+    with db.write() as s:
+        for table in (AwardRecord, Decision, CouncilRound, Nomination):
+            s.execute(table.__table__.delete())
         s.execute(ProcessModel.__table__.delete().where(ProcessModel.version > 1))

@@ -217,7 +217,8 @@ class Nomination(Base):
     votes_disagree: Mapped[int] = mapped_column(Integer, default=0)
     council_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     ballot_size: Mapped[int | None] = mapped_column(Integer)  # members called to the open ballot (snapshot)
-    decision_number: Mapped[str | None] = mapped_column(String(60), unique=True)
+    # Shared by every dossier of one decision; unique only with its year (on the decision).
+    decision_number: Mapped[str | None] = mapped_column(String(60))
     # Head of the audit hash chain: a deleted newest event shows as a mismatch here.
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_hash: Mapped[str] = mapped_column(String(64), default="0" * 64)
@@ -239,14 +240,21 @@ class InstanceState(Base):
     state: Mapped[str] = mapped_column(Text)
 
 
+# Exactly one of a task row's subjects is set.
+ONE_SUBJECT = ("(CASE WHEN nomination_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN round_id IS NULL THEN 0 ELSE 1 END)"
+               " + (CASE WHEN decision_id IS NULL THEN 0 ELSE 1 END) = 1")
+
+
 class TaskItem(Base):
     """Relational projection of a user task for the inbox; rows outlive the task."""
 
     __tablename__ = "task_items"
     id: Mapped[int] = mapped_column(primary_key=True)
-    # A nomination's task, or (round_id) a council member's one ballot of a round, which is no engine task.
+    # A nomination's task, or one that is no engine task: (round_id) a council member's one ballot of a round,
+    # (decision_id) the signature or the registration of a decision covering many dossiers.
     nomination_id: Mapped[int | None] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("council_rounds.id", ondelete="CASCADE"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))
     task_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     name: Mapped[str] = mapped_column(String(60))
     title: Mapped[str] = mapped_column(String(255))
@@ -267,7 +275,8 @@ class TaskItem(Base):
         # "Was this dossier ever assigned to me?" (what a council member may see), without a scan.
         Index("ix_task_items_assignee_nomination", "assignee_id", "nomination_id"),
         Index("ix_task_items_round", "round_id", "state"),
-        CheckConstraint("(nomination_id IS NULL) <> (round_id IS NULL)", name="one_subject"),
+        Index("ix_task_items_decision", "decision_id", "state"),
+        CheckConstraint(ONE_SUBJECT, name="one_subject"),
     )
 
     nomination: Mapped[Nomination] = relationship(lazy="raise")
@@ -348,8 +357,11 @@ class AwardRecord(Base):
     nominee_kind: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
-    decision_number: Mapped[str] = mapped_column(String(60), unique=True)
-    decided_at: Mapped[datetime]
+    # Every awardee of one decision carries its number and date (a number is unique within its year).
+    decision_number: Mapped[str] = mapped_column(String(60), index=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)  # None: signed per dossier
+    decision_date: Mapped[date | None] = mapped_column(Date)  # the registered date (ngày ban hành)
+    decided_at: Mapped[datetime]  # when it was signed
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
@@ -508,3 +520,6 @@ class RoundBallot(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     ciphertexts: Mapped[dict[str, Any]] = mapped_column(JSON)  # nomination id -> ciphertext, hex
     __table_args__ = (UniqueConstraint("round_id", "seq", name="uq_round_ballots_round_seq"),)
+
+
+from workflows.persistence import decision_model  # noqa: E402, F401  (its tables belong to Base.metadata)

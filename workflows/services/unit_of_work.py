@@ -71,6 +71,7 @@ class Instance:
     acted: TaskItem | None = None
     events: list[AuditEvent] = field(default_factory=list)  # appended to the chain, written with the batch
     outcome: Outcome | None = None
+    issued: endings.Issued | None = None  # the registered decision an award at this step's end comes from
 
 
 @dataclass(frozen=True)
