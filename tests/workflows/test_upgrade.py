@@ -18,7 +18,7 @@ from workflows.engine import lint
 from workflows.persistence import migrate, versions
 from workflows.persistence.db import Database, Settings
 
-from ..support import shipped_bundle
+from ..support import legacy_route_xml, shipped_bundle
 
 DECLARED = re.compile(r'\s*<spiffworkflow:property name="(role|hook|decisions|returns|opensBallot|timerKind)" value="[^"]*" />')
 EMPTY = re.compile(r"\s*<bpmn:extensionElements>\s*<spiffworkflow:properties>\s*</spiffworkflow:properties>\s*"
@@ -26,8 +26,8 @@ EMPTY = re.compile(r"\s*<bpmn:extensionElements>\s*<spiffworkflow:properties>\s*
 
 
 def version_one_document() -> str:
-    """Today's route as the previous release deployed it: the same diagram, nothing declared."""
-    return EMPTY.sub("", DECLARED.sub("", shipped_bundle().bpmn_xml))
+    """The route of the releases before batch decisions as the first release deployed it: nothing declared."""
+    return EMPTY.sub("", DECLARED.sub("", legacy_route_xml()))
 
 
 def test_a_version_one_route_is_declared_pinned_and_keeps_working(tmp_path: Path):
@@ -52,7 +52,7 @@ def test_a_version_one_route_is_declared_pinned_and_keeps_working(tmp_path: Path
     with db.read() as s:
         route = versions.route_for(s, 1)
         assert lint.lint(route) == []
-        shipped = shipped_bundle()
+        shipped = shipped_bundle(legacy_route_xml())
         assert route.contract.steps == versions.check(shipped).contract.steps  # what the code used to infer
         assert route.contract.timers == versions.check(shipped).contract.timers
         assert route.rules.council_rule("bang_khen_bo_truong", route.rules.council[0].starts).quorum_num == 2
