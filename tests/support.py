@@ -37,6 +37,7 @@ DOSSIER = {
 }
 APPROVE = {"decision": "approve"}
 COUNCIL = [f"council{i}" for i in range(1, 10)]
+NAMES_OF_ROUND = ["Nguyễn Thị Hồng Nhung", "Trịnh Văn Bảo", "Phạm Quỳnh Anh"]
 DECISION_STEP = "await_decision"  # where the shipped route's dossiers wait for their decision
 LEGACY_ROUTE = Path(__file__).parent / "data" / "nomination_minister_sign.bpmn"
 
@@ -194,10 +195,11 @@ class RoundDriver(Driver):
             return s.scalar(select(TaskItem.id).where(TaskItem.round_id == round_id,
                                                       TaskItem.assignee_id == self.uid(username)))
 
-    def waiting(self, **fields) -> int:
-        """A dossier accepted by the secretariat and waiting for the council's round."""
-        nid = self.create(**fields)
-        self.accept(nid)
+    def waiting(self, clerk: str = "clerk1", head: str = "head1", **fields) -> int:
+        """A dossier of ``clerk``'s unit accepted by the secretariat and waiting for the council's round."""
+        nid = self.create(clerk, **fields)
+        self.submit(nid, clerk, head)
+        self.act(nid, "secretary", APPROVE)
         assert self.ready_steps(nid) == ["council_round"]
         return nid
 

@@ -12,7 +12,7 @@ from workflows.domain.errors import Invalid
 from workflows.queries import iso
 from workflows.queries import notifications as notification_queries
 from workflows.queries import reports as report_queries
-from workflows.services import accounts, reports, rounds
+from workflows.services import accounts, decisions, reports, rounds
 
 from ..downloads import send_attachment
 from ..extensions import get_db
@@ -64,6 +64,7 @@ def _task_json(t: dict[str, Any]) -> dict[str, Any]:
         "id": t["id"],
         "nomination_id": t["nomination_id"],
         "round_id": t.get("round_id"),  # a council member's ballot of a round (its form lists the round's dossiers)
+        "decision_id": t.get("decision_id"),  # a decision's signature or registration (it covers many dossiers)
         "name": t["name"],
         "title": t["title"],
         "state": t["state"],
@@ -178,6 +179,9 @@ def complete_task(item_id: int):
     outcome = services.complete_task(get_db(), api_user(), item_id, data, _if_match())
     if isinstance(outcome, rounds.BallotReceipt):  # a member's ballot of a council round
         return jsonify({"round_id": outcome.round_id, "receipt": outcome.receipt})
+    if isinstance(outcome, decisions.DecisionOutcome):  # a decision's signature or registration
+        return jsonify({"decision_id": outcome.decision_id, "state": outcome.state, "version": outcome.version,
+                        "nomination_ids": outcome.nomination_ids})
     return jsonify({"nomination_id": outcome.nomination_id, "version": outcome.version, "state": outcome.state,
                     "next_tasks": outcome.next_tasks})
 

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from workflows import engine
 from workflows.domain import clock
 from workflows.domain.actor import Actor
+from workflows.domain.decision_forms import KIND_NAMES, REGISTER_TASK, SIGN_TASK, register_form, sign_form
 from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.domain.forms import FormSet, text_problem
 from workflows.persistence import audit, calendars, numbering, versions
@@ -45,35 +46,7 @@ from workflows.services.nominations import MAX_RETURNS
 from workflows.services.unit_of_work import Instance, NominationStep
 
 MAX_DOSSIERS = 200
-SIGN_TASK, REGISTER_TASK = "decision_sign", "decision_register"  # the names of a decision's task rows
-KIND_NAMES = {"decision": "quyết định", "submission": "tờ trình"}
-SIGN_FORM = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "Ký quyết định / tờ trình",
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["decision"],
-    "properties": {
-        "decision": {"title": "Ý kiến của Lãnh đạo Bộ", "oneOf": [
-            {"const": "approve", "title": "Ký"}, {"const": "return", "title": "Trả lại để thẩm định lại"}]},
-        "comment": {"title": "Ý kiến / lý do", "type": "string", "maxLength": 4000, "x-widget": "textarea",
-                    "description": "Bắt buộc khi trả lại."},
-    },
-    "if": {"properties": {"decision": {"enum": ["return"]}}, "required": ["decision"]},
-    "then": {"required": ["comment"], "properties": {"comment": {"minLength": 1, "pattern": "\\S"}}},
-}
-REGISTER_FORM = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "Đăng ký số, ngày ban hành",
-    "description": "Văn phòng ghi số và ngày ban hành vào văn bản đã ký; để trống để dùng số đề xuất và ngày hôm nay.",
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "number": {"title": "Số", "type": "string", "maxLength": 60},
-        "date": {"title": "Ngày ban hành", "type": "string", "format": "date"},
-    },
-}
-FORMS = FormSet({SIGN_TASK: SIGN_FORM, REGISTER_TASK: REGISTER_FORM})
+FORMS = FormSet({SIGN_TASK: sign_form(), REGISTER_TASK: register_form()})
 _NUMBER = re.compile(r"^0*(\d{1,6})(?:\s*/\s*(\S{1,50}))?$")
 
 
