@@ -409,3 +409,39 @@ def test_a_version_signed_per_dossier_keeps_working_and_shares_the_sequence(lega
     assert legacy.nomination(waiting).decision_number == "03/QĐ-BKHCN"
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(Nomination).where(Nomination.state == "awarded")) == 3
+
+
+# --- the document ------------------------------------------------------------------------------------
+
+def test_a_deputy_signing_under_delegation_prints_kt_bo_truong(rd: RoundDriver, now):
+    from workflows.queries import decisions as decision_queries
+
+    from .test_documents import flowing
+
+    nids, _ = rd.passed(NAMES)
+    did = decisions.draft(rd.db, secretary(rd), nids, reason="đã có thành tích xuất sắc trong công tác năm 2026")
+    decisions.send(rd.db, secretary(rd), did)
+    with rd.db.read() as s:
+        minister, deputy = load_actor(s, rd.uid("minister")), load_actor(s, rd.uid("deputy"))
+    delegated = Actor(deputy.id, deputy.username, "Phạm Quỳnh Anh", deputy.unit_id, deputy.unit_name,
+                      deputy.roles | {"minister"}, on_behalf_of=OnBehalfOf(minister.id, "minister", minister.full_name))
+    with pytest.raises(Forbidden):  # a deputy without the minister's delegation does not sign
+        services.complete_task(rd.db, deputy, rd.decision_item(did), APPROVE)
+    services.complete_task(rd.db, delegated, rd.decision_item(did), APPROVE)
+    signed_event = decision_events(rd, did)[-1]
+    assert (signed_event.actor, signed_event.on_behalf_of) == ("deputy", "minister")
+    decisions.register(rd.db, secretary(rd), did, "12")
+
+    view = decision_queries.get_decision(rd.db, rd.uid("auditor"), did)
+    assert (view["signed_by"], view["on_behalf_of"], view["number"]) == ("Thứ trưởng", "Bộ trưởng", "12/QĐ-BKHCN")
+    data = decision_queries.get_document(rd.db, rd.uid("auditor"), did)
+    assert (data.number, data.code, data.issued, data.draft) == ("12", "QĐ-BKHCN", date(2026, 11, 30), False)
+    text = flowing(decision_queries.pdf(rd.db, rd.uid("auditor"), did)[0])
+    assert "KT. BỘ TRƯỞNG THỨ TRƯỞNG" in text and "Số: 12/QĐ-BKHCN" in text
+    assert "(Kèm theo Quyết định số 12/QĐ-BKHCN ngày 30 tháng 11 năm 2026)" in text
+    assert all(name in text for name in NAMES) and "Tặng Bằng khen của Bộ trưởng cho 03 cá nhân" in text
+    assert "Căn cứ Nghị định số 152/2025/NĐ-CP của Chính phủ" in text  # the rule set in force on the date
+    assert "Căn cứ kết quả xét, bỏ phiếu của Hội đồng Thi đua - Khen thưởng Bộ Khoa học và Công nghệ" in text
+    assert "DỰ THẢO" not in text
+    with pytest.raises(NotFound):  # another unit sees nothing, not even the issued document
+        decision_queries.pdf(rd.db, rd.uid("clerk2"), did)

@@ -10,7 +10,8 @@ Anyone else, and any other unit, finds nothing.
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, false, or_, select
@@ -262,9 +263,8 @@ def document(s: Session, user: Actor, decision_id: int, settings: Settings) -> D
                              x["nominee_position"] or "", x["nominee_kind"] == "collective") for x in _dossiers(s, d.id))
     on = d.registered_date or (d.signed_at or clock.now()).astimezone(clock.VN_TZ).date()
     bases = [LAW]
-    with contextlib.suppress(Exception):  # the DMN rule sets name the decree in force; a gap prints the law alone
-        bases.append(f"Căn cứ {rule_tables.rule_set_for(on).legal_basis} của Chính phủ quy định chi tiết "
-                     "Luật Thi đua, khen thưởng;")
+    if decree := _decree(on):
+        bases.append(f"Căn cứ Nghị định số {decree} của Chính phủ quy định chi tiết Luật Thi đua, khen thưởng;")
     if d.round_id:
         meeting = s.scalar(select(CouncilRound.meeting_date).where(CouncilRound.id == d.round_id))
         bases.append(f"Căn cứ kết quả xét, bỏ phiếu của {settings.council_name} {vn_date(meeting)};")
@@ -290,6 +290,16 @@ def document(s: Session, user: Actor, decision_id: int, settings: Settings) -> D
                                                  "Lưu: VT, TCCB."),
                       title=d.title, request=ASKS.get(authority or "", "xem xét, quyết định"), reason=d.reason or "",
                       number=number, code=code, issued=d.registered_date, city=settings.city, draft=draft)
+
+
+def _decree(on: date) -> str | None:
+    """The decree in force on ``on`` as the council's rule set (DMN) names it first: ``152/2025/NĐ-CP``."""
+    try:
+        basis = rule_tables.rule_set_for(on).legal_basis
+    except Exception:  # no rule set covers the date: the document cites the law alone
+        return None
+    match = re.search(r"Nghị định (?:số )?(\d+/\d{4}/NĐ-CP)", basis)
+    return match.group(1) if match else None
 
 
 # --- for the entry points --------------------------------------------------------------------------------
