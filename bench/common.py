@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
@@ -21,6 +22,19 @@ DOSSIER = {
     "field": "Bưu chính",
     "achievements": "Hoàn thành xuất sắc nhiệm vụ năm 2025 và 2026; hai sáng kiến cấp cơ sở được công nhận.",
 }
+
+
+# The route as it was before batch decisions: the minister signs each dossier, which ends it "awarded"
+# (what the lifecycle benchmarks measure step by step; a batch decision is one command for many dossiers).
+PER_DOSSIER_ROUTE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "nomination_per_dossier_ballot.bpmn"
+
+
+def deploy_per_dossier_route(db: Database) -> None:
+    """Deploy the route signed per dossier as the latest version (new nominations run on it)."""
+    from workflows.persistence import versions
+
+    with db.write() as s:
+        versions.deploy(s, versions.current_bundle(s, PER_DOSSIER_ROUTE.read_text(encoding="utf-8")))
 
 
 @contextmanager

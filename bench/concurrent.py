@@ -2,7 +2,8 @@
 
 The product's web process as the Procfile's ``web`` line runs it (``gunicorn --workers 4 --threads 4
 'webapp:create_app()'``, a real subprocess) on a fresh PostgreSQL database (``vinhdanh_bench_concurrent``,
-created from ``--pg-url``, migrated, with the demo people, dropped at the end). Each client is a
+created from ``--pg-url``, migrated, the route signed per dossier deployed over the bundled one (today's
+route waits for a batch decision after appraisal), with the demo people, dropped at the end). Each client is a
 thread of this process with its own keep-alive connection; it carries its nominations one after the
 other through the whole route of ``bang_khen_bo_truong`` -- ``POST /api/v1/nominations``, then for
 each of the 14 steps (draft, unit head, secretariat, 9 ballots, appraisal, minister) the actor's
@@ -53,9 +54,10 @@ from collections import Counter  # noqa: E402
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bench.common import DOSSIER, fresh_database  # noqa: E402
+from bench.common import DOSSIER, deploy_per_dossier_route, fresh_database  # noqa: E402
 from bench.lifecycle import Client, _code_version, reachable_pg_url  # noqa: E402
-from tests.system.product import ROUTE, Api, Product  # noqa: E402
+from tests.system.product import APPROVE, Api, Product  # noqa: E402
+from tests.system.product import ROUTE as TO_DECISION  # noqa: E402
 from workflows import services  # noqa: E402
 from workflows.persistence.db import Database  # noqa: E402
 from workflows.persistence.model import Nomination, User  # noqa: E402
@@ -64,6 +66,8 @@ from workflows.services import demo  # noqa: E402
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BENCH_DATABASE = "vinhdanh_bench_concurrent"
 WEB_WORKERS, WEB_THREADS = 4, 4  # the Procfile's web line with WEB_CONCURRENCY unset
+# On the route signed per dossier (before batch decisions): the product's steps, then the minister's signature.
+ROUTE = [*TO_DECISION, ("minister_sign", "minister", APPROVE)]
 STEPS = len(ROUTE)
 ACCESS = re.compile(r'^<(\d+)> "POST /api/v1/tasks/\d+/complete HTTP/1\.1" (\d{3}) (\d+)ms$')
 
@@ -237,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     _log(f"load average at start {result['loadavg_start']} on {os.cpu_count()} CPUs (other processes skew every figure)")
     started = time.perf_counter()
     with fresh_database(pg_url, BENCH_DATABASE) as db, tempfile.TemporaryDirectory(prefix="vinhdanh-bench-") as tmp:
+        deploy_per_dossier_route(db)
         demo.seed_people(db)
         with db.read() as s:
             users = dict(s.execute(select(User.username, User.id)).all())

@@ -1,9 +1,12 @@
 """Lifecycle benchmark: what persistence and the service layer cost on top of SpiffWorkflow.
 
-A nomination's lifecycle is the whole route of ``bpmn/nomination.bpmn`` with no returns:
-create, draft, head_review, secretariat_check, one ballot per council member (9), appraisal and
-minister_sign, ending "awarded" -- 15 actions. The client drives it as the web app does: each demo
-user's :class:`~workflows.domain.actor.Actor` is loaded once after seeding
+A nomination's lifecycle is the whole route as it was before council rounds and batch decisions
+(``tests/fixtures/nomination_per_dossier_ballot.bpmn``, deployed over the bundled one) with no
+returns: create, draft, head_review, secretariat_check, one ballot per council member (9), appraisal
+and minister_sign, ending "awarded" -- 15 actions, each one step of one dossier, so the figures
+measure a step's hot path, which today's route shares. (Today's route counts the council's votes in
+rounds, ``bench/round.py``, and signs a batch decision for many dossiers, not measured here yet.)
+The client drives it as the web app does: each demo user's :class:`~workflows.domain.actor.Actor` is loaded once after seeding
 (``persistence.scope.load_actor``) and handed to ``services.create_nomination`` and
 ``services.complete_task``, as a request hands over the actor it already loaded, so no action
 pays for loading its actor. One run measures:
@@ -131,7 +134,7 @@ from sqlalchemy import (  # noqa: E402
 from sqlalchemy.engine import Connection, make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
-from bench.common import DOSSIER, fresh_database  # noqa: E402
+from bench.common import DOSSIER, PER_DOSSIER_ROUTE, deploy_per_dossier_route, fresh_database  # noqa: E402
 from workflows import engine, services  # noqa: E402
 from workflows.domain.actor import Actor  # noqa: E402
 from workflows.domain.calendar import WorkingCalendar  # noqa: E402
@@ -174,8 +177,8 @@ GROWTH_GOAL = 1.2
 # --- baselines: the engine alone -------------------------------------------------------------
 
 def shipped_bundle() -> engine.Bundle:
-    """What a fresh database deploys at migrate (``versions.current_bundle`` over the shipped reference data)."""
-    return versions.shipped_bundle()
+    """What the benchmark databases deploy: the shipped bundle with the route signed and voted per dossier."""
+    return versions.shipped_bundle(PER_DOSSIER_ROUTE.read_text(encoding="utf-8"))
 
 
 def _route() -> engine.Route:
@@ -266,6 +269,7 @@ def sqlite_database(name: str = BENCH_DATABASE) -> Iterator[Database]:
         db = Database(f"sqlite:///{tmp}/{name}.db")
         try:
             migrate.upgrade(db)
+            deploy_per_dossier_route(db)
             yield db
         finally:
             db.dispose()
@@ -289,9 +293,12 @@ def reachable_pg_url(url: str) -> str | None:
     return None
 
 
-def postgres_database(admin_url: str, name: str = BENCH_DATABASE):
-    """A fresh database (``vinhdanh_bench`` unless named), dropped on exit."""
-    return fresh_database(admin_url, name)
+@contextmanager
+def postgres_database(admin_url: str, name: str = BENCH_DATABASE) -> Iterator[Database]:
+    """A fresh database (``vinhdanh_bench`` unless named) on the per-dossier route, dropped on exit."""
+    with fresh_database(admin_url, name) as db:
+        deploy_per_dossier_route(db)
+        yield db
 
 
 # --- the service layer -----------------------------------------------------------------------

@@ -20,7 +20,8 @@ from sqlalchemy.engine import make_url
 from workflows import caches
 from workflows.persistence import migrate, versions
 from workflows.persistence.db import Database, Settings
-from workflows.persistence.model import Base, CouncilRound, Nomination, ProcessModel
+from workflows.persistence.decision_model import Decision
+from workflows.persistence.model import AwardRecord, Base, CouncilRound, Nomination, ProcessModel
 from workflows.services import rounds
 from workflows.services.demo import seed_people
 
@@ -168,20 +169,28 @@ def rd(db) -> Iterator[RoundDriver]:
     driver = RoundDriver(db)
     rounds.set_officer_passphrase(db, driver.uid("minister"), PASSPHRASE)
     yield driver
-    _drop_later_versions(db)  # for tests that deploy a new version
+    _drop_deployed(db)  # for tests that deploy a new version
 
 
-def _drop_later_versions(db: Database) -> None:
-    with db.write() as s:  # later tests expect only the bundled version
-        s.execute(CouncilRound.__table__.delete())
-        s.execute(Nomination.__table__.delete())
+def _drop_deployed(db: Database) -> None:
+    """Later tests expect only the bundled version: what ran on the extra one goes with it."""
+    with db.write() as s:
+        for table in (AwardRecord, Decision, CouncilRound, Nomination):
+            s.execute(table.__table__.delete())
         s.execute(ProcessModel.__table__.delete().where(ProcessModel.version > 1))
 
 
 @pytest.fixture
 def per_dossier(db) -> Iterator[Driver]:
-    """A driver on the route versions before council rounds deployed: each dossier has its own ballot."""
+    """A driver on the route versions before council rounds and batch decisions deployed: each dossier has its
+    own ballot (council_vote) and its own signature (minister_sign)."""
     with db.write() as s:
         versions.deploy(s, versions.current_bundle(s, per_dossier_route_xml()))
     yield Driver(db)
-    _drop_later_versions(db)
+    _drop_deployed(db)
+
+
+@pytest.fixture
+def legacy(per_dossier: Driver) -> Driver:
+    """The same route, by the name the batch decision tests use: the minister signs each dossier."""
+    return per_dossier

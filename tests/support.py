@@ -18,7 +18,7 @@ from workflows.persistence.model import Nomination, OfficerKey, TaskItem, Timer,
 from workflows.persistence.reference import shipped_rules
 from workflows.persistence.scope import load_actor
 from workflows.persistence.versions import NOMINATION_ROUTE, shipped_forms
-from workflows.services import rounds
+from workflows.services import decisions, rounds
 
 SHIPPED_FORMS = FormSet(shipped_forms())  # the forms the next deploy ships, for tests that read them
 
@@ -70,6 +70,8 @@ DOSSIER = {
 APPROVE = {"decision": "approve"}
 COUNCIL = [f"council{i}" for i in range(1, 10)]
 PASSPHRASE = "mật khẩu kiểm phiếu của Bộ trưởng"  # the demo chair's, in tests
+NAMES_OF_ROUND = ["Nguyễn Thị Hồng Nhung", "Trịnh Văn Bảo", "Phạm Quỳnh Anh"]
+DECISION_STEP = "await_decision"  # where the shipped route's dossiers wait for their decision
 
 
 def returned(reason: str = "Bổ sung minh chứng") -> dict[str, str]:
@@ -85,6 +87,9 @@ def per_dossier_route_xml() -> str:
     Deployed versions keep running it, so the services still must; tests of that ballot deploy it.
     """
     return PER_DOSSIER_ROUTE.read_text(encoding="utf-8")
+
+
+legacy_route_xml = per_dossier_route_xml  # the same route: votes and signatures one dossier at a time
 
 
 class Driver:
@@ -162,8 +167,42 @@ class Driver:
             services.fire_timers_of(self.db, nid)
         self.vote(nid, ["agree"] * 9)
         self.act(nid, "reviewer", APPROVE)
-        self.act(nid, "minister", APPROVE)
+        self.sign(nid)  # the submission (tờ trình), its own number registered
         return nid
+
+    def to_decision(self, nomination_id: int) -> None:
+        """The reviewer's appraisal passes: the dossier waits for its decision (or its minister's signature)."""
+        self.act(nomination_id, "reviewer", APPROVE)
+
+    def decision_item(self, decision_id: int, name: str = decisions.SIGN_TASK) -> int:
+        """The ready task row of a decision: its signature (default) or its registration."""
+        with self.db.read() as s:
+            item = s.scalar(select(TaskItem.id).where(TaskItem.decision_id == decision_id, TaskItem.name == name,
+                                                      TaskItem.state == "ready"))
+        assert item is not None, f"decision {decision_id} has no ready {name} task"
+        return item
+
+    def decide(self, nomination_ids: list[int], *, sign: dict[str, Any] | None = None, signer: str = "minister",
+               register: bool = True, number: str | None = None, on: str | None = None, title: str | None = None) -> int:
+        """One decision for these waiting dossiers: drafted and sent by the secretariat, signed (or returned with
+        ``sign=returned(...)``) through the minister's task, then registered with the proposed number."""
+        secretary = self.uid("secretary")
+        decision_id = decisions.draft(self.db, secretary, nomination_ids, title)
+        decisions.send(self.db, secretary, decision_id)
+        data = sign or APPROVE
+        services.complete_task(self.db, self.uid(signer), self.decision_item(decision_id), data)
+        if data.get("decision") == "approve" and register:
+            decisions.register(self.db, secretary, decision_id, number, on)
+        return decision_id
+
+    def sign(self, nomination_id: int, data: dict[str, Any] | None = None) -> None:
+        """The minister's signature on one dossier, on the route it runs: its own task (versions before batch
+        decisions) or a decision for it alone, registered with the proposed number."""
+        if "minister_sign" in self.ready_steps(nomination_id):
+            self.act(nomination_id, "minister", data or APPROVE)
+        else:
+            assert self.ready_steps(nomination_id) == [DECISION_STEP], self.ready_steps(nomination_id)
+            self.decide([nomination_id], sign=data)
 
     def nomination(self, nomination_id: int) -> Nomination:
         with self.db.read() as s:
@@ -180,10 +219,11 @@ class Driver:
             return s.scalar(select(TaskItem.id).where(TaskItem.round_id == round_id,
                                                       TaskItem.assignee_id == self.uid(username)))
 
-    def waiting(self, **fields) -> int:
-        """A dossier accepted by the secretariat and waiting for the council's round."""
-        nid = self.create(**fields)
-        self.accept(nid)
+    def waiting(self, clerk: str = "clerk1", head: str = "head1", **fields) -> int:
+        """A dossier of ``clerk``'s unit accepted by the secretariat and waiting for the council's round."""
+        nid = self.create(clerk, **fields)
+        self.submit(nid, clerk, head)
+        self.act(nid, "secretary", APPROVE)
         assert self.ready_steps(nid) == ["council_round"]
         return nid
 
@@ -198,6 +238,19 @@ class Driver:
 
     def close(self, round_id: int, passphrase: str = PASSPHRASE):
         return rounds.close_round(self.db, self.uid("minister"), round_id, passphrase)
+
+    def passed(self, names: list[str], **fields: Any) -> tuple[list[int], int]:
+        """Dossiers for ``names`` through one council round where every member agrees, then appraised:
+        each waits at the decision step. Returns their ids and the round's."""
+        nids = [self.waiting(nominee_name=name, **fields) for name in names]
+        round_id = self.open(nids)
+        for member in COUNCIL:
+            self.ballot(round_id, member, dict.fromkeys(nids, "agree"))
+        self.close(round_id)
+        for nid in nids:
+            self.to_decision(nid)
+            assert self.ready_steps(nid) == [DECISION_STEP]
+        return nids, round_id
 
     def tie_item(self, round_id: int) -> int | None:
         """The round's tie task row (for the chairs), if the count left one."""

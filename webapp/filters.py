@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from workflows.documents.text import percent
 from workflows.domain.labels import ACTIONS, NOMINEE_KINDS, ROLES, STATES
@@ -31,9 +31,18 @@ def vn_duration(value: timedelta) -> str:
     return f"{max(value.seconds // 60, 1)} phút"
 
 
+def vn_day(value: str | date | None) -> str:
+    """``05/12/2026`` from a date or its ISO text."""
+    if not value:
+        return ""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{day:%d/%m/%Y}"
+
+
 ALL = {
     "vn_datetime": vn_datetime,
     "vn_date": vn_date,
+    "vn_day": vn_day,
     "vn_duration": vn_duration,
     "state_label": lambda s: STATES.get(s, s),
     "action_label": lambda a: ACTIONS.get(a, a),

@@ -41,6 +41,8 @@ def task(item_id: int):
     item = queries.task(db, current_user.id, item_id)
     if item.get("round_id") is not None:  # a member's ballot of a council round, or the chairs' tie
         return _tie(item) if item["name"] == TIE_TASK else _ballot(item)
+    if item.get("decision_id") is not None:  # a decision's signature or registration: on the decision's page
+        return redirect(url_for("decisions.detail", decision_id=item["decision_id"]))
     values, errors, status = item["prefill"], {}, 200
     if request.method == "POST":
         data = from_html(item["schema"], request.form)

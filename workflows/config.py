@@ -24,6 +24,7 @@ def settings(instance: Path = INSTANCE) -> Settings:
     return Settings(
         org_code=env("ORG_CODE", "BKHCN"),
         org_name=env("ORG_NAME", "BỘ KHOA HỌC VÀ CÔNG NGHỆ"),
+        org_title=env("ORG_TITLE", "Bộ Khoa học và Công nghệ"),
         council_name=env("COUNCIL_NAME", "Hội đồng Thi đua - Khen thưởng Bộ Khoa học và Công nghệ"),
         city=env("ORG_CITY", "Hà Nội"),
         ballot_key_bits=int(env("BALLOT_KEY_BITS", "2048")),

@@ -2,9 +2,11 @@
 
 clerk1 drafts and submits a "Bằng khen của Bộ trưởng" for an individual; head1
 approves (after being refused a "return" without a reason); the secretariat
-accepts; the nine council members vote; the reviewer appraises; the minister
-signs. After every step the nomination page's "Lịch sử xử lý" shows it, and at
-the end the nomination is awarded with a decision number.
+accepts; the nine council members vote; the reviewer appraises; the secretariat
+drafts a decision for it and sends it; the minister signs it on the decision's
+page; the office registers its number and date. After every step the nomination
+page's "Lịch sử xử lý" shows it, and at the end the nomination is awarded with
+the decision's number.
 """
 
 from __future__ import annotations
@@ -168,18 +170,49 @@ def test_nomination_journey_through_every_role(page: Page, request: pytest.Fixtu
     counts = assert_step_recorded(page, nomination_url, counts, "Thẩm định đạt, trình Bộ trưởng")
     logout(page)
 
-    # 6. The minister signs: the nomination is awarded with a decision number.
+    # 6. The secretariat drafts one decision for the dossiers of its award form and sends it for signature.
+    confirmations: list[str] = []
+    page.on("dialog", lambda dialog: (confirmations.append(dialog.message), dialog.accept()))
+    login(page, "secretary")
+    page.get_by_role("link", name="Quyết định").click()
+    group = page.locator("form.decision-form").filter(has_text=NOMINEE)
+    expect(group).to_have_count(1)
+    group.get_by_role("button", name="Lập dự thảo quyết định").click()
+    expect(page).to_have_url(re.compile(r"/decisions/\d+$"))
+    decision_url = page.url
+    expect(page.locator("table.attached")).to_contain_text(NOMINEE)
+    page.get_by_role("button", name="Trình ký").click()
+    expect(page.locator(".flash.success")).to_contain_text("Đã trình Lãnh đạo Bộ ký.")
+    counts = assert_step_recorded(page, nomination_url, counts, "Trình Lãnh đạo Bộ ký")
+    logout(page)
+
+    # 7. The minister signs on the decision's page; the confirmation says what happens next.
     login(page, "minister")
-    open_task(page, NOMINEE)
-    decide(page, "approve")
-    finish_review(page, NOMINEE)
-    counts = assert_step_recorded(page, nomination_url, counts, "Ký")
+    page.locator("table.inbox tbody tr.decision").filter(has_text="Ký quyết định").filter(
+        has_text=AWARD).get_by_role("link").click()
+    expect(page).to_have_url(decision_url)
+    page.get_by_role("button", name="Ký quyết định").click()
+    expect(page.locator(".flash.success")).to_contain_text("Đã ký.")
+    assert "Văn phòng đăng ký số và ngày ban hành" in confirmations[-1], confirmations
+    counts = assert_step_recorded(page, nomination_url, counts, "Lãnh đạo Bộ đã ký")
+    assert state(page) == "Đang xử lý"  # awarded once the number is registered
+    logout(page)
+
+    # 8. The office registers the proposed number and today's date: the nomination is awarded with it.
+    login(page, "secretary")
+    page.goto(decision_url)
+    proposal = page.locator("input[name=number]").input_value()
+    assert re.fullmatch(r"\d{2,}/QĐ-\w+", proposal), proposal
+    page.get_by_role("button", name="Đăng ký số, ngày ban hành").click()
+    expect(page.locator(".flash.success")).to_contain_text(f"Số {proposal}")
+    counts = assert_step_recorded(page, nomination_url, counts, "Đăng ký số, ngày ban hành")
     assert counts["Ban hành quyết định"] == 1, counts
     assert state(page) == "Đã khen thưởng"
     decision_number = page.locator("dl.dossier dt:text-is('Số quyết định') + dd").inner_text().strip()
-    assert re.search(r"\d+/QĐ-", decision_number), decision_number
+    assert decision_number == proposal, decision_number
     expect(page.get_by_text("Không có việc nào của bạn ở hồ sơ này.")).to_be_visible()
     assert counts == Counter({"Tạo hồ sơ": 1, "Nộp hồ sơ": 1, "Đồng ý trình Bộ": 1, "Hồ sơ đầy đủ, tiếp nhận": 1,
-                              "Đã bỏ phiếu": 9, "Kết quả bỏ phiếu": 1, "Thẩm định đạt, trình Bộ trưởng": 1, "Ký": 1,
-                              "Ban hành quyết định": 1}), counts
+                              "Đã bỏ phiếu": 9, "Kết quả bỏ phiếu": 1, "Thẩm định đạt, trình Bộ trưởng": 1,
+                              "Đưa vào dự thảo quyết định / tờ trình": 1, "Trình Lãnh đạo Bộ ký": 1,
+                              "Lãnh đạo Bộ đã ký": 1, "Đăng ký số, ngày ban hành": 1, "Ban hành quyết định": 1}), counts
     logout(page)

@@ -36,16 +36,17 @@ STARTUP_TIMEOUT = 60.0
 APPROVE = {"decision": "approve"}
 AGREE = {"vote": "agree"}
 COUNCIL = [f"council{i}" for i in range(1, 10)]
-# bang_khen_bo_truong from the draft to the decision: (step, actor, form data), 14 completions.
+# bang_khen_bo_truong from the draft to its wait for a decision: (step, actor, form data), 13 completions;
+# then the decision for it (Api.decide): drafted, sent, signed by the minister's task, registered.
 ROUTE: list[tuple[str, str, dict[str, Any]]] = [
     ("draft", "clerk1", {}),
     ("head_review", "head1", APPROVE),
     ("secretariat_check", "secretary", APPROVE),
     *[("council_vote", member, AGREE) for member in COUNCIL],
     ("appraisal", "reviewer", APPROVE),
-    ("minister_sign", "minister", APPROVE),
 ]
-ACTORS = list(dict.fromkeys(actor for _, actor, _ in ROUTE))
+DECISION_STEP = ("await_decision", "secretary")  # its row is completed by whoever registers the decision
+ACTORS = list(dict.fromkeys([*(actor for _, actor, _ in ROUTE), "minister"]))
 # What one such nomination's audit trail holds, in order: (task, actor, action).
 AUDIT_TRAIL: list[tuple[str | None, str, str]] = [
     (None, "clerk1", "created"),
@@ -55,7 +56,10 @@ AUDIT_TRAIL: list[tuple[str | None, str, str]] = [
     *[("council_vote", member, "voted") for member in COUNCIL],
     ("council_vote", "system", "council_result"),
     ("appraisal", "reviewer", "approve"),
-    ("minister_sign", "minister", "approve"),
+    ("await_decision", "secretary", "decision_drafted"),
+    ("await_decision", "secretary", "decision_sent"),
+    ("await_decision", "minister", "decision_signed"),
+    ("await_decision", "secretary", "decision_registered"),
     ("issue_decision", "system", "decision_issued"),
 ]
 
@@ -279,6 +283,31 @@ class Api:
 
     def complete(self, token: str, item_id: int, data: dict[str, Any]) -> tuple[int, Any]:
         return self.request("POST", f"/api/v1/tasks/{item_id}/complete", {"data": data}, token=token)
+
+    def draft_and_send(self, tokens: dict[str, str], nomination_ids: list[int]) -> tuple[int, int]:
+        """The secretariat drafts one decision for these waiting dossiers and sends it: its id and the minister's task."""
+        status, body = self.request("POST", "/api/v1/decisions", {"nomination_ids": nomination_ids},
+                                    token=tokens["secretary"])
+        if status != 201:
+            raise ProductError(f"POST /api/v1/decisions: {status} {body}")
+        status, body = self.request("POST", f"/api/v1/decisions/{body['id']}/send", token=tokens["secretary"])
+        if status != 200:
+            raise ProductError(f"sending decision: {status} {body}")
+        return body["id"], body["sign_task_id"]
+
+    def register(self, tokens: dict[str, str], decision_id: int) -> dict[str, Any]:
+        status, body = self.request("POST", f"/api/v1/decisions/{decision_id}/register", token=tokens["secretary"])
+        if status != 200:
+            raise ProductError(f"registering decision {decision_id}: {status} {body}")
+        return body
+
+    def decide(self, tokens: dict[str, str], nomination_ids: list[int]) -> dict[str, Any]:
+        """One decision for the dossiers: drafted, sent, signed by the minister's task, registered (the proposed number)."""
+        decision_id, sign_task = self.draft_and_send(tokens, nomination_ids)
+        status, body = self.complete(tokens["minister"], sign_task, APPROVE)
+        if status != 200:
+            raise ProductError(f"signing decision {decision_id}: {status} {body}")
+        return self.register(tokens, decision_id)
 
     def nomination(self, token: str, nomination_id: int) -> dict[str, Any]:
         status, body = self.request("GET", f"/api/v1/nominations/{nomination_id}", token=token)

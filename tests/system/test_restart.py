@@ -73,7 +73,7 @@ def test_a_ballot_survives_a_restart_of_every_process(products: Callable[..., Pr
     scheduler, web = serve(product)
 
     api = Api(web.url)  # the tokens issued before the restart still hold: they live in the database
-    drive(api, tokens, nid, ROUTE[BEFORE_RESTART:-2])
+    drive(api, tokens, nid, ROUTE[BEFORE_RESTART:-1])
     at_appraisal = api.nomination(tokens["secretary"], nid)
     assert at_appraisal["state"] == "in_progress"
     assert [t["name"] for t in at_appraisal["current_tasks"]] == ["appraisal"]
@@ -81,7 +81,9 @@ def test_a_ballot_survives_a_restart_of_every_process(products: Callable[..., Pr
     assert result is not None and result["passed"] is True
     assert (result["members"], result["present"], result["agree"], result["disagree"]) == (len(COUNCIL),) * 3 + (0,)
 
-    drive(api, tokens, nid, ROUTE[-2:])
+    drive(api, tokens, nid, ROUTE[-1:])
+    assert [t["name"] for t in api.nomination(tokens["secretary"], nid)["current_tasks"]] == ["await_decision"]
+    api.decide(tokens, [nid])
     done = api.nomination(tokens["secretary"], nid)
     assert done["state"] == "awarded"
     assert done["current_tasks"] == []

@@ -23,7 +23,7 @@ from webapp.api.openapi import document
 from workflows import services
 from workflows.persistence.db import Database
 from workflows.queries import reports as report_queries
-from workflows.services import reports
+from workflows.services import decisions, reports
 
 from ..support import Driver
 from .helpers import PDF, bearer, html_error, json_error, make_app, session_client
@@ -70,8 +70,13 @@ def world(db: Database, driver: Driver) -> dict[str, str]:
     att = services.add_attachment(db, driver.uid("clerk1"), nid, "Đơn.pdf", PDF)
     reports.create_for_quarter(db)
     report = report_queries.open_reports(db, driver.uid("clerk1"))[0]["id"]
+    waiting = driver.create(award_form="ky_niem_chuong")  # a draft decision for the decision pages
+    driver.accept(waiting)
+    driver.to_decision(waiting)
+    draft = decisions.draft(db, driver.uid("secretary"), [waiting])
     return {"nomination_id": str(nid), "item_id": str(driver.item_for(nid, "clerk1")), "attachment_id": str(att),
-            "report_id": str(report), "day": "2026-01-05", "job_id": "no-such-job", "filename": "style.css"}
+            "report_id": str(report), "day": "2026-01-05", "job_id": "no-such-job", "filename": "style.css",
+            "decision_id": str(draft)}
 
 
 def _fill(rule: str, world: dict[str, str], **attack: str) -> str:
@@ -213,7 +218,8 @@ def test_odd_query_values_are_never_a_500(db: Database, world: dict[str, str], r
 POST_ROUTES = [r for r in ROUTES if r[1] in ("POST", "PUT", "PATCH", "DELETE")]
 FORM_FIELDS = sorted({name for form in ("dossier", "head_review", "secretariat_check", "appraisal", "minister_sign",
                                         "disclosure", "vote", "quarterly_report") for name in SHIPPED_FORMS.field_names(form)}
-                     | {"username", "password", "day", "kind", "note", "_version", "decision"})
+                     | {"username", "password", "day", "kind", "note", "_version", "decision", "number", "date", "title",
+                        "reason", "nomination_ids", "group"})
 # Valid choices, so that free-text fields are read too (a wrong "kind" would be refused before the "note").
 FORM_CHOICES = {"day": "2026-01-05", "kind": "off", "decision": "return", "nominee_kind": "individual",
                 "award_form": "bang_khen_bo_truong", "year": "2026", "vote": "agree", "field": "Khác"}

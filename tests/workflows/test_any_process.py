@@ -11,7 +11,7 @@ import pytest
 from workflows import caches, services
 from workflows.domain.errors import Conflict
 
-from ..support import APPROVE, COUNCIL, Driver, RoundDriver
+from ..support import APPROVE, COUNCIL, DECISION_STEP, Driver, RoundDriver
 
 
 @pytest.mark.usefixtures("per_dossier")  # the ballot of versions before rounds
@@ -67,4 +67,7 @@ def test_a_round_formed_voted_and_counted_each_step_in_a_fresh_process(rd: Round
     caches.clear_all()
     assert rd.ready_steps(first) == ["appraisal"] and rd.nomination(second).state == "rejected"
     rd.act(first, "reviewer", APPROVE)
-    assert rd.ready_steps(first) == ["minister_sign"]
+    assert rd.ready_steps(first) == [DECISION_STEP]
+    caches.clear_all()  # and the decision is drafted, signed and registered in others again
+    rd.decide([first])
+    assert rd.nomination(first).state == "awarded"

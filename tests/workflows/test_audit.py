@@ -43,7 +43,7 @@ def lifecycle(driver: Driver) -> int:
     driver.act(nid, "secretary", APPROVE)
     driver.vote(nid, ["agree"] * 7 + ["disagree"] * 2)
     driver.act(nid, "reviewer", {"decision": "approve", "comment": "Đủ điều kiện"})
-    driver.act(nid, "minister", APPROVE)
+    driver.sign(nid)
     return nid
 
 
@@ -51,7 +51,10 @@ def test_a_full_lifecycle_leaves_an_intact_chain(driver: Driver):
     nid = lifecycle(driver)
     history = events(driver.db, nid)
     assert [e.seq for e in history] == list(range(1, len(history) + 1))
-    assert len(history) == 1 + 2 + 1 + 2 + 1 + 1 + 1 + 1 + 2  # the ballots are the round's events, not the dossier's
+    # created, submitted and approved, returned, resubmitted and approved, accepted, joined a round and its
+    # result (the ballots are the round's events, not the dossier's), appraised, then the decision: drafted,
+    # sent, signed, registered and issued
+    assert len(history) == 1 + 2 + 1 + 2 + 1 + 1 + 1 + 1 + 5
     assert history[0].prev_hash == audit.GENESIS
     assert all(later.prev_hash == earlier.hash for earlier, later in pairwise(history))
     assert len({e.hash for e in history}) == len(history)
@@ -104,12 +107,18 @@ def test_each_action_writes_exactly_one_event_with_who_what_and_the_change(drive
     assert closed == [("system", None, "council_round", "council_result", None, {"council_result": [None, result]})]
     assert (result["present"], result["passed"]) == (6, True)
     assert step(lambda: driver.act(nid, "reviewer", APPROVE)) == [("reviewer", "reviewer", "appraisal", "approve", None, None)]
-    signed = step(lambda: driver.act(nid, "minister", APPROVE))
-    number = driver.nomination(nid).decision_number
+    signed = step(lambda: driver.sign(nid))
+    nom = driver.nomination(nid)
+    [decision_id] = {e[5]["decision_id"][1] for e in signed if e[5] and "decision_id" in e[5]}
+    number, issued = nom.decision_number, {"decision_number": [None, nom.decision_number],
+                                           "decision_date": [None, signed[-1][5]["decision_date"][1]]}
+    assert number == "01/QĐ-BKHCN"
     assert signed == [
-        ("minister", "minister", "minister_sign", "approve", None, None),
-        ("system", None, "issue_decision", "decision_issued", None,
-         {"state": ["in_progress", "awarded"], "decision_number": [None, number]}),
+        ("secretary", "secretariat", "await_decision", "decision_drafted", None, {"decision_id": [None, decision_id]}),
+        ("secretary", "secretariat", "await_decision", "decision_sent", None, {"decision_id": [None, decision_id]}),
+        ("minister", "minister", "await_decision", "decision_signed", None, {"decision_id": [None, decision_id]}),
+        ("secretary", "secretariat", "await_decision", "decision_registered", None, issued),
+        ("system", None, "issue_decision", "decision_issued", None, {"state": ["in_progress", "awarded"]} | issued),
     ]
     assert [e.actor_id for e in seen if e.actor == "system"] == [None, None]  # the council's result and the decision
     assert all(e.actor_id == driver.uid(e.actor) for e in seen if e.actor != "system")

@@ -270,7 +270,9 @@ def test_closing_the_ballot_while_members_vote_counts_each_vote_once(driver: Dri
 
 # --- decision numbers ----------------------------------------------------------------------
 
-def test_ministers_signing_in_parallel_get_distinct_consecutive_decision_numbers(driver: Driver):
+def test_ministers_signing_in_parallel_get_distinct_consecutive_decision_numbers(legacy: Driver):
+    """On a version signed per dossier (before batch decisions) each signature takes the counter's next number."""
+    driver = legacy
     db = driver.db
     k = 6
     nids = []

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from workflows import engine, services
 from workflows.domain import clock
@@ -120,7 +119,7 @@ def stored(driver: Driver) -> dict[str, Any]:
 def test_a_higher_award_from_proposal_to_the_outside_result(driver: Driver, advance):
     nid = waiting(driver, advance)
     assert driver.ready_steps(nid) == []  # nobody's task: the dossier waits for the outside
-    assert actions(driver, nid)[-1] == ("submitted_above", "outside_result", "system")
+    assert ("submitted_above", "outside_result", "system") in actions(driver, nid)[-2:]  # then the tờ trình's number
     assert registry(driver, nid) is None
 
     move_to(advance, at(3, 3, 10))
@@ -310,7 +309,7 @@ def test_a_dossier_not_yet_submitted_above_is_a_conflict(driver: Driver, advance
     driver.accept(ministry)
     driver.vote(ministry, ["agree"] * 9)
     driver.act(ministry, "reviewer", APPROVE)
-    driver.act(ministry, "minister", APPROVE)
+    driver.sign(ministry)
     with pytest.raises(Conflict) as conflict:
         record(driver, ministry, AWARD)
     assert "đã kết thúc (Đã khen thưởng)" in conflict.value.message
@@ -332,7 +331,7 @@ def test_an_old_version_dossier_stays_submitted_and_answers_409(driver: Driver, 
     nid = driver.submitted_above(advance)
     nom = driver.nomination(nid)
     assert nom.process_model_id == old_version
-    assert nom.state == "submitted" and actions(driver, nid)[-1] == ("submitted_above", "set_submitted", "system")
+    assert nom.state == "submitted" and ("submitted_above", "set_submitted", "system") in actions(driver, nid)[-2:]
     with driver.db.read() as s:  # it ended: no follow-up reminders either
         assert s.scalar(select(func.count()).select_from(Timer).where(Timer.nomination_id == nid,
                                                                       Timer.state == "pending")) == 0
@@ -356,21 +355,3 @@ def test_the_registry_numbers_the_ministrys_decisions_uniquely_but_lists_many_un
     assert listed == ["Nguyễn Văn An", "Trần Thị Bình"]
 
 
-def test_the_ministrys_own_numbers_stay_unique(driver: Driver, advance):
-    """The registry's number is unique among the ministry's rows (a partial index), not across outside decisions."""
-    ministry = []
-    for name in ("Lê Hoàng Cường", "Đặng Thu Hà"):
-        nid = driver.create(award_form="ky_niem_chuong", nominee_name=name)
-        driver.submit(nid)
-        for user in ("secretary", "reviewer", "minister"):
-            driver.act(nid, user, APPROVE)
-        ministry.append(nid)
-    outside = waiting(driver, advance)
-    move_to(advance, at(3, 3, 10))
-    record(driver, outside, AWARD)
-    first = registry(driver, ministry[0]).decision_number
-    with driver.db.write() as s:  # an outside decision may carry any number, the ministry's included
-        s.execute(AwardRecord.__table__.update().where(AwardRecord.nomination_id == outside).values(decision_number=first))
-    with pytest.raises(IntegrityError), driver.db.write() as s:
-        s.execute(AwardRecord.__table__.update().where(AwardRecord.nomination_id == ministry[1])
-                  .values(decision_number=first))

@@ -63,7 +63,7 @@ def test_one_round_three_forms_each_by_its_own_rule(rd: RoundDriver):
         assert s.scalar(select(func.count()).select_from(RoundSealedKey).where(RoundSealedKey.round_id == rid)) == 0
         assert s.get(CouncilRound, rid).state == "closed"
     rd.act(majority, "reviewer", APPROVE)  # the route goes on
-    assert rd.ready_steps(majority) == ["minister_sign"]
+    assert rd.ready_steps(majority) == ["await_decision"]
 
 
 def test_quorum_not_met_rejects_every_dossier(rd: RoundDriver):

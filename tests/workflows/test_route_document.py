@@ -50,7 +50,7 @@ def test_lanes_are_roles_and_every_user_task_has_a_form():
     route = engine.parse(shipped_bundle())
     assert {step.role for step in route.steps.values()} <= set(ROLES)
     assert set(route.steps) == {"draft", "head_review", "secretariat_check", "disclosure", "council_round", "appraisal",
-                                "minister_sign"}
+                                "await_decision"}
     for step in route.steps.values():
         schema = SHIPPED_FORMS.schema(step.form)
         assert schema["additionalProperties"] is False, step.form

@@ -37,19 +37,20 @@ def test_straight_approval_is_awarded_with_a_decision_number(driver: Driver):
     through_council(driver, nid, ["agree"] * 9)
     assert driver.ready_steps(nid) == ["appraisal"]
     driver.act(nid, "reviewer", APPROVE)
-    driver.act(nid, "minister", APPROVE)
+    assert driver.ready_steps(nid) == ["await_decision"]
+    driver.sign(nid)  # a decision for this dossier alone, signed and registered
 
     nom = driver.nomination(nid)
     assert nom.state == "awarded"
-    assert nom.decision_number == "1/QĐ-BKHCN"
+    assert nom.decision_number == "01/QĐ-BKHCN"
     assert nom.council_result["passed"] is True and nom.council_result["agree"] == 9
     record = registry(driver, nid)
     assert record is not None and record.decision_number == nom.decision_number
     assert record.award_form == "bang_khen_bo_truong" and record.nominee_name == nom.nominee_name
     actions = [a for a, _ in history(driver, nid)]
     # the members' ballots are the round's history, not the dossier's: it records the council's result
-    assert actions == ["created", "submitted", "approve", "approve", "round_joined", "council_result", "approve", "approve",
-                       "decision_issued"]
+    assert actions == ["created", "submitted", "approve", "approve", "round_joined", "council_result", "approve",
+                       "decision_drafted", "decision_sent", "decision_signed", "decision_registered", "decision_issued"]
     assert driver.ready_steps(nid) == []
 
 
@@ -58,10 +59,11 @@ def test_decision_numbers_follow_one_sequence(driver: Driver):
     for _ in range(2):
         nid = driver.create(award_form="ky_niem_chuong")
         driver.submit(nid)
-        for user in ("secretary", "reviewer", "minister"):
+        for user in ("secretary", "reviewer"):
             driver.act(nid, user, APPROVE)
+        driver.sign(nid)
         numbers.append(driver.nomination(nid).decision_number)
-    assert numbers == ["1/QĐ-BKHCN", "2/QĐ-BKHCN"]
+    assert numbers == ["01/QĐ-BKHCN", "02/QĐ-BKHCN"]
 
 
 def test_return_loop_three_times_then_approval(driver: Driver):
@@ -77,7 +79,7 @@ def test_return_loop_three_times_then_approval(driver: Driver):
     driver.accept(nid)
     driver.vote(nid, ["agree"] * 5 + ["disagree"] * 4)
     driver.act(nid, "reviewer", APPROVE)
-    driver.act(nid, "minister", APPROVE)
+    driver.sign(nid)
     nom = driver.nomination(nid)
     assert nom.state == "awarded" and nom.return_count == 3
     assert nom.achievements.startswith("Bổ sung lần 3")
@@ -150,14 +152,14 @@ def test_minister_returns_once_then_signs_without_a_second_vote(driver: Driver):
     nid = driver.create()
     through_council(driver, nid, ["agree"] * 9)
     driver.act(nid, "reviewer", APPROVE)
-    driver.act(nid, "minister", returned("Làm rõ thành tích năm 2025"))
+    driver.sign(nid, returned("Làm rõ thành tích năm 2025"))  # the decision for it is returned
     assert driver.ready_steps(nid) == ["appraisal"]
     driver.act(nid, "reviewer", returned("Bộ phận TĐKT kiểm tra lại"))
     assert driver.ready_steps(nid) == ["secretariat_check"]
     driver.act(nid, "secretary", APPROVE)
     assert driver.ready_steps(nid) == ["appraisal"]  # straight back: no second vote
     driver.act(nid, "reviewer", APPROVE)
-    driver.act(nid, "minister", APPROVE)
+    driver.sign(nid)
     nom = driver.nomination(nid)
     assert nom.state == "awarded" and nom.return_count == 2
     assert [a for a, _ in history(driver, nid)].count("council_result") == 1
@@ -187,7 +189,7 @@ def test_ky_niem_chuong_skips_the_vote(driver: Driver):
     driver.accept(nid)
     assert driver.ready_steps(nid) == ["appraisal"]
     driver.act(nid, "reviewer", APPROVE)
-    driver.act(nid, "minister", APPROVE)
+    driver.sign(nid)
     nom = driver.nomination(nid)
     assert nom.state == "awarded" and nom.council_result is None
     assert "voted" not in [a for a, _ in history(driver, nid)]
@@ -202,11 +204,13 @@ def test_prime_ministers_form_waits_submitted_without_registry_row(driver: Drive
         assert driver.ready_steps(nid) == ["council_round"]
         driver.vote(nid, ["agree"] * 9)
         driver.act(nid, "reviewer", APPROVE)
-        driver.act(nid, "minister", APPROVE)
+        driver.sign(nid)  # a submission (tờ trình): final at the signature
     nom = driver.nomination(nid)
     assert nom.state == "submitted" and nom.decision_number is None
     assert registry(driver, nid) is None
-    assert history(driver, nid)[-1] == ("submitted_above", "outside_result")
+    # sent above at the signature, it waits for the outside result; the submission's own number is registered
+    # after (for its dispatch)
+    assert history(driver, nid)[-2:] == [("submitted_above", "outside_result"), ("decision_registered", "await_decision")]
     assert nom.current_step == "outside_result" and driver.ready_steps(nid) == []
 
 

@@ -120,7 +120,7 @@ def test_disclosure_window_passes_then_the_council_votes(driver: Driver, advance
     assert notified(driver, "window") == ["secretary"]
     driver.vote(nid, ["agree"] * 9)
     driver.act(nid, "reviewer", APPROVE)
-    driver.act(nid, "minister", APPROVE)
+    driver.sign(nid)
     assert driver.nomination(nid).state == "submitted"
 
 

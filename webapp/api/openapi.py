@@ -44,6 +44,9 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                    "nomination_ids": {"type": "array", "items": {"type": "integer"}}}}},
                "chosen": {"type": ["array", "null"], "items": {"type": "integer"}},
                "decided_by": {"type": ["string", "null"]}, "decided_at": {"type": ["string", "null"], "format": "date-time"}}}
+    decision = {"$ref": "#/components/schemas/Decision"}
+    if_match = {"name": "If-Match", "in": "header", "required": False, "description": "The decision version you read",
+                "schema": {"type": "string"}}
     round_ = {"type": "object", "description": "A council round", "properties": {
         "id": {"type": "integer"}, "title": {"type": "string"},
         "state": {"type": "string", "enum": ["draft", "open", "counting", "tie", "closed"],
@@ -120,8 +123,11 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "additionalProperties": False,
                     "properties": {"data": {"type": "object", "description": "Fields of the task's form (see `form`)"}}}}}},
-                "responses": _ok({"type": "object", "description": "A nomination's step, or (round_id) a member's ballot",
+                "responses": _ok({"type": "object", "description": "A nomination's step, (round_id) a member's ballot, "
+                                  "or (decision_id) a decision's signature — data {decision: approve|return, comment} — "
+                                  "or registration — data {number, date}; If-Match is then the decision's version",
                                   "properties": {
+                    "decision_id": {"type": "integer"}, "nomination_ids": {"type": "array", "items": {"type": "integer"}},
                     "nomination_id": {"type": "integer"}, "version": {"type": "integer"}, "state": {"type": "string"},
                     "next_tasks": {"type": "array", "items": {"type": "integer"},
                                    "description": "Ids of the inbox rows (tasks) this step opened"},
@@ -165,6 +171,54 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                     "type": "object", "additionalProperties": False, "required": ["passphrase"],
                     "properties": {"passphrase": {"type": "string", "minLength": 12}}}}}},
                 "responses": {"204": {"description": "Set"}} | _errors(400, 401, 403, 409, 422)}},
+            "/decisions": {
+                "get": {"summary": "Decisions and submissions I may see, newest first (a unit's people: those listing "
+                                   "their unit's dossiers)",
+                        "parameters": [{"name": "state", "in": "query", "schema": {"type": "string", "enum": [
+                            "draft", "sent", "signed", "registered", "returned", "cancelled"]}}],
+                        "responses": _ok({"type": "object", "properties": {"items": {"type": "array"}}}) | _errors(401)},
+                "post": {"summary": "Draft one decision (or, for forms decided above the ministry, a submission) for "
+                                    "waiting dossiers of one award form (secretariat)",
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "additionalProperties": False, "required": ["nomination_ids"],
+                             "properties": {"nomination_ids": {"type": "array", "items": {"type": "integer"},
+                                                               "description": "In the order of the attached list"},
+                                            "title": {"type": "string", "maxLength": 500,
+                                                      "description": "Default: Về việc tặng <award form>"},
+                                            "reason": {"type": "string", "maxLength": 2000,
+                                                       "description": "Appended to Article 1"}}}}}},
+                         "responses": _ok(decision, "Created", "201") | _errors(400, 401, 403, 409, 422)}},
+            "/decisions/waiting": {"get": {
+                "summary": "Dossiers waiting for a decision, grouped by award form and council round (secretariat)",
+                "responses": _ok({"type": "object", "properties": {"groups": {"type": "array"}}}) | _errors(401)}},
+            "/decisions/{id}": {"get": {
+                "summary": "A decision: state, attached list, number and date, signer (and on whose behalf), history; "
+                           "`sign_task_id` is the minister's task: complete it to sign or return",
+                "parameters": [id_param("id")], "responses": _ok(decision) | _errors(401, 404)}},
+            "/decisions/{id}.pdf": {"get": {
+                "summary": "The decision (quyết định) or submission (tờ trình) with its attached list as a PDF; "
+                           "marked DỰ THẢO until signed (a unit's people: once registered)",
+                "parameters": [id_param("id")],
+                "responses": {"200": {"description": "PDF", "content": {"application/pdf": {}}}} | _errors(401, 404)}},
+            "/decisions/{id}/send": {"post": {
+                "summary": "Send a draft for signature: one task for the minister, due in the signature's working days",
+                "parameters": [id_param("id"), if_match], "responses": _ok(decision) | _errors(400, 401, 403, 404, 409)}},
+            "/decisions/{id}/cancel": {"post": {
+                "summary": "Withdraw a draft, or a decision sent but not signed (its dossiers wait again)",
+                "parameters": [id_param("id"), if_match],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": False, "properties": {"reason": {"type": "string"}}}}}},
+                "responses": _ok(decision) | _errors(400, 401, 403, 404, 409, 422)}},
+            "/decisions/{id}/register": {"post": {
+                "summary": "Register the signed document's number and date (clerical office; secretariat role): a "
+                           "decision's dossiers are then awarded, each registry row carrying the number and date",
+                "parameters": [id_param("id"), if_match],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": False, "properties": {
+                        "number": {"type": "string", "description": "01/QĐ-BKHCN, or 1 (default: the next free number "
+                                                                    "of the year)"},
+                        "date": {"type": "string", "format": "date", "description": "Default: today (Vietnam)"}}}}}},
+                "responses": _ok(decision) | _errors(400, 401, 403, 404, 409, 422)}},
             "/notifications": {"get": {"summary": "My notifications, newest first (reminders, escalations, windows)",
                                        "responses": _ok({"type": "object"}) | _errors(401)}},
             "/reports": {"get": {"summary": "My unit's open quarterly reports (unit clerks)",
@@ -197,9 +251,27 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                 "Task": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "nomination_id": {"type": ["integer", "null"]},
                     "round_id": {"type": ["integer", "null"], "description": "A round's ballot or tie (round_tie)"},
+                    "decision_id": {"type": ["integer", "null"], "description": "A decision's signature or registration"},
                     "name": {"type": "string"},
                     "title": {"type": "string"}, "form": {"type": "object", "description": "JSON Schema of the form"},
                     "due_at": {"type": ["string", "null"], "format": "date-time"}}},
+                "Decision": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "version": {"type": "integer"},
+                    "kind": {"enum": ["decision", "submission"]}, "award_form": {"type": "string"},
+                    "round_id": {"type": ["integer", "null"]},
+                    "state": {"enum": ["draft", "sent", "signed", "registered", "returned", "cancelled"]},
+                    "title": {"type": "string"}, "number": {"type": ["string", "null"]},
+                    "registered_date": {"type": ["string", "null"], "format": "date"},
+                    "signed_by": {"type": ["string", "null"]}, "signed_at": {"type": ["string", "null"], "format": "date-time"},
+                    "on_behalf_of": {"type": ["string", "null"], "description": "KT. BỘ TRƯỞNG: whose authority"},
+                    "due_at": {"type": ["string", "null"], "format": "date-time"},
+                    "sign_task_id": {"type": ["integer", "null"]}, "register_task_id": {"type": ["integer", "null"]},
+                    "proposal": {"type": ["string", "null"], "description": "The number a registration takes by default"},
+                    "dossiers": {"type": "array", "items": {"type": "object", "properties": {
+                        "nomination_id": {"type": "integer"}, "position": {"type": "integer"},
+                        "nominee_name": {"type": "string"}, "unit_name": {"type": "string"},
+                        "state": {"type": "string"}}}},
+                    "history": {"type": "array"}}},
                 "Event": {"type": "object", "properties": {
                     "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
                     "role": {"type": ["string", "null"]}, "task": {"type": ["string", "null"]},

@@ -12,7 +12,7 @@ from workflows.domain.errors import Invalid
 from workflows.queries import iso
 from workflows.queries import notifications as notification_queries
 from workflows.queries import reports as report_queries
-from workflows.services import accounts, reports, rounds
+from workflows.services import accounts, decisions, reports, rounds
 
 from ..downloads import send_attachment
 from ..extensions import get_db
@@ -65,6 +65,7 @@ def _task_json(t: dict[str, Any]) -> dict[str, Any]:
         "id": t["id"],
         "nomination_id": t["nomination_id"],
         "round_id": t.get("round_id"),  # a member's ballot of a round, or the chairs' tie (its form lists the dossiers)
+        "decision_id": t.get("decision_id"),  # a decision's signature or registration (it covers many dossiers)
         "name": t["name"],
         "title": t["title"],
         "state": t["state"],
@@ -194,6 +195,9 @@ def complete_task(item_id: int):
     if isinstance(outcome, rounds.TieOutcome):  # a chair's choice at a round's tie
         return jsonify({"round_id": outcome.round_id, "state": "closed", "chosen": list(outcome.chosen),
                         "cut": list(outcome.cut)})
+    if isinstance(outcome, decisions.DecisionOutcome):  # a decision's signature or registration
+        return jsonify({"decision_id": outcome.decision_id, "state": outcome.state, "version": outcome.version,
+                        "nomination_ids": outcome.nomination_ids})
     return jsonify({"nomination_id": outcome.nomination_id, "version": outcome.version, "state": outcome.state,
                     "next_tasks": outcome.next_tasks})
 

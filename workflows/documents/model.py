@@ -159,10 +159,50 @@ class Decision:
     city: str = "Hà Nội"
     article_2: str = DEFAULT_ARTICLE_2
     article_3: str = DEFAULT_ARTICLE_3
+    draft: bool = False  # not signed yet: marked DỰ THẢO at the head of the document
 
     @property
     def number_text(self) -> str:
         return f"{self.number or '.......'}/{self.code}"
+
+    @property
+    def people(self) -> tuple[Awardee, ...]:
+        return tuple(a for a in self.awardees if not a.collective)
+
+    @property
+    def collectives(self) -> tuple[Awardee, ...]:
+        return tuple(a for a in self.awardees if a.collective)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Tờ trình: the ministry asks the authority above (``addressee``) to award ``award_form`` to the attached list."""
+
+    organisation: str  # "BỘ KHOA HỌC VÀ CÔNG NGHỆ"
+    speaker: str  # the organisation in running text: "Bộ Khoa học và Công nghệ"
+    addressee: str  # "Thủ tướng Chính phủ"
+    award_form: str  # "Bằng khen của Thủ tướng Chính phủ"
+    legal_bases: tuple[str, ...]  # each "Căn cứ ...;" as it is printed
+    awardees: tuple[Awardee, ...]
+    signer: Signer
+    recipients: tuple[str, ...]  # Nơi nhận: "Như trên;", "Lưu: VT, TCCB."
+    via: str = ""  # "(qua Bộ Nội vụ)": the body that receives the dossiers for the addressee
+    title: str = ""  # "Về việc đề nghị tặng ..."; derived from the award form when blank
+    request: str = "xem xét, quyết định"  # what the addressee is asked to do
+    reason: str = ""  # "đã có thành tích xuất sắc trong ..."
+    number: str = ""  # "12"; blank prints "Số: ......./TTr-BKHCN" until registered
+    code: str = "TTr-BKHCN"
+    issued: date | None = None
+    city: str = "Hà Nội"
+    draft: bool = False
+
+    @property
+    def number_text(self) -> str:
+        return f"{self.number or '.......'}/{self.code}"
+
+    @property
+    def subject(self) -> str:
+        return self.title or f"Về việc đề nghị tặng {self.award_form}"
 
     @property
     def people(self) -> tuple[Awardee, ...]:

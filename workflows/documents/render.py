@@ -8,7 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from .model import Attendance, Decision, Minutes
+from .model import Attendance, Decision, Minutes, Submission
 from .text import count, percent, vn_date, vn_datetime
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -96,3 +96,12 @@ def decision_html(data: Decision) -> str:
 def decision_pdf(data: Decision) -> bytes:
     """Quyết định with its attached list (danh sách kèm theo), as PDF bytes."""
     return _pdf(decision_html(data))
+
+
+def submission_html(data: Submission) -> str:
+    return _html("submission.html", d=data)
+
+
+def submission_pdf(data: Submission) -> bytes:
+    """Tờ trình with its attached list (danh sách đề nghị), as PDF bytes."""
+    return _pdf(submission_html(data))

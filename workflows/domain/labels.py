@@ -30,6 +30,11 @@ ACTIONS = {
     "disclosure_ended": "Hết thời gian công khai",
     "timer_fired": "Hẹn giờ",
     "deadline_moved": "Dời hạn theo lịch làm việc",
+    "decision_drafted": "Đưa vào dự thảo quyết định / tờ trình",
+    "decision_sent": "Trình Lãnh đạo Bộ ký",
+    "decision_signed": "Lãnh đạo Bộ đã ký",
+    "decision_registered": "Đăng ký số, ngày ban hành",
+    "decision_cancelled": "Hủy dự thảo quyết định / tờ trình",
 }
 
 ROLES = {

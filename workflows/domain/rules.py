@@ -124,6 +124,10 @@ class RuleSet:
         days.update({d.step: d.working_days for d in self.deadlines if d.award_form == award_form})
         return days
 
+    def timed_steps(self) -> set[str]:
+        """The steps the rules give working days to (what a route may name as a deadline)."""
+        return {d.step for d in self.deadlines}
+
     def superiors(self, role: str) -> tuple[str, ...]:
         return self.escalations.get(role, ())
 

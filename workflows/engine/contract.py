@@ -7,7 +7,11 @@ Each element carries ``spiffworkflow:properties`` (the extension SpiffWorkflow's
   decision among ``decisions``, of which ``returns`` counts as a return for supplementation, and
   ``opensBallot`` names the ballot an approval may lead to; ``ballot``: one secret vote per member,
   on a parallel multi-instance task, as versions before council rounds had it; ``round``: the dossier
-  waits in the secretariat's hands for a council round, whose close completes it with the result);
+  waits in the secretariat's hands for a council round, whose close completes it with the result;
+  ``decision``: the dossier waits in the secretariat's hands for the decision or submission that
+  covers it and several others, whose signature (and, for a decision, registration) completes it
+  with ``approve``, or whose return completes it with its ``returns`` decision; ``signatureDeadline``
+  names the step deadline that times the signature);
 - a timer boundary event: ``timerKind`` (``reminder``, ``escalation`` or ``window``); a ``timeCycle``
   repeats, each next time computed by its expression in working days (:mod:`.cycles`);
 - a message wait (a receive task or an intermediate catch event with a message): the message it
@@ -27,7 +31,7 @@ from lxml import etree
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-HOOKS = ("dossier", "review", "ballot", "round")
+HOOKS = ("dossier", "review", "ballot", "round", "decision")
 TIMER_KINDS = ("reminder", "escalation", "window")
 # The messages a service delivers to a waiting instance (the service named after each).
 OUTSIDE_RESULT = "outside_result"  # the decision (or refusal) of the Prime Minister / the President: services.outside
@@ -51,6 +55,7 @@ class Step:
     collection: str | None = None  # the multi-instance input collection
     item: str | None = None  # the variable each instance gets its item in (a member's id)
     completion: str | None = None  # the multi-instance completion condition
+    signature_deadline: str | None = None  # a decision step: the step deadline the minister's signature is due by
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,10 @@ class Contract:
     def wait_for(self, message: str) -> Wait | None:
         """The wait that catches ``message`` (routes before it have none)."""
         return next((w for w in self.waits.values() if w.message == message), None)
+
+    def decision_step(self) -> Step | None:
+        """The step where a dossier waits for the decision that covers it (routes with batch decisions)."""
+        return next((s for s in self.steps.values() if s.hook == "decision"), None)
 
     def dossier_form(self) -> str | None:
         """The form of the step that edits the dossier (what a new nomination is validated against)."""
@@ -175,6 +184,7 @@ def _step(element, role: str | None) -> Step:
         collection=collection,
         item=item,
         completion=completion,
+        signature_deadline=props.get("signatureDeadline") or None,
     )
 
 

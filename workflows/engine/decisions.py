@@ -471,6 +471,9 @@ class DecisionRuleSet(RuleSet):
     def level(self, code: str, on: datetime) -> str:
         return self.form_rules(code, on).level
 
+    def timed_steps(self) -> set[str]:
+        return {*STEP_OUTPUTS.values(), "disclosure"}
+
     def routing_flags(self, code: str, on: datetime) -> dict[str, bool]:
         return self.form_rules(code, on).routing_flags()
 

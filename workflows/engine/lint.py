@@ -53,6 +53,9 @@ def _steps(route: Route) -> list[str]:
     ballots = [s.id for s in route.steps.values() if s.hook in ("ballot", "round")]
     if len(ballots) > 1:
         found.append(f"{ballots[1]}: quy trình chỉ có một bước bỏ phiếu (đã có {ballots[0]}).")
+    waits = [s.id for s in route.steps.values() if s.hook == "decision"]
+    if len(waits) > 1:
+        found.append(f"{waits[1]}: quy trình chỉ có một bước chờ quyết định (đã có {waits[0]}).")
     for step in route.steps.values():
         where = step.id
         if step.role not in ROLES:
@@ -77,6 +80,23 @@ def _steps(route: Route) -> list[str]:
             found.append(f"{where}: chỉ bước bỏ phiếu được là đa phiên song song.")
         if step.hook == "round" and step.role != "secretariat":
             found.append(f"{where}: bước chờ đợt xét của Hội đồng phải thuộc làn bộ phận thường trực (secretariat).")
+        if step.hook == "decision":
+            found += _decision(route, step)
+    return found
+
+
+def _decision(route: Route, step) -> list[str]:
+    """A wait for a decision: the secretariat's, completed by the service with approve or with its return."""
+    where, found = step.id, []
+    if step.role != "secretariat":
+        found.append(f"{where}: bước chờ quyết định phải thuộc làn bộ phận thường trực (secretariat).")
+    if "approve" not in step.decisions or not step.returns or step.returns not in step.decisions:
+        found.append(f"{where}: bước chờ quyết định phải khai báo decisions có approve và returns (quyết định trả lại).")
+    offered = list(route.forms.choices(step.form, "decision"))
+    if sorted(offered) != sorted(step.decisions):
+        found.append(f"{where}: decisions {' '.join(step.decisions)} khác lựa chọn của biểu mẫu ({' '.join(offered)}).")
+    if step.signature_deadline and step.signature_deadline not in route.rules.timed_steps():
+        found.append(f"{where}: signatureDeadline={step.signature_deadline!r} không có trong bảng thời hạn các bước.")
     return found
 
 

@@ -94,6 +94,7 @@ class Settings:
     smtp_starttls: bool = True
     mail_from: str = "vinhdanh@localhost"
     org_name: str = "BỘ KHOA HỌC VÀ CÔNG NGHỆ"  # printed at the head of the council's minutes and decisions
+    org_title: str = "Bộ Khoa học và Công nghệ"  # the same name in running text ("... kính trình Thủ tướng")
     council_name: str = "Hội đồng Thi đua - Khen thưởng Bộ Khoa học và Công nghệ"
     city: str = "Hà Nội"
     ballot_key_bits: int = 2048  # the council rounds' Paillier keys (see workflows/domain/secret_ballot.py)

@@ -24,7 +24,6 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -220,7 +219,8 @@ class Nomination(Base):
     votes_disagree: Mapped[int] = mapped_column(Integer, default=0)
     council_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     ballot_size: Mapped[int | None] = mapped_column(Integer)  # members called to the open ballot (snapshot)
-    decision_number: Mapped[str | None] = mapped_column(String(60), unique=True)  # the ministry's own decision
+    # The ministry's decision: shared by every dossier of one decision; unique only with its year (on the decision).
+    decision_number: Mapped[str | None] = mapped_column(String(60))
     # When the unit head first approved it and it went to the secretariat: the date that picks its rule set.
     submitted_at: Mapped[datetime | None]
     # Submitted above (the Prime Minister, the President): since when it waits, and what came back,
@@ -248,14 +248,21 @@ class InstanceState(Base):
     state: Mapped[str] = mapped_column(Text)
 
 
+# Exactly one of a task row's subjects is set.
+ONE_SUBJECT = ("(CASE WHEN nomination_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN round_id IS NULL THEN 0 ELSE 1 END)"
+               " + (CASE WHEN decision_id IS NULL THEN 0 ELSE 1 END) = 1")
+
+
 class TaskItem(Base):
     """Relational projection of a user task for the inbox; rows outlive the task."""
 
     __tablename__ = "task_items"
     id: Mapped[int] = mapped_column(primary_key=True)
-    # A nomination's task, or (round_id) a council member's one ballot of a round, which is no engine task.
+    # A nomination's task, or one that is no engine task: (round_id) a council member's one ballot of a round,
+    # (decision_id) the signature or the registration of a decision covering many dossiers.
     nomination_id: Mapped[int | None] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("council_rounds.id", ondelete="CASCADE"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))
     task_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     name: Mapped[str] = mapped_column(String(60))
     title: Mapped[str] = mapped_column(String(255))
@@ -276,7 +283,8 @@ class TaskItem(Base):
         # "Was this dossier ever assigned to me?" (what a council member may see), without a scan.
         Index("ix_task_items_assignee_nomination", "assignee_id", "nomination_id"),
         Index("ix_task_items_round", "round_id", "state"),
-        CheckConstraint("(nomination_id IS NULL) <> (round_id IS NULL)", name="one_subject"),
+        Index("ix_task_items_decision", "decision_id", "state"),
+        CheckConstraint(ONE_SUBJECT, name="one_subject"),
     )
 
     nomination: Mapped[Nomination] = relationship(lazy="raise")
@@ -349,8 +357,9 @@ class Counter(Base):
 class AwardRecord(Base):
     """The award registry: one row per award decided, by the ministry or (``issuer``) above it.
 
-    A ministry decision's number is the ministry's own sequence, unique among the ministry's rows; a
-    decision of the Prime Minister or the President lists many awardees under one number.
+    Every awardee of one ministry decision carries its number and registered date (the number is unique
+    within its year, on the decision); a decision of the Prime Minister or the President lists many
+    awardees under one number too.
     """
 
     __tablename__ = "award_registry"
@@ -362,15 +371,12 @@ class AwardRecord(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     decision_number: Mapped[str] = mapped_column(String(60))
-    decided_at: Mapped[datetime]  # when the registry row was made (the ministry's signature, or the result recorded)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)  # None: signed per dossier
+    decided_at: Mapped[datetime]  # when the registry row was made (the signature, or the outside result recorded)
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     issuer: Mapped[str | None] = mapped_column(String(255))  # NULL: the ministry; else e.g. "Thủ tướng Chính phủ"
-    decision_date: Mapped[date | None] = mapped_column(Date)  # the decision's own date (Vietnam calendar)
-    __table_args__ = (
-        Index("uq_award_registry_ministry_number", "decision_number", unique=True,
-              sqlite_where=text("issuer IS NULL"), postgresql_where=text("issuer IS NULL")),
-        Index("ix_award_registry_decision", "issuer", "decision_number"),
-    )
+    decision_date: Mapped[date | None] = mapped_column(Date)  # the decision's own (registered) date, Vietnam calendar
+    __table_args__ = (Index("ix_award_registry_decision", "issuer", "decision_number"),)
 
 
 class Timer(Base):
@@ -532,3 +538,6 @@ class RoundBallot(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     ciphertexts: Mapped[dict[str, Any]] = mapped_column(JSON)  # nomination id -> ciphertext, hex
     __table_args__ = (UniqueConstraint("round_id", "seq", name="uq_round_ballots_round_seq"),)
+
+
+from workflows.persistence import decision_model  # noqa: E402, F401  (its tables belong to Base.metadata)

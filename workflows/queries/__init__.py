@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from workflows import engine
 from workflows.domain import clock
 from workflows.domain.actor import Actor
+from workflows.domain.decision_forms import REGISTER_TASK, SIGN_TASK
 from workflows.domain.errors import Forbidden, NotFound
 from workflows.domain.labels import ACTIONS, NOMINEE_KINDS, STATES
 from workflows.engine.contract import OUTSIDE_RESULT
@@ -26,6 +27,7 @@ from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Timer, Unit, User
 from workflows.persistence.scope import inbox_filter, load_actor, visible_filter
+from workflows.queries import decisions as decision_queries
 from workflows.queries import presenting
 from workflows.queries import rounds as round_queries
 
@@ -126,9 +128,13 @@ def inbox(db: Database, user_id: int, *, step: str | None = None, award_form: st
             if with_schema:  # each task's form as its nomination's version has it
                 row["schema"] = versions.route_for(s, nom.process_model_id).forms.schema(item.form)
             rows.append(row)
+        extra = []
         if not (step and step not in round_queries.ROUND_TASKS) and not (award_form or unit_id):
-            ballots = round_queries.my_ballots(s, user, now)
-            rows += [b for b in ballots if (not overdue_only or b["overdue"]) and (not step or b["name"] == step)]
+            extra += [b for b in round_queries.my_ballots(s, user, now) if not step or b["name"] == step]
+        if not (step and step not in (SIGN_TASK, REGISTER_TASK)) and not unit_id:  # a decision's signature, registration
+            extra += [t for t in decision_queries.my_tasks(s, user, now, award_form) if not step or t["name"] == step]
+        if extra:
+            rows += [t for t in extra if not overdue_only or t["overdue"]]
             rows.sort(key=lambda r: (r["due_at"] is None, r["due_at"] or now, r["created_at"], r["id"]))
         return rows
 
@@ -141,6 +147,13 @@ def task(db: Database, user_id: int, item_id: int) -> dict[str, Any]:
         item = s.get(TaskItem, item_id)
         if item is None:
             raise NotFound("Không tìm thấy công việc.")
+        if item.decision_id is not None:  # a decision's signature or registration: its actors and the readers
+            if not (user.can_act(item) or user.reads_everything):
+                raise NotFound("Không tìm thấy công việc.")
+            row = decision_queries.task_row(s, item, now)
+            row["can_act"] = item.state == "ready" and user.can_act(item)
+            row["prefill"] = {}
+            return row
         if item.round_id is not None:  # a member's ballot of a round (theirs alone to see), or the chairs' tie
             if not round_queries.may_see_task(user, item):
                 raise NotFound("Không tìm thấy công việc.")
@@ -234,6 +247,7 @@ def nomination(db: Database, user_id: int, nomination_id: int) -> dict[str, Any]
         data["can_close_vote"] = data["ballot_open"] and user.can_close_ballot()
         data["can_attach"] = user.can_attach(nom.state, nom.unit_id)
         data |= _outside(route, nom, user)
+        data["decisions"] = decision_queries.for_nomination(s, user, nom.id)
         data["attachments"] = [
             {"id": a.id, "name": a.original_name, "content_type": a.content_type, "size": a.size,
              "uploaded_at": a.uploaded_at}

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from workflows import services
 from workflows.persistence.db import Database
 from workflows.persistence.model import TaskItem, User
-from workflows.services import people
+from workflows.services import decisions, people
 from workflows.services.accounts import hash_password
 
 DEMO_PASSWORD = "demo"
@@ -117,14 +117,23 @@ def _demo_nominations(db: Database) -> None:
     _step(db, n3, "secretary", approve)
     for i in range(1, 5):
         _step(db, n3, f"council{i}", {"vote": "agree"})
-    # 4. Awarded, with a decision number.
+    # 4. Awarded by a decision the minister signed and the office registered (its number on the registry row).
     n4 = new(clerk2, "Lê Hoàng Cường", "individual", "ky_niem_chuong",
              "Hơn 25 năm công tác trong ngành thông tin và truyền thông, nhiều đóng góp cho Cục.")
-    _step(db, n4, "clerk2", {})
-    _step(db, n4, "head2", approve)
-    _step(db, n4, "secretary", approve)
-    _step(db, n4, "reviewer", approve)
-    _step(db, n4, "minister", approve)
+    for username, data in (("clerk2", {}), ("head2", approve), ("secretary", approve), ("reviewer", approve)):
+        _step(db, n4, username, data)
+    secretary = _user_id(db, "secretary")
+    awarded = decisions.draft(db, secretary, [n4], reason="đã có nhiều đóng góp cho sự nghiệp xây dựng và phát triển ngành")
+    decisions.send(db, secretary, awarded)
+    decisions.sign(db, _user_id(db, "minister"), awarded, approve)
+    decisions.register(db, secretary, awarded)
+    # 4b. Two dossiers in one decision sent for the minister's signature (the minister's inbox).
+    batch = [new(clerk, name, "individual", "ky_niem_chuong", "Hơn 25 năm công tác trong ngành, hoàn thành tốt nhiệm vụ.")
+             for clerk, name in ((clerk1, "Đặng Văn Minh"), (clerk2, "Ngô Thị Thu"))]
+    for nid, (clerk, head) in zip(batch, (("clerk1", "head1"), ("clerk2", "head2")), strict=True):
+        for username, data in ((clerk, {}), (head, approve), ("secretary", approve), ("reviewer", approve)):
+            _step(db, nid, username, data)
+    decisions.send(db, secretary, decisions.draft(db, secretary, batch))
     # 5. Returned by the secretariat for supplementation: back with clerk1.
     n5 = new(clerk1, "Hoàng Thị Dung", "individual", "chien_si_thi_dua_bo",
              "Ba năm liên tục đạt Chiến sĩ thi đua cơ sở; sáng kiến cấp Bộ về chuyển đổi số.")

@@ -5,7 +5,8 @@ Called by :meth:`~workflows.services.unit_of_work.NominationStep.write`, inside 
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from workflows import engine
@@ -19,6 +20,17 @@ from workflows.services import notify
 
 if TYPE_CHECKING:
     from workflows.services.unit_of_work import Instance, NominationStep
+
+
+@dataclass(frozen=True)
+class Issued:
+    """The registered decision a dossier's award comes from (set on the instance by :mod:`.decisions`)."""
+
+    decision_id: int
+    number: str
+    registered_date: date
+    signed_at: datetime
+    signed_by_id: int | None
 
 
 def react_to_timer(step: NominationStep, instance: Instance, timer: FiredTimer, open_items: list[TaskItem]) -> None:
@@ -92,13 +104,21 @@ def finish(step: NominationStep, instance: Instance, end: str) -> None:
     if outside is not None:
         _finish_outside(step, instance, end, outside, where, changes)
     elif end == "awarded":
-        year = now.astimezone(clock.VN_TZ).year
-        nom.decision_number = numbering.next_decision_number(step.session, year, step.db.settings.org_code)
-        step.session.add(AwardRecord(nomination_id=nom.id, award_form=nom.award_form, nominee_name=nom.nominee_name,
-                                     nominee_kind=nom.nominee_kind, unit_id=nom.unit_id, year=nom.year,
-                                     decision_number=nom.decision_number, decided_at=now,
-                                     signed_by_id=step.actor.id if step.actor else None,
-                                     decision_date=now.astimezone(clock.VN_TZ).date()))
+        issued = instance.issued
+        record = AwardRecord(nomination_id=nom.id, award_form=nom.award_form, nominee_name=nom.nominee_name,
+                             nominee_kind=nom.nominee_kind, unit_id=nom.unit_id, year=nom.year)
+        if issued is not None:  # one decision for many dossiers: its registered number and date, its signer
+            record.decision_number, record.decision_id, record.decision_date = (issued.number, issued.decision_id,
+                                                                                issued.registered_date)
+            record.decided_at, record.signed_by_id = issued.signed_at, issued.signed_by_id
+            changes["decision_date"] = [None, issued.registered_date.isoformat()]
+        else:  # a route signed per dossier (versions before batch decisions): a number from the counter now
+            year = now.astimezone(clock.VN_TZ).year
+            record.decision_number = numbering.next_decision_number(step.session, year, step.db.settings.org_code)
+            record.decided_at, record.signed_by_id = now, step.actor.id if step.actor else None
+            record.decision_date = now.astimezone(clock.VN_TZ).date()
+        nom.decision_number = record.decision_number
+        step.session.add(record)
         changes["decision_number"] = [None, nom.decision_number]
         step.record(instance, "decision_issued", actor=None, task=where, changes=changes)
     elif end == "submitted":  # versions whose route ends when submitted above (no outside result on record)

@@ -1,7 +1,9 @@
 """Nomination commands: open a dossier, complete a task, attach a file.
 
 A task is completed through its step's hook, as the route declares it: ``dossier`` edits the
-dossier, ``review`` takes a decision, ``ballot`` counts a secret vote (:mod:`.ballot`).
+dossier, ``review`` takes a decision, ``ballot`` counts a secret vote (:mod:`.ballot`); ``round``
+and ``decision`` are waits that only a council round (:mod:`.rounds`) or a decision covering the
+dossier (:mod:`.decisions`) completes.
 
 The unit head's first approval is the dossier's submission (it goes to the secretariat): its time
 is kept as ``submitted_at`` and picks the rule set the dossier follows from then on, returns for
@@ -64,13 +66,18 @@ def create_nomination(db: Database, actor: Actor | int, data: Any) -> int:
 
 
 def complete_task(db: Database, actor: Actor | int, item_id: int, data: Any,
-                  if_match: int | None = None) -> Outcome | rounds.BallotReceipt | rounds.TieOutcome:
-    """Complete a ready task: a nomination's step, a council member's ballot of a round, or a chair's tie."""
+                  if_match: int | None = None) -> Outcome | rounds.BallotReceipt | rounds.TieOutcome | Any:
+    """Complete a ready task: a nomination's step, a council member's ballot of a round, a chair's tie, or a
+    decision's signature or registration (``if_match`` is then the decision's version)."""
+    from workflows.services import decisions  # it builds on this module
+
     try:
         return _complete_step(db, actor, item_id, data, if_match)
     except NotFound:
-        if rounds.owns_item(db, item_id):  # only a miss pays for this read
+        if rounds.owns_item(db, item_id):  # only a miss pays for these reads
             return rounds.complete_item(db, actor, item_id, data)
+        if decisions.owns_item(db, item_id):
+            return decisions.complete_item(db, actor, item_id, data, if_match)
         raise
 
 
@@ -151,7 +158,13 @@ def _awaits_round(_step: NominationStep, _acting: Acting, _data: Any) -> dict[st
     raise Conflict("Hồ sơ chờ Hội đồng xét theo đợt: kết quả kiểm phiếu của đợt sẽ hoàn thành bước này.")
 
 
-HOOKS = {"dossier": _submit_dossier, "review": _review, "ballot": ballot.vote, "round": _awaits_round}
+def _awaits_decision(_step: NominationStep, _acting: Acting, _data: Any) -> dict[str, Any]:
+    raise Conflict("Hồ sơ chờ quyết định (hoặc tờ trình) của Lãnh đạo Bộ cùng các hồ sơ khác: chữ ký trên văn bản "
+                   "đó sẽ hoàn thành bước này.")
+
+
+HOOKS = {"dossier": _submit_dossier, "review": _review, "ballot": ballot.vote, "round": _awaits_round,
+         "decision": _awaits_decision}
 
 
 def add_attachment(db: Database, actor: Actor | int, nomination_id: int, original_name: str, content: bytes) -> int:

@@ -72,6 +72,7 @@ class Instance:
     delivered: dict[str, Any] | None = None  # message name -> payload a service delivered in this step
     events: list[AuditEvent] = field(default_factory=list)  # appended to the chain, written with the batch
     outcome: Outcome | None = None
+    issued: endings.Issued | None = None  # the registered decision an award at this step's end comes from
 
     def rules_on(self, now: datetime) -> datetime:
         """The moment whose rule set this dossier follows: its submission; before it, ``now``
