@@ -46,6 +46,9 @@ pytestmark = pytest.mark.system
 
 BEFORE_RESTART = 4  # members who vote before every process is stopped; the five others vote after
 NOMINEES = ["Trần Thị Bình", "Đặng Thị Ngọc Hằng", "Lê Văn Tám"]
+# A task as the API gives it (``_task_json``): the form, never the data it was completed with.
+TASK_FIELDS = {"id", "nomination_id", "round_id", "name", "title", "state", "form", "nominee_name", "unit_id",
+               "award_form", "created_at", "due_at", "overdue"}
 AGREE_COUNTS = [9, 5, 4]  # agree votes of the nine members per dossier: passed, passed (5 of 9 present), rejected
 
 
@@ -77,10 +80,10 @@ def choices(member: int, nids: list[int]) -> dict[int, str]:
     return {nid: "agree" if member < agree else "disagree" for nid, agree in zip(nids, AGREE_COUNTS, strict=True)}
 
 
-def vote(api: Api, tokens: dict[str, str], round_id: int, member: int, nids: list[int]) -> str:
-    """Member ``member`` finds their ballot in their task list and submits it; the receipt."""
+def vote(api: Api, tokens: dict[str, str], round_id: int, member: int, nids: list[int], ballot_ids: dict[str, int]) -> str:
+    """Member ``member`` finds their ballot in their task list and submits it (its id into ``ballot_ids``); the receipt."""
     name = COUNCIL[member]
-    item = api.ballot_for(tokens[name], round_id)
+    item = ballot_ids[name] = api.ballot_for(tokens[name], round_id)
     assert item is not None, f"{name} has no ballot of round {round_id}"
     status, body = api.vote(tokens[name], item, choices(member, nids))
     assert status == 200 and body["round_id"] == round_id, f"{name} voting: {status} {body}"
@@ -90,8 +93,10 @@ def vote(api: Api, tokens: dict[str, str], round_id: int, member: int, nids: lis
     return body["receipt"]
 
 
-def assert_nothing_shows_a_choice(api: Api, tokens: dict[str, str], round_id: int, nids: list[int], voted: int) -> None:
+def assert_nothing_shows_a_choice(api: Api, tokens: dict[str, str], round_id: int, nids: list[int],
+                                  ballot_ids: dict[str, int]) -> None:
     """While the round is open: how many voted, and who (to those who run the council), but no choice, no count."""
+    voted = len(ballot_ids)
     for reader in ("secretary", CHAIR, "auditor", COUNCIL[0]):
         view = api.round(tokens[reader], round_id)
         assert view["state"] == "open" and view["voted"] == voted, (reader, view)
@@ -107,9 +112,11 @@ def assert_nothing_shows_a_choice(api: Api, tokens: dict[str, str], round_id: in
         status, history = api.request("GET", f"/api/v1/nominations/{nid}/history", token=tokens["secretary"])
         assert status == 200
         assert [e["action"] for e in history["items"]][-1] == "round_joined"
-    for member in COUNCIL[:voted]:  # a member's own submitted ballot keeps no choice either
+    for member in ballot_ids:  # a member's own submitted ballot: out of the list, its task without the choices
         status, tasks = api.request("GET", f"/api/v1/tasks?name={BALLOT}", token=tokens[member])
         assert status == 200 and all(t["round_id"] != round_id for t in tasks["items"])
+        status, task = api.request("GET", f"/api/v1/tasks/{ballot_ids[member]}", token=tokens[member])
+        assert status == 200 and task["state"] == "completed" and set(task) == TASK_FIELDS, task
 
 
 def test_a_council_round_survives_a_restart_of_every_process(products: Callable[..., Product], database_url: str):
@@ -133,8 +140,9 @@ def test_a_council_round_survives_a_restart_of_every_process(products: Callable[
     api.set_passphrase(tokens[CHAIR])
     opened = api.open_round(tokens["secretary"], rid)
     assert opened["state"] == "open" and opened["members_called"] == len(COUNCIL)
-    receipts = [vote(api, tokens, rid, member, nids) for member in range(BEFORE_RESTART)]
-    assert_nothing_shows_a_choice(api, tokens, rid, nids, BEFORE_RESTART)
+    ballot_ids: dict[str, int] = {}
+    receipts = [vote(api, tokens, rid, member, nids, ballot_ids) for member in range(BEFORE_RESTART)]
+    assert_nothing_shows_a_choice(api, tokens, rid, nids, ballot_ids)
 
     # Every process goes; a clean stop is part of what is checked.
     assert product.stop(web.proc) == 0, product.logs()
@@ -142,8 +150,8 @@ def test_a_council_round_survives_a_restart_of_every_process(products: Callable[
     scheduler, web = serve(product)
 
     api = Api(web.url)  # the tokens issued before the restart still hold: they live in the database
-    receipts += [vote(api, tokens, rid, member, nids) for member in range(BEFORE_RESTART, len(COUNCIL))]
-    assert_nothing_shows_a_choice(api, tokens, rid, nids, len(COUNCIL))
+    receipts += [vote(api, tokens, rid, member, nids, ballot_ids) for member in range(BEFORE_RESTART, len(COUNCIL))]
+    assert_nothing_shows_a_choice(api, tokens, rid, nids, ballot_ids)
     status, wrong = api.close_round(tokens[CHAIR], rid, "không phải mật khẩu kiểm phiếu")
     assert status == 422, f"closed with a wrong passphrase: {status} {wrong}"
     status, closed = api.close_round(tokens[CHAIR], rid)
