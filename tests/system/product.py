@@ -34,34 +34,48 @@ MARK = "VINHDANH_SYSTEM_RUN"
 STARTUP_TIMEOUT = 60.0
 
 APPROVE = {"decision": "approve"}
-AGREE = {"vote": "agree"}
 COUNCIL = [f"council{i}" for i in range(1, 10)]
-# bang_khen_bo_truong from the draft to its wait for a decision: (step, actor, form data), 13 completions;
-# then the decision for it (Api.decide): drafted, sent, signed by the minister's task, registered.
+CHAIR = "minister"  # the council's chair: sets the ballot passphrase, counts the rounds
+PASSPHRASE = "mật khẩu kiểm phiếu của phép thử hệ thống"  # the chair's, set over the API (>= 12 characters)
+MEETING_DATE = "2026-12-10"
+ROUND_STEP = "council_round"  # where an accepted dossier waits for the council's round (hook ``round``)
+BALLOT = "round_ballot"  # a member's one ballot task of a round (nomination_id None, round_id set)
+# bang_khen_bo_truong from the draft to the decision, the dossier's own tasks: (step, actor, form data). The council
+# is not a task of the dossier's: after ROUTE[:AT_COUNCIL] it waits at ROUND_STEP until a round counts it
+# (Api.form_round, Api.open_round, a ballot per member, Api.close_round), then goes on with ROUTE[AT_COUNCIL:].
 ROUTE: list[tuple[str, str, dict[str, Any]]] = [
     ("draft", "clerk1", {}),
     ("head_review", "head1", APPROVE),
     ("secretariat_check", "secretary", APPROVE),
-    *[("council_vote", member, AGREE) for member in COUNCIL],
     ("appraisal", "reviewer", APPROVE),
+    ("minister_sign", "minister", APPROVE),
 ]
-DECISION_STEP = ("await_decision", "secretary")  # its row is completed by whoever registers the decision
-ACTORS = list(dict.fromkeys([*(actor for _, actor, _ in ROUTE), "minister"]))
-# What one such nomination's audit trail holds, in order: (task, actor, action).
+AT_COUNCIL = 3
+ACTORS = list(dict.fromkeys([*(actor for _, actor, _ in ROUTE), *COUNCIL, CHAIR, "auditor"]))
+# The dossier's task rows at the end, (step, who completed it): the round step is completed by the chair's count.
+TASK_ROWS = [*((step, actor) for step, actor, _ in ROUTE[:AT_COUNCIL]), (ROUND_STEP, CHAIR),
+             *((step, actor) for step, actor, _ in ROUTE[AT_COUNCIL:])]
+# What one such nomination's audit trail holds, in order: (task, actor, action). The ballots are the round's events,
+# not the dossier's: the dossier records the round it joined (the secretariat's act) and the council's result.
 AUDIT_TRAIL: list[tuple[str | None, str, str]] = [
     (None, "clerk1", "created"),
     ("draft", "clerk1", "submitted"),
     ("head_review", "head1", "approve"),
     ("secretariat_check", "secretary", "approve"),
-    *[("council_vote", member, "voted") for member in COUNCIL],
-    ("council_vote", "system", "council_result"),
+    (ROUND_STEP, "secretary", "round_joined"),
+    (ROUND_STEP, "system", "council_result"),
     ("appraisal", "reviewer", "approve"),
-    ("await_decision", "secretary", "decision_drafted"),
-    ("await_decision", "secretary", "decision_sent"),
-    ("await_decision", "minister", "decision_signed"),
-    ("await_decision", "secretary", "decision_registered"),
+    ("minister_sign", "minister", "approve"),
     ("issue_decision", "system", "decision_issued"),
 ]
+COUNCIL_TRAIL = 6  # a dossier the council rejects ends there: AUDIT_TRAIL[:COUNCIL_TRAIL]
+
+
+def round_trail(voters: Iterable[str]) -> list[tuple[str, str]]:
+    """A round's own audit trail, (actor, action) in order, the members in the order they voted (that a member
+    voted is public, how is not)."""
+    return [("secretary", "round_created"), ("secretary", "round_opened"), *((m, "voted") for m in voters),
+            (CHAIR, "round_closed")]
 
 
 def free_port() -> int:
@@ -272,6 +286,7 @@ class Api:
         return body["token"]
 
     def tokens(self, usernames: Iterable[str] = ACTORS) -> dict[str, str]:
+        """A token for each of the route's actors, the council's members and chair, and the auditor."""
         return {name: self.token(name) for name in usernames}
 
     def task_for(self, token: str, step: str, nomination_id: int) -> int | None:
@@ -284,30 +299,44 @@ class Api:
     def complete(self, token: str, item_id: int, data: dict[str, Any]) -> tuple[int, Any]:
         return self.request("POST", f"/api/v1/tasks/{item_id}/complete", {"data": data}, token=token)
 
-    def draft_and_send(self, tokens: dict[str, str], nomination_ids: list[int]) -> tuple[int, int]:
-        """The secretariat drafts one decision for these waiting dossiers and sends it: its id and the minister's task."""
-        status, body = self.request("POST", "/api/v1/decisions", {"nomination_ids": nomination_ids},
-                                    token=tokens["secretary"])
-        if status != 201:
-            raise ProductError(f"POST /api/v1/decisions: {status} {body}")
-        status, body = self.request("POST", f"/api/v1/decisions/{body['id']}/send", token=tokens["secretary"])
-        if status != 200:
-            raise ProductError(f"sending decision: {status} {body}")
-        return body["id"], body["sign_task_id"]
+    def expect(self, status: int, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+        """The answer's body, which must come with ``status`` (ProductError otherwise)."""
+        got, answer = self.request(method, path, body, token=token)
+        if got != status:
+            raise ProductError(f"{method} {path}: {got} {answer} (expected {status})")
+        return answer
 
-    def register(self, tokens: dict[str, str], decision_id: int) -> dict[str, Any]:
-        status, body = self.request("POST", f"/api/v1/decisions/{decision_id}/register", token=tokens["secretary"])
-        if status != 200:
-            raise ProductError(f"registering decision {decision_id}: {status} {body}")
-        return body
+    # -- the council's rounds -------------------------------------------------------------------------------
 
-    def decide(self, tokens: dict[str, str], nomination_ids: list[int]) -> dict[str, Any]:
-        """One decision for the dossiers: drafted, sent, signed by the minister's task, registered (the proposed number)."""
-        decision_id, sign_task = self.draft_and_send(tokens, nomination_ids)
-        status, body = self.complete(tokens["minister"], sign_task, APPROVE)
-        if status != 200:
-            raise ProductError(f"signing decision {decision_id}: {status} {body}")
-        return self.register(tokens, decision_id)
+    def set_passphrase(self, token: str, passphrase: str = PASSPHRASE) -> None:
+        """The chair's ballot passphrase (``PUT /api/v1/me/ballot-passphrase``): rounds open sealed to it."""
+        self.expect(204, "PUT", "/api/v1/me/ballot-passphrase", {"passphrase": passphrase}, token=token)
+
+    def form_round(self, token: str, nomination_ids: list[int], title: str = "Đợt xét tháng 12/2026") -> int:
+        """The secretariat puts dossiers waiting at the round step on a new round's agenda; the round's id."""
+        body = {"title": title, "meeting_date": MEETING_DATE, "nomination_ids": nomination_ids}
+        return self.expect(201, "POST", "/api/v1/rounds", body, token=token)["id"]
+
+    def open_round(self, token: str, round_id: int) -> dict[str, Any]:
+        return self.expect(200, "POST", f"/api/v1/rounds/{round_id}/open", token=token)
+
+    def ballot_for(self, token: str, round_id: int) -> int | None:
+        """The id of my ready ballot of this round, from my task list."""
+        items = self.expect(200, "GET", f"/api/v1/tasks?name={BALLOT}", token=token)["items"]
+        return next((t["id"] for t in items if t["round_id"] == round_id), None)
+
+    def vote(self, token: str, item_id: int, votes: dict[int, str]) -> tuple[int, Any]:
+        """Submit a ballot: ``votes`` maps each dossier of the round to "agree" or "disagree"."""
+        return self.complete(token, item_id, {"votes": {str(nid): choice for nid, choice in votes.items()}})
+
+    def close_round(self, token: str, round_id: int, passphrase: str = PASSPHRASE) -> tuple[int, Any]:
+        return self.request("POST", f"/api/v1/rounds/{round_id}/close", {"passphrase": passphrase}, token=token)
+
+    def round(self, token: str, round_id: int) -> dict[str, Any]:
+        return self.expect(200, "GET", f"/api/v1/rounds/{round_id}", token=token)
+
+    def verify_round(self, token: str, round_id: int) -> dict[str, Any]:
+        return self.expect(200, "GET", f"/api/v1/rounds/{round_id}/verify", token=token)
 
     def nomination(self, token: str, nomination_id: int) -> dict[str, Any]:
         status, body = self.request("GET", f"/api/v1/nominations/{nomination_id}", token=token)

@@ -109,14 +109,12 @@ def _demo_nominations(db: Database) -> None:
     n2 = new(clerk1, "Phòng Kế hoạch - Tài chính", "collective", "tap_the_lao_dong_xuat_sac",
              "Tập thể hoàn thành xuất sắc nhiệm vụ hai năm liên tục, 100% thành viên hoàn thành nhiệm vụ.")
     _step(db, n2, "clerk1", {})
-    # 3. At the council vote, four members have voted.
+    # 3. Accepted by the secretariat, waiting for the council's round (đợt xét) to be formed.
     n3 = new(clerk2, "Trần Thị Bình", "individual", "bang_khen_bo_truong",
              "Chủ trì triển khai hệ thống quản lý tần số mới, tiết kiệm 20% chi phí vận hành.")
     _step(db, n3, "clerk2", {})
     _step(db, n3, "head2", approve)
     _step(db, n3, "secretary", approve)
-    for i in range(1, 5):
-        _step(db, n3, f"council{i}", {"vote": "agree"})
     # 4. Awarded by a decision the minister signed and the office registered (its number on the registry row).
     n4 = new(clerk2, "Lê Hoàng Cường", "individual", "ky_niem_chuong",
              "Hơn 25 năm công tác trong ngành thông tin và truyền thông, nhiều đóng góp cho Cục.")
