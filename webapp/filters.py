@@ -17,6 +17,15 @@ def vn_datetime(value: datetime | None) -> str:
     return iso(value)[:16].replace("T", " ")
 
 
+def vn_date(value: datetime | None) -> str:
+    """dd/mm/yyyy, the day in Vietnam (a deadline at close of office hours reads as its day)."""
+    if not value:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(iso(value)).strftime("%d/%m/%Y")
+
+
 def vn_duration(value: timedelta) -> str:
     days, hours = value.days, value.seconds // 3600
     if days:
@@ -28,6 +37,7 @@ def vn_duration(value: timedelta) -> str:
 
 ALL = {
     "vn_datetime": vn_datetime,
+    "vn_date": vn_date,
     "vn_duration": vn_duration,
     "state_label": lambda s: STATES.get(s, s),
     "action_label": lambda a: ACTIONS.get(a, a),
