@@ -18,8 +18,12 @@ def vn_datetime(value: datetime | None) -> str:
 
 
 def vn_date(value: datetime | None) -> str:
-    """dd/mm/yyyy of the moment, in Vietnam time."""
-    return "/".join(reversed(iso(value)[:10].split("-"))) if value else ""
+    """dd/mm/yyyy, the day in Vietnam (a deadline at close of office hours reads as its day)."""
+    if not value:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(iso(value)).strftime("%d/%m/%Y")
 
 
 def vn_duration(value: timedelta) -> str:

@@ -10,31 +10,44 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from workflows.services.demo import DEMO_BALLOT_PASSPHRASE
+
 from .test_journey import login, logout
 
 pytestmark = pytest.mark.e2e
 
-BALLOT_NOMINEE = "Trần Thị Bình"  # the demo's nomination at the council vote, four members have voted
+OPEN_ROUND = "Đợt 2 năm 2026"  # the demo's open round, four members have voted
+PER_DOSSIER_NOMINEE = "Trần Thị Bình"  # on that round: the shipped route has no per-dossier ballot to close
 
 
-def test_closing_a_ballot_asks_first_through_the_static_script(page: Page) -> None:
-    login(page, "secretary")
+def test_closing_a_round_asks_first_through_the_static_script(page: Page) -> None:
+    login(page, "secretary")  # the dossier's page has no per-dossier close-vote form on the round route
     page.goto("/nominations/")
-    page.get_by_role("link", name=BALLOT_NOMINEE).first.click()
+    page.get_by_role("link", name=PER_DOSSIER_NOMINEE).first.click()
     expect(page).to_have_url(re.compile(r"/nominations/\d+$"))
-    close = page.get_by_role("button", name="Kết thúc bỏ phiếu")
-    expect(close).to_be_visible()
+    expect(page.locator("dd.council-round")).to_contain_text(f"Chờ Hội đồng xét: {OPEN_ROUND}")
+    expect(page.get_by_role("button", name="Kết thúc bỏ phiếu")).to_have_count(0)
+    logout(page)
+
+    login(page, "minister")
+    page.goto("/rounds")
+    page.get_by_role("link", name=OPEN_ROUND).click()
+    expect(page).to_have_url(re.compile(r"/rounds/\d+$"))
+    close = page.locator("form.close-form")
+    close.get_by_label("Mật khẩu kiểm phiếu").fill(DEMO_BALLOT_PASSPHRASE)
 
     asked: list[str] = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    close.click()
+    close.get_by_role("button", name="Kết thúc bỏ phiếu").click()
     expect(close).to_be_visible()  # dismissed: nothing was sent
-    assert asked and asked[0].startswith("Kết thúc bỏ phiếu?"), asked
+    expect(page.locator("h1")).to_contain_text("Đang bỏ phiếu")
+    assert asked and asked[0].startswith("Kết thúc bỏ phiếu, giải mã tổng số phiếu"), asked
 
     page.once("dialog", lambda dialog: dialog.accept())
-    close.click()
-    expect(page.locator(".flash.success")).to_contain_text("Đã kết thúc bỏ phiếu.")
-    expect(page.get_by_role("button", name="Kết thúc bỏ phiếu")).to_have_count(0)
+    close.get_by_role("button", name="Kết thúc bỏ phiếu").click()
+    expect(page.locator(".flash.success")).to_contain_text("Đã kết thúc đợt xét và công bố kết quả kiểm phiếu.")
+    expect(page.locator("h1")).to_contain_text("Đã kết thúc")
+    expect(page.locator("form.close-form")).to_have_count(0)
     logout(page)
 
 

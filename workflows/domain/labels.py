@@ -18,6 +18,7 @@ ACTIONS = {
     "voted": "Đã bỏ phiếu",
     "vote_closed": "Kết thúc bỏ phiếu",
     "council_result": "Kết quả bỏ phiếu",
+    "round_joined": "Đưa vào đợt xét của Hội đồng",
     "decision_issued": "Ban hành quyết định",
     "submitted_above": "Trình cấp trên",
     "outside_result": "Ghi nhận kết quả của cấp trên",

@@ -241,10 +241,18 @@ def nomination(db: Database, user_id: int, nomination_id: int) -> dict[str, Any]
         # The tally is shown only once the ballot is closed (council_result is set then).
         data["council_result"] = nom.council_result
         data["council_result_text"] = presenting.council(nom.council_result) if nom.council_result else None
+        # The per-dossier ballot of routes before council rounds (older versions still run it).
         ballot = route.contract.ballot()
         data["ballot_open"] = ballot is not None and ballot.id in steps
         data["ballot_progress"] = _ballot_progress(s, nom, ballot.id) if data["ballot_open"] else None
         data["can_close_vote"] = data["ballot_open"] and user.can_close_ballot()
+        # Council rounds: waiting at the round step (on a round or not yet), and the round that counted the result.
+        round_step = route.contract.round_step()
+        data["at_round_step"] = round_step is not None and round_step.id in steps
+        rounds = round_queries.dossier_rounds(s, nom)
+        data["council_round"] = rounds["current"] if data["at_round_step"] else None
+        data["result_round"] = rounds["counted"]
+        data["can_form_round"] = data["at_round_step"] and data["council_round"] is None and "secretariat" in user.roles
         data["can_attach"] = user.can_attach(nom.state, nom.unit_id)
         data |= _outside(route, nom, user)
         data["decisions"] = decision_queries.for_nomination(s, user, nom.id)

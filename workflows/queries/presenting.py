@@ -13,6 +13,7 @@ FIELD_TITLES = {
     "decision_number": "Số quyết định",
     "return_count": "Số lần trả lại",
     "council_result": "Kết quả bỏ phiếu",
+    "round": "Đợt xét",
     "attachment": "Tệp đính kèm",
     "due_at": "Hạn xử lý",
     "reminder_at": "Nhắc hạn lúc",
@@ -43,6 +44,8 @@ def _value(key: str, value: Any, award_names: dict[str, str]) -> str:
         return council(value)
     if key in _TIMES and isinstance(value, str):
         return datetime.fromisoformat(value).astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+    if key == "round" and isinstance(value, dict):
+        return str(value.get("title", ""))
     if key == "attachment" and isinstance(value, dict):
         return str(value.get("name", ""))
     if key == "outside_result" and isinstance(value, dict):

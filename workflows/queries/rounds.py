@@ -195,6 +195,24 @@ def _tie(s: Session, council_round: CouncilRound, agenda: list[dict[str, Any]]) 
             "decided_by": chair.full_name if chair else None, "decided_at": item.completed_at}
 
 
+def dossier_rounds(s: Session, nomination: Nomination) -> dict[str, Any]:
+    """The rounds a dossier's page names: the unfinished one it is on (``current``) and the one that counted its
+    result (``counted``, from the result's ``round_id``). Round facts only: state, how many voted, never how."""
+    current = s.scalar(select(CouncilRound).join(RoundDossier, RoundDossier.round_id == CouncilRound.id)
+                       .where(RoundDossier.nomination_id == nomination.id, CouncilRound.state.in_(UNFINISHED))
+                       .order_by(CouncilRound.id.desc()).limit(1))
+    result = nomination.council_result or {}
+    counted = s.get(CouncilRound, result["round_id"]) if isinstance(result.get("round_id"), int) else None
+    return {"current": _round_summary(current) if current else None,
+            "counted": _round_summary(counted) if counted else None}
+
+
+def _round_summary(r: CouncilRound) -> dict[str, Any]:
+    return {"id": r.id, "title": r.title, "meeting_date": r.meeting_date.isoformat(), "state": r.state,
+            "members_called": r.members_called, "voted": r.ballots_cast, "deadline_at": r.deadline_at,
+            "closed_at": r.closed_at}
+
+
 def round_list(s: Session, user: Actor) -> list[dict[str, Any]]:
     if not user.roles & READERS:
         return []

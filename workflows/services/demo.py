@@ -1,22 +1,27 @@
-"""Demo data to click through: units, one account per role, nominations in several states.
+"""Demo data to click through: units, one account per role, nominations in several states, council rounds.
 
-Idempotent, and refuses to touch a database that has real (non-demo) users,
-since every demo account has the password ``demo``.
+Idempotent (a database that already has accounts is left alone), and refuses to touch a database
+that has real (non-demo) users, since every demo account has the password ``demo``. The chair
+(``minister``) has the ballot passphrase ``DEMO_BALLOT_PASSPHRASE``: it closes the demo's open round.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 
 from sqlalchemy import func, select
 
 from workflows import services
+from workflows.domain import clock
 from workflows.persistence.db import Database
 from workflows.persistence.model import TaskItem, User
-from workflows.services import decisions, people
+from workflows.services import decisions, people, rounds
 from workflows.services.accounts import hash_password
 
-DEMO_PASSWORD = "demo"
+DEMO_PASSWORD = "demo"  # every demo account's
+DEMO_BALLOT_PASSPHRASE = "demo-kiem-phieu"  # the demo chair's (minister) ballot passphrase, to close a round
+COUNCIL = [f"council{i}" for i in range(1, 10)]
 
 UNITS = [
     ("VU_TCCB", "Vụ Tổ chức cán bộ", True),
@@ -109,12 +114,10 @@ def _demo_nominations(db: Database) -> None:
     n2 = new(clerk1, "Phòng Kế hoạch - Tài chính", "collective", "tap_the_lao_dong_xuat_sac",
              "Tập thể hoàn thành xuất sắc nhiệm vụ hai năm liên tục, 100% thành viên hoàn thành nhiệm vụ.")
     _step(db, n2, "clerk1", {})
-    # 3. Accepted by the secretariat, waiting for the council's round (đợt xét) to be formed.
+    # 3. On the council's open round (below), four members have voted.
     n3 = new(clerk2, "Trần Thị Bình", "individual", "bang_khen_bo_truong",
              "Chủ trì triển khai hệ thống quản lý tần số mới, tiết kiệm 20% chi phí vận hành.")
-    _step(db, n3, "clerk2", {})
-    _step(db, n3, "head2", approve)
-    _step(db, n3, "secretary", approve)
+    _accept(db, n3, "clerk2", "head2")
     # 4. Awarded by a decision the minister signed and the office registered (its number on the registry row).
     n4 = new(clerk2, "Lê Hoàng Cường", "individual", "ky_niem_chuong",
              "Hơn 25 năm công tác trong ngành thông tin và truyền thông, nhiều đóng góp cho Cục.")
@@ -149,3 +152,52 @@ def _demo_nominations(db: Database) -> None:
     _step(db, n7, "clerk1", {})
     _step(db, n7, "head1", approve)
     _step(db, n7, "secretary", approve)
+    # 8. The council's rounds: one closed with its results, one open where four members have voted, and
+    # dossiers accepted by the secretariat waiting for the next round (formed on /rounds).
+    passed = new(clerk1, "Lý Văn Sơn", "individual", "bang_khen_bo_truong",
+                 "Hai năm liên tục hoàn thành xuất sắc nhiệm vụ; sáng kiến số hóa sổ theo dõi bưu gửi.")
+    failed = new(clerk2, "Trịnh Thị Yến", "individual", "bang_khen_bo_truong",
+                 "Hoàn thành tốt nhiệm vụ năm 2026; tham gia tổ công tác rà soát thủ tục hành chính.")
+    second = new(clerk1, "Ngô Thị Mai", "individual", "bang_khen_bo_truong",
+                 "Chủ trì chuyển đổi số quy trình tiếp nhận hồ sơ của Cục, rút ngắn một nửa thời gian xử lý.")
+    third = new(clerk2, "Phòng Chuyển đổi số", "collective", "tap_the_lao_dong_xuat_sac",
+                "Tập thể hai năm liên tục hoàn thành xuất sắc nhiệm vụ, 100% thành viên hoàn thành nhiệm vụ.")
+    waiting = [new(clerk1, "Phan Quốc Bảo", "individual", "bang_khen_bo_truong",
+                   "Hoàn thành xuất sắc nhiệm vụ năm 2025 và 2026; sáng kiến cấp cơ sở về an toàn thông tin."),
+               new(clerk2, "Phòng Hành chính - Tổng hợp", "collective", "tap_the_lao_dong_xuat_sac",
+                   "Tập thể hoàn thành xuất sắc nhiệm vụ hai năm liên tục, 80% thành viên đạt Lao động tiên tiến.")]
+    for nid, clerk, head in [(passed, "clerk1", "head1"), (failed, "clerk2", "head2"), (second, "clerk1", "head1"),
+                             (third, "clerk2", "head2"), (waiting[0], "clerk1", "head1"), (waiting[1], "clerk2", "head2")]:
+        _accept(db, nid, clerk, head)
+    _demo_rounds(db, closed=[passed, failed], opened=[n3, second, third])
+
+
+def _accept(db: Database, nomination_id: int, clerk: str, head: str) -> None:
+    """Submitted, approved by the unit head, accepted by the secretariat: waiting at the round step."""
+    _step(db, nomination_id, clerk, {})
+    _step(db, nomination_id, head, {"decision": "approve"})
+    _step(db, nomination_id, "secretary", {"decision": "approve"})
+
+
+def _ballot(db: Database, round_id: int, member: str, votes: dict[int, str]) -> None:
+    with db.read() as s:
+        item = s.scalar(select(TaskItem.id).where(TaskItem.round_id == round_id, TaskItem.state == "ready",
+                                                  TaskItem.assignee_id == select(User.id).where(User.username == member)
+                                                  .scalar_subquery()))
+    services.complete_task(db, _user_id(db, member), item, {"votes": {str(k): v for k, v in votes.items()}})
+
+
+def _demo_rounds(db: Database, closed: list[int], opened: list[int]) -> None:
+    """The chair's passphrase; a round counted (the first dossier passes, the second does not); a round open, 4/9 voted."""
+    secretary, chair = _user_id(db, "secretary"), _user_id(db, "minister")
+    rounds.set_officer_passphrase(db, chair, DEMO_BALLOT_PASSPHRASE)
+    today = clock.now().astimezone(clock.VN_TZ).date()
+    first = rounds.create_round(db, secretary, "Đợt 1 năm 2026", today.isoformat(), closed)
+    rounds.open_round(db, secretary, first)
+    for n, member in enumerate(COUNCIL, 1):
+        _ballot(db, first, member, {closed[0]: "agree", closed[1]: "agree" if n <= 3 else "disagree"})
+    rounds.close_round(db, chair, first, DEMO_BALLOT_PASSPHRASE)
+    now_open = rounds.create_round(db, secretary, "Đợt 2 năm 2026", (today + timedelta(days=14)).isoformat(), opened)
+    rounds.open_round(db, secretary, now_open)
+    for n, member in enumerate(COUNCIL[:4], 1):
+        _ballot(db, now_open, member, {nid: "disagree" if n == 4 and nid == opened[-1] else "agree" for nid in opened})
