@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.workers.helpers import ROOT, Proc, Procs
+from workflows.services.demo import DEMO_BALLOT_PASSPHRASE
 
 BIN = Path(sys.executable).parent  # the venv's python, flask, gunicorn, rq, honcho
 MARK = "VINHDANH_SYSTEM_RUN"
@@ -36,25 +37,33 @@ STARTUP_TIMEOUT = 60.0
 APPROVE = {"decision": "approve"}
 COUNCIL = [f"council{i}" for i in range(1, 10)]
 CHAIR = "minister"  # the council's chair: sets the ballot passphrase, counts the rounds
-PASSPHRASE = "mật khẩu kiểm phiếu của phép thử hệ thống"  # the chair's, set over the API (>= 12 characters)
+PASSPHRASE = DEMO_BALLOT_PASSPHRASE  # the chair's, set by seed-demo (its open round is sealed to it)
 MEETING_DATE = "2026-12-10"
 ROUND_STEP = "council_round"  # where an accepted dossier waits for the council's round (hook ``round``)
 BALLOT = "round_ballot"  # a member's one ballot task of a round (nomination_id None, round_id set)
-# bang_khen_bo_truong from the draft to the decision, the dossier's own tasks: (step, actor, form data). The council
-# is not a task of the dossier's: after ROUTE[:AT_COUNCIL] it waits at ROUND_STEP until a round counts it
-# (Api.form_round, Api.open_round, a ballot per member, Api.close_round), then goes on with ROUTE[AT_COUNCIL:].
+DECISION_STEP = "await_decision"  # where an appraised dossier waits for a decision (hook ``decision``)
+SIGN_TASK, REGISTER_TASK = "decision_sign", "decision_register"  # a decision's own task rows (nomination_id None)
+ORG = "BKHCN"
+# bang_khen_bo_truong from the draft to the wait for a decision, the dossier's own tasks: (step, actor, form data).
+# The council is not a task of the dossier's: after ROUTE[:AT_COUNCIL] it waits at ROUND_STEP until a round counts it
+# (Api.form_round, Api.open_round, a ballot per member, Api.close_round), then goes on with ROUTE[AT_COUNCIL:] to
+# DECISION_STEP, where it waits for a decision of many dossiers (Api.decide): drafted and sent by the secretariat,
+# signed by the minister's task, registered (its number) by the secretariat; then it is awarded with that number.
 ROUTE: list[tuple[str, str, dict[str, Any]]] = [
     ("draft", "clerk1", {}),
     ("head_review", "head1", APPROVE),
     ("secretariat_check", "secretary", APPROVE),
     ("appraisal", "reviewer", APPROVE),
-    ("minister_sign", "minister", APPROVE),
 ]
 AT_COUNCIL = 3
-ACTORS = list(dict.fromkeys([*(actor for _, actor, _ in ROUTE), *COUNCIL, CHAIR, "auditor"]))
-# The dossier's task rows at the end, (step, who completed it): the round step is completed by the chair's count.
+SIGNER = "minister"
+ACTORS = list(dict.fromkeys([*(actor for _, actor, _ in ROUTE), *COUNCIL, CHAIR, SIGNER, "auditor"]))
+# The dossier's task rows at the end, (step, who completed it): the round step is completed by the chair's count,
+# the decision step by whoever registers the decision.
 TASK_ROWS = [*((step, actor) for step, actor, _ in ROUTE[:AT_COUNCIL]), (ROUND_STEP, CHAIR),
-             *((step, actor) for step, actor, _ in ROUTE[AT_COUNCIL:])]
+             *((step, actor) for step, actor, _ in ROUTE[AT_COUNCIL:]), (DECISION_STEP, "secretary")]
+# A decision's own task rows at the end: (name, who completed it).
+DECISION_ROWS = [(SIGN_TASK, SIGNER), (REGISTER_TASK, "secretary")]
 # What one such nomination's audit trail holds, in order: (task, actor, action). The ballots are the round's events,
 # not the dossier's: the dossier records the round it joined (the secretariat's act) and the council's result.
 AUDIT_TRAIL: list[tuple[str | None, str, str]] = [
@@ -65,7 +74,10 @@ AUDIT_TRAIL: list[tuple[str | None, str, str]] = [
     (ROUND_STEP, "secretary", "round_joined"),
     (ROUND_STEP, "system", "council_result"),
     ("appraisal", "reviewer", "approve"),
-    ("minister_sign", "minister", "approve"),
+    (DECISION_STEP, "secretary", "decision_drafted"),
+    (DECISION_STEP, "secretary", "decision_sent"),
+    (DECISION_STEP, SIGNER, "decision_signed"),
+    (DECISION_STEP, "secretary", "decision_registered"),
     ("issue_decision", "system", "decision_issued"),
 ]
 COUNCIL_TRAIL = 6  # a dossier the council rejects ends there: AUDIT_TRAIL[:COUNCIL_TRAIL]
@@ -76,6 +88,16 @@ def round_trail(voters: Iterable[str]) -> list[tuple[str, str]]:
     voted is public, how is not)."""
     return [("secretary", "round_created"), ("secretary", "round_opened"), *((m, "voted") for m in voters),
             (CHAIR, "round_closed")]
+
+
+# A decision's own audit trail (subject "decision"), (actor, action) in order.
+DECISION_TRAIL = [("secretary", "decision_drafted"), ("secretary", "decision_sent"), (SIGNER, "decision_signed"),
+                  ("secretary", "decision_registered")]
+
+
+def decision_number(value: int) -> str:
+    """The ministry's decision number ``value`` as registered: ``01/QĐ-BKHCN``."""
+    return f"{value:02d}/QĐ-{ORG}"
 
 
 def free_port() -> int:
@@ -308,9 +330,10 @@ class Api:
 
     # -- the council's rounds -------------------------------------------------------------------------------
 
-    def set_passphrase(self, token: str, passphrase: str = PASSPHRASE) -> None:
-        """The chair's ballot passphrase (``PUT /api/v1/me/ballot-passphrase``): rounds open sealed to it."""
-        self.expect(204, "PUT", "/api/v1/me/ballot-passphrase", {"passphrase": passphrase}, token=token)
+    def set_passphrase(self, token: str, passphrase: str = PASSPHRASE) -> tuple[int, Any]:
+        """The chair's ballot passphrase (``PUT /api/v1/me/ballot-passphrase``): rounds open sealed to it (409 while
+        a round sealed to the current one is open)."""
+        return self.request("PUT", "/api/v1/me/ballot-passphrase", {"passphrase": passphrase}, token=token)
 
     def form_round(self, token: str, nomination_ids: list[int], title: str = "Đợt xét tháng 12/2026") -> int:
         """The secretariat puts dossiers waiting at the round step on a new round's agenda; the round's id."""
@@ -337,6 +360,36 @@ class Api:
 
     def verify_round(self, token: str, round_id: int) -> dict[str, Any]:
         return self.expect(200, "GET", f"/api/v1/rounds/{round_id}/verify", token=token)
+
+    # -- the decisions ----------------------------------------------------------------------------------
+
+    def draft_and_send(self, tokens: dict[str, str], nomination_ids: list[int]) -> tuple[int, int]:
+        """The secretariat drafts one decision for these waiting dossiers and sends it: its id and the minister's task."""
+        drafted = self.expect(201, "POST", "/api/v1/decisions", {"nomination_ids": nomination_ids},
+                              token=tokens["secretary"])
+        sent = self.expect(200, "POST", f"/api/v1/decisions/{drafted['id']}/send", token=tokens["secretary"])
+        if sent["state"] != "sent" or not sent["sign_task_id"]:
+            raise ProductError(f"decision {drafted['id']} sent: {sent}")
+        return drafted["id"], sent["sign_task_id"]
+
+    def sign(self, tokens: dict[str, str], sign_task: int) -> tuple[int, Any]:
+        """The minister completes the decision's signature task (approve)."""
+        return self.complete(tokens[SIGNER], sign_task, APPROVE)
+
+    def register(self, tokens: dict[str, str], decision_id: int) -> dict[str, Any]:
+        """The secretariat registers the signed decision under the proposed number; the decision."""
+        return self.expect(200, "POST", f"/api/v1/decisions/{decision_id}/register", token=tokens["secretary"])
+
+    def decide(self, tokens: dict[str, str], nomination_ids: list[int]) -> dict[str, Any]:
+        """One decision for the dossiers: drafted, sent, signed by the minister's task, registered; the decision."""
+        decision_id, sign_task = self.draft_and_send(tokens, nomination_ids)
+        status, body = self.sign(tokens, sign_task)
+        if status != 200:
+            raise ProductError(f"signing decision {decision_id}: {status} {body}")
+        return self.register(tokens, decision_id)
+
+    def decision(self, token: str, decision_id: int) -> dict[str, Any]:
+        return self.expect(200, "GET", f"/api/v1/decisions/{decision_id}", token=token)
 
     def nomination(self, token: str, nomination_id: int) -> dict[str, Any]:
         status, body = self.request("GET", f"/api/v1/nominations/{nomination_id}", token=token)

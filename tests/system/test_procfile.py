@@ -9,10 +9,10 @@ worker takes down its own group only, which is then started again, as a supervis
 crashed worker dyno. The database is a fresh PostgreSQL database migrated by the Procfile's
 ``release`` line and loaded by ``seed-demo``; Redis is the test database (``TEST_REDIS_URL``).
 
-The chair sets the ballot passphrase (``PUT /api/v1/me/ballot-passphrase``). Twenty client threads
+The chair's ballot passphrase is the demo's (set by ``seed-demo``). Twenty client threads
 each take the next of 100 nominations, create it (``POST /api/v1/nominations``) and drive it to the
 council's round step, finding every task in the actor's own list (``GET /api/v1/tasks``). Each
-role-wide step (draft, unit head, secretariat, appraisal, minister) is sent twice at once, as two
+role-wide step (draft, unit head, secretariat, appraisal) is sent twice at once, as two
 people acting on the same dossier: exactly one of each pair must succeed and the other get 409, the
 expected answer to a race (a 409 is followed by a fresh read of the list, and a retry if the task
 is still there). Dossiers waiting at the round step are taken ten at a time: the client whose
@@ -21,18 +21,24 @@ their ballots in their lists and submit them concurrently (rounds overlap, so a 
 one member of each round sending the same ballot twice at once (one 200, one 409), and the chair
 closes the round with two racing calls (one 200, one 409). In each round the last dossier gets 4
 agree votes of 9 and ends rejected; the others get 9 and go on, each client then taking its own
-dossier through appraisal and the minister's signature. Any 5xx, or any other unexpected answer,
-fails the test.
+dossier through appraisal to the wait for a decision. The client whose dossier is the last of its
+round's nine to arrive there runs that round's decision: the secretariat drafts one decision of the
+nine and sends it, the minister finds the signature task in the list and it is completed by two
+racing calls (one 200, one 409), and the secretariat registers the proposed number, which awards
+the nine. Any 5xx, or any other unexpected answer, fails the test.
 
 Meanwhile, at about a third of the run, the test creates drafts whose reminder and escalation
 timers are already due (in this process, with the clock moved 40 days back), so the workers
 have real work; an RQ worker is SIGKILLed while it is busy firing them, and its honcho group is
 started again. At the end: 90 nominations "awarded" and 10 "rejected", with no ready task row and
 exactly the route's task rows, each completed once and by its own actor (the round step by the
-chair's count); every round closed with its nine ballots, the counts as voted, no sealed key left,
-and verified (``GET /api/v1/rounds/{id}/verify``); every audit event unique by (subject, seq), each
-dossier's trail the route's and each round's its own; every audit chain intact; decision numbers
-consecutive, without gap or duplicate; every due timer fired exactly once despite the kill.
+chair's count, the decision step by the secretary who registered), each decision's signature and
+registration rows by the minister and the secretary; every round closed with its nine ballots, the
+counts as voted, no sealed key left, and verified (``GET /api/v1/rounds/{id}/verify``); every audit
+event unique by (subject, seq), each dossier's trail the route's and each round's and decision's its
+own; every audit chain intact; one decision per round, of its nine, their numbers (``02/QĐ-BKHCN``
+on) consecutive after the demo's, without gap or duplicate, every dossier of a decision awarded under
+its number, once in the registry; every due timer fired exactly once despite the kill.
 Timings are printed, never asserted; the timeouts only catch a hang.
 """
 
@@ -57,6 +63,7 @@ from sqlalchemy import func, select
 from workflows.domain import clock
 from workflows.persistence import audit
 from workflows.persistence.db import Database
+from workflows.persistence.decision_model import Decision
 from workflows.persistence.model import (
     AuditEvent,
     AwardRecord,
@@ -73,18 +80,24 @@ from workflows.persistence.model import (
 from ..support import DOSSIER, Driver
 from ..workers.helpers import PAST, TIMER_ACTIONS
 from .product import (
+    APPROVE,
     AT_COUNCIL,
     AUDIT_TRAIL,
     BALLOT,
     CHAIR,
     COUNCIL,
     COUNCIL_TRAIL,
+    DECISION_ROWS,
+    DECISION_TRAIL,
     MEETING_DATE,
     ROUTE,
+    SIGN_TASK,
+    SIGNER,
     TASK_ROWS,
     Api,
     Product,
     ProductError,
+    decision_number,
     free_port,
     marked_pids,
     round_trail,
@@ -99,14 +112,13 @@ ROUNDS = -(-NOMINATIONS // BATCH)
 REJECTED_AGREE = 4  # agree votes of the last dossier of each round: short of a majority of the 9 present
 AWARDED = NOMINATIONS - ROUNDS
 DUE_DRAFTS = 60  # drafts with two due timers each, created mid-run for the workers
-RACED = {"draft", "head_review", "secretariat_check", "appraisal", "minister_sign"}
+RACED = {"draft", "head_review", "secretariat_check", "appraisal"}  # and one ballot, the close, the signature per round
 # 200s to the members' and the dossiers' task completions: the steps before the council, nine ballots per
-# round, the steps after it of the dossiers that passed.
-COMPLETIONS = NOMINATIONS * AT_COUNCIL + ROUNDS * len(COUNCIL) + AWARDED * (len(ROUTE) - AT_COUNCIL)
+# round, the steps after it of the dossiers that passed, the signature of each round's decision.
+COMPLETIONS = NOMINATIONS * AT_COUNCIL + ROUNDS * len(COUNCIL) + AWARDED * (len(ROUTE) - AT_COUNCIL) + ROUNDS
 RUN_TIMEOUT = 240.0  # seconds for the clients; only catches a hang
 TIMERS_TIMEOUT = 90.0
 NOTICE_TIMEOUT = 10.0  # honcho polls every 0.1 s
-ORG = "BKHCN"
 
 
 class Run:
@@ -129,6 +141,10 @@ class Run:
         self.arrived = 0  # dossiers that reached the round step
         self.rounds: dict[int, list[int]] = {}  # round id -> its dossiers, in agenda order
         self.passed: dict[int, bool] = {}  # the council's result per dossier, once counted
+        self.passing: dict[int, list[int]] = {}  # round id -> the dossiers it passed, in agenda order
+        self.round_of: dict[int, int] = {}  # a passed dossier -> its round
+        self.at_decision: dict[int, list[int]] = {}  # round id -> its passed dossiers waiting for the decision
+        self.decisions: dict[int, tuple[int, list[int], str]] = {}  # decision id -> (round, dossiers, number)
         self.counted = threading.Condition(self.lock)
         self.stop = threading.Event()
         self.voters = ThreadPoolExecutor(CLIENTS, thread_name_prefix="voter")
@@ -179,6 +195,8 @@ class Run:
             if self.stop.is_set():
                 return
             self.step(nid, step, actor, data, step in RACED)
+        if not self.stop.is_set():
+            self.await_decision(nid)
 
     def post(self, actor: str, item: int, data: dict, what: str = "complete") -> int:
         started = time.perf_counter()
@@ -291,6 +309,8 @@ class Run:
         with self.counted:
             self.open_rounds -= 1
             self.passed |= {d["nomination_id"]: d["result"]["passed"] for d in closed["dossiers"]}
+            self.passing[rid] = [nid for nid in nids if self.passed[nid]]
+            self.round_of |= dict.fromkeys(self.passing[rid], rid)
             self.round_seconds.append(time.monotonic() - started)
             self.counted.notify_all()
 
@@ -310,6 +330,41 @@ class Run:
                 self.fail(f"round {rid}: {member}'s ballot submitted twice at once answered {statuses}")
         elif (status := self.post(member, item, data, "ballot")) != 200:
             self.fail(f"round {rid}: {member}'s ballot answered {status}")
+
+    # -- the decision -------------------------------------------------------------------------
+
+    def await_decision(self, nid: int) -> None:
+        """The dossier waits for its decision; the client whose dossier is the last of its round to arrive runs it."""
+        with self.lock:
+            rid = self.round_of[nid]
+            arrived = self.at_decision.setdefault(rid, [])
+            arrived.append(nid)
+            last = len(arrived) == len(self.passing[rid])
+        if last:
+            self.decide(rid, self.passing[rid])
+
+    def decide(self, rid: int, nids: list[int]) -> None:
+        """One decision of the round's passed dossiers: drafted and sent, signed by two racing calls, registered."""
+        try:
+            did, sign_task = self.api.draft_and_send(self.tokens, nids)
+            signs = self.api.expect(200, "GET", f"/api/v1/tasks?name={SIGN_TASK}", token=self.tokens[SIGNER])["items"]
+        except ProductError as exc:
+            return self.fail(str(exc))
+        if [t["id"] for t in signs if t["decision_id"] == did] != [sign_task]:
+            return self.fail(f"decision {did}: signature task {sign_task} not in the minister's list: {signs}")
+        if (statuses := self.race("sign", self.post, SIGNER, sign_task, APPROVE)) != [200, 409]:
+            return self.fail(f"decision {did} of round {rid}: signed {statuses}")
+        try:
+            registered = self.api.register(self.tokens, did)
+        except ProductError as exc:
+            return self.fail(str(exc))
+        number, dossiers = registered["number"], registered["dossiers"]
+        if registered["state"] != "registered" or registered["round_id"] != rid or \
+                [(d["nomination_id"], d["state"], d["decision_number"]) for d in dossiers] != \
+                [(nid, "awarded", number) for nid in nids]:
+            return self.fail(f"decision {did} of round {rid} registered: {registered}")
+        with self.lock:
+            self.decisions[did] = (rid, nids, number)
 
     def progress(self) -> int:
         with self.lock:
@@ -373,7 +428,7 @@ def test_procfile_under_load_with_a_worker_killed(system_redis: str, fresh_pg, p
     figures: dict[str, object] = {}
     try:
         with db.read() as s:
-            awarded_before = s.scalar(select(func.count()).select_from(AwardRecord))
+            numbered_before = s.scalar(select(func.count()).select_from(Decision).where(Decision.number.is_not(None)))
         port = free_port()
         web = product.honcho("web", "scheduler", concurrency={"web": 1, "scheduler": 1}, port=port)
         workers = product.honcho("worker", concurrency={"worker": 2})
@@ -384,7 +439,6 @@ def test_procfile_under_load_with_a_worker_killed(system_redis: str, fresh_pg, p
 
         api = Api(base)
         run = Run(api, api.tokens())
-        api.set_passphrase(run.tokens[CHAIR])
         started = time.monotonic()
         clients = [threading.Thread(target=run.client, name=f"client{i}", daemon=True) for i in range(CLIENTS)]
         for thread in clients:
@@ -426,15 +480,14 @@ def test_procfile_under_load_with_a_worker_killed(system_redis: str, fresh_pg, p
         with capsys.disabled():
             report(run, figures)
 
-        assert_route_done(db, run.nominations, run.rounds)
+        assert_route_done(db, run.nominations, run.rounds, run.decisions)
         assert_rounds(db, api, run)
-        awarded = [nid for nid in run.nominations if run.passed[nid]]
-        assert_decision_numbers(db, awarded, awarded_before)
+        assert_decision_numbers(db, run, numbered_before)
         assert_timers_fired_once(db, drafts)
         steps_raced = NOMINATIONS * len(RACED & {s for s, _, _ in ROUTE[:AT_COUNCIL]}) + \
             AWARDED * len(RACED & {s for s, _, _ in ROUTE[AT_COUNCIL:]})
         assert run.races == {("step", 200, 409): steps_raced, ("ballot", 200, 409): ROUNDS,
-                             ("close", 200, 409): ROUNDS}, run.races
+                             ("close", 200, 409): ROUNDS, ("sign", 200, 409): ROUNDS}, run.races
     finally:
         db.dispose()
 
@@ -463,7 +516,8 @@ def report(run: Run, f: dict) -> None:
 # ----- what the database must say ----------------------------------------------------------------------------
 
 
-def assert_route_done(db: Database, nids: list[int], rounds: dict[int, list[int]]) -> None:
+def assert_route_done(db: Database, nids: list[int], rounds: dict[int, list[int]],
+                      decisions: dict[int, tuple[int, list[int], str]]) -> None:
     rejected = {agenda[-1] for agenda in rounds.values()}
     with db.read() as s:
         users = dict(s.execute(select(User.id, User.username)).all())
@@ -473,7 +527,8 @@ def assert_route_done(db: Database, nids: list[int], rounds: dict[int, list[int]
         assert all(n.current_step is None for n in noms)
 
         ready = s.scalar(select(func.count()).select_from(TaskItem)
-                         .where(TaskItem.nomination_id.in_(nids) | TaskItem.round_id.in_(rounds), TaskItem.state == "ready"))
+                         .where(TaskItem.nomination_id.in_(nids) | TaskItem.round_id.in_(rounds)
+                                | TaskItem.decision_id.in_(decisions), TaskItem.state == "ready"))
         assert ready == 0, f"{ready} ready task rows left"
         rows = Counter((t.nomination_id, t.name, t.state, users.get(t.completed_by_id))
                        for t in s.scalars(select(TaskItem).where(TaskItem.nomination_id.in_(nids))))
@@ -484,6 +539,10 @@ def assert_route_done(db: Database, nids: list[int], rounds: dict[int, list[int]
         ballots = Counter((t.round_id, t.name, t.state, users.get(t.assignee_id), users.get(t.completed_by_id))
                           for t in s.scalars(select(TaskItem).where(TaskItem.round_id.in_(rounds))))
         assert ballots == Counter((rid, BALLOT, "completed", m, m) for rid in rounds for m in COUNCIL), ballots
+        signatures = Counter((t.decision_id, t.name, t.state, users.get(t.completed_by_id))
+                             for t in s.scalars(select(TaskItem).where(TaskItem.decision_id.in_(decisions))))
+        assert signatures == Counter((did, name, "completed", actor) for did in decisions for name, actor in DECISION_ROWS), \
+            signatures
 
         subject = (AuditEvent.subject_type, AuditEvent.subject_id, AuditEvent.seq)
         duplicated = s.execute(select(*subject, func.count()).group_by(*subject).having(func.count() > 1)).all()
@@ -508,6 +567,13 @@ def assert_route_done(db: Database, nids: list[int], rounds: dict[int, list[int]
         assert not broken, f"audit chains broken at: {broken}"
         broken = {rid: seq for rid in rounds if (seq := audit.verify_subject(s, "round", rid)) is not None}
         assert not broken, f"round audit chains broken at: {broken}"
+        for did in decisions:
+            got = s.execute(select(AuditEvent.actor, AuditEvent.action).where(AuditEvent.subject_type == "decision",
+                                                                              AuditEvent.subject_id == str(did))
+                            .order_by(AuditEvent.seq)).all()
+            assert [tuple(e) for e in got] == DECISION_TRAIL, (did, got)
+        broken = {did: seq for did in decisions if (seq := audit.verify_subject(s, "decision", did)) is not None}
+        assert not broken, f"decision audit chains broken at: {broken}"
 
 
 def assert_rounds(db: Database, api: Api, run: Run) -> None:
@@ -525,15 +591,29 @@ def assert_rounds(db: Database, api: Api, run: Run) -> None:
         assert api.verify_round(run.tokens["auditor"], rid) == {"round_id": rid, "verified": True, "problems": []}
 
 
-def assert_decision_numbers(db: Database, nids: list[int], awarded_before: int) -> None:
-    """The run's decisions take the next numbers after the demo's, without gap or duplicate."""
+def assert_decision_numbers(db: Database, run: Run, numbered_before: int) -> None:
+    """One decision per round, of its passed dossiers; their numbers the next after the demo's, without gap or
+    duplicate; every dossier of a decision awarded under its number, once in the registry."""
+    decisions = run.decisions
+    assert len(decisions) == ROUNDS and sorted(rid for rid, _, _ in decisions.values()) == sorted(run.rounds)
+    assert sorted(nid for _, nids, _ in decisions.values() for nid in nids) == \
+        sorted(nid for nid in run.nominations if run.passed[nid])
     with db.read() as s:
-        ours = s.scalars(select(Nomination.decision_number).where(Nomination.id.in_(nids))).all()
-        registry = s.execute(select(AwardRecord.nomination_id, AwardRecord.decision_number)).all()
-    numbers = sorted(int(n.removesuffix(f"/QĐ-{ORG}")) for n in ours)
-    assert numbers == list(range(awarded_before + 1, awarded_before + len(nids) + 1)), numbers
-    assert sorted(int(n.removesuffix(f"/QĐ-{ORG}")) for _, n in registry) == list(range(1, awarded_before + len(nids) + 1))
-    assert len({nid for nid, _ in registry}) == len(registry)
+        rows = {d.id: (d.state, d.round_id, d.number) for d in s.scalars(select(Decision).where(Decision.id.in_(decisions)))}
+        numbered = s.scalars(select(Decision.number).where(Decision.number.is_not(None))).all()
+        noms = dict(s.execute(select(Nomination.id, Nomination.decision_number)
+                              .where(Nomination.id.in_(run.nominations))).all())
+        registry = s.execute(select(AwardRecord.nomination_id, AwardRecord.decision_id, AwardRecord.decision_number)).all()
+    assert rows == {did: ("registered", rid, number) for did, (rid, _, number) in decisions.items()}
+    ours = sorted(number for _, _, number in decisions.values())
+    assert ours == sorted(decision_number(v) for v in range(numbered_before + 1, numbered_before + ROUNDS + 1)), ours
+    assert sorted(numbered) == sorted(decision_number(v) for v in range(1, numbered_before + ROUNDS + 1)), numbered
+    assert noms == {nid: next((number for _, nids, number in decisions.values() if nid in nids), None)
+                    for nid in run.nominations}
+    ours_in_registry = sorted((nid, did, number) for nid, did, number in registry if did in decisions)
+    assert ours_in_registry == sorted((nid, did, number) for did, (_, nids, number) in decisions.items() for nid in nids)
+    assert {number for _, _, number in registry} <= set(numbered)
+    assert len({nid for nid, _, _ in registry}) == len(registry)
 
 
 def assert_timers_fired_once(db: Database, drafts: list[int]) -> None:

@@ -1,19 +1,22 @@
 """A council round survives a restart of every process, as ``make run`` runs the product.
 
-``flask --app webapp migrate``, ``flask --app webapp seed-demo``, ``python -m workers.scheduler`` and
-``gunicorn --workers 2 --threads 4 'webapp:create_app()'`` as separate processes, on a SQLite file
-and on PostgreSQL. The chair sets the ballot passphrase over the API (no round opens before it);
-three dossiers are taken through the API to the council's round step, the secretariat forms a
-round of them and opens it, and four members vote. Then gunicorn and the scheduler are stopped and
-started again, so no process that generated the round's key, encrypted a ballot or appended to the
-box is left, and the five other members vote through the new server with the tokens they had. The
-chair counts with the passphrase through the new server: 9, 5 and 4 agree of 9 members (a majority
-of those present passes), so two dossiers go on to appraisal and finish "awarded" with decision
-numbers and the third ends rejected; every receipt is in the published box, the round verifies
-(``GET /api/v1/rounds/{id}/verify``), and every audit chain (the dossiers' and the round's) is
-intact. While the round is open nothing shows a choice or a count: not the round (to the
-secretariat, the chair, the auditor or a member), the dossiers, their histories, nor a submitted
-ballot's task.
+``flask --app webapp migrate``, ``flask --app webapp seed-demo``, ``python -m workers.scheduler``
+and ``gunicorn --workers 2 --threads 4 'webapp:create_app()'`` as separate processes, on a SQLite
+file and on PostgreSQL. The chair's ballot passphrase is the demo's (the demo's open round is sealed
+to it, so changing it over the API is refused until that round ends); three dossiers are taken
+through the API to the council's round step, the secretariat forms a round of them and opens it, and
+four members vote. Then gunicorn and the scheduler are stopped and started again, so no process that
+generated the round's key, encrypted a ballot or appended to the box is left, and the five other
+members vote through the new server with the tokens they had. The chair counts with the passphrase
+through the new server: 9, 5 and 4 agree of 9 members (a majority of those present passes), so two
+dossiers go on to appraisal and the third ends rejected. The two wait for a decision: the
+secretariat drafts one for both and sends it, the minister signs it from the task list (a second
+signature is refused, 409), the secretariat registers the next number, and both finish "awarded"
+with that one number (``02/QĐ-BKHCN``, after the demo's); every receipt is in the published box, the
+round verifies (``GET /api/v1/rounds/{id}/verify``), and every audit chain (the dossiers', the
+round's and the decision's) is intact. While the round is open nothing shows a choice or a count:
+not the round (to the secretariat, the chair, the auditor or a member), the dossiers, their
+histories, nor a submitted ballot's task.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from sqlalchemy import func, select
 
 from workflows.persistence import audit
 from workflows.persistence.db import Database
-from workflows.persistence.model import AuditEvent
+from workflows.persistence.model import AuditEvent, AwardRecord, TaskItem, User
 
 from ..support import DOSSIER
 from .product import (
@@ -35,10 +38,15 @@ from .product import (
     CHAIR,
     COUNCIL,
     COUNCIL_TRAIL,
+    DECISION_ROWS,
+    DECISION_STEP,
+    DECISION_TRAIL,
     ROUND_STEP,
     ROUTE,
+    SIGN_TASK,
     Api,
     Product,
+    decision_number,
     round_trail,
 )
 
@@ -47,7 +55,7 @@ pytestmark = pytest.mark.system
 BEFORE_RESTART = 4  # members who vote before every process is stopped; the five others vote after
 NOMINEES = ["Trần Thị Bình", "Đặng Thị Ngọc Hằng", "Lê Văn Tám"]
 # A task as the API gives it (``_task_json``): the form, never the data it was completed with.
-TASK_FIELDS = {"id", "nomination_id", "round_id", "name", "title", "state", "form", "nominee_name", "unit_id",
+TASK_FIELDS = {"id", "nomination_id", "round_id", "decision_id", "name", "title", "state", "form", "nominee_name", "unit_id",
                "award_form", "created_at", "due_at", "overdue"}
 AGREE_COUNTS = [9, 5, 4]  # agree votes of the nine members per dossier: passed, passed (5 of 9 present), rejected
 
@@ -134,10 +142,9 @@ def test_a_council_round_survives_a_restart_of_every_process(products: Callable[
         assert status == 201, created
         nids.append(created["id"])
         drive(api, tokens, created["id"], ROUTE[:AT_COUNCIL])
+    status, refused = api.set_passphrase(tokens[CHAIR], "một mật khẩu kiểm phiếu khác")
+    assert status == 409, f"the passphrase changed while the demo's round sealed to it is open: {status} {refused}"
     rid = api.form_round(tokens["secretary"], nids)
-    status, refused = api.request("POST", f"/api/v1/rounds/{rid}/open", token=tokens["secretary"])
-    assert status == 422, f"a round opened before the chair had a ballot passphrase: {status} {refused}"
-    api.set_passphrase(tokens[CHAIR])
     opened = api.open_round(tokens["secretary"], rid)
     assert opened["state"] == "open" and opened["members_called"] == len(COUNCIL)
     ballot_ids: dict[str, int] = {}
@@ -174,10 +181,27 @@ def test_a_council_round_survives_a_restart_of_every_process(products: Callable[
         assert [t["name"] for t in at_appraisal["current_tasks"]] == ["appraisal"]
         assert at_appraisal["council_result"]["passed"] is True
         drive(api, tokens, nid, ROUTE[AT_COUNCIL:])
+        waiting = api.nomination(tokens["secretary"], nid)
+        assert waiting["state"] == "in_progress" and waiting["decision_number"] is None
+        assert [t["name"] for t in waiting["current_tasks"]] == [DECISION_STEP]
+    numbered_before = len(api.expect(200, "GET", "/api/v1/decisions?state=registered", token=tokens["secretary"])["items"])
+    did, sign_task = api.draft_and_send(tokens, passed)
+    signs = api.expect(200, "GET", f"/api/v1/tasks?name={SIGN_TASK}", token=tokens["minister"])["items"]
+    assert [t["id"] for t in signs if t["decision_id"] == did] == [sign_task], signs
+    status, signed = api.sign(tokens, sign_task)
+    assert status == 200, f"signing: {status} {signed}"
+    assert api.sign(tokens, sign_task)[0] == 409, "a decision signed twice"
+    for nid in passed:  # signed, not yet in force: the dossiers wait for the registered number
+        assert api.nomination(tokens["secretary"], nid)["decision_number"] is None
+    registered = api.register(tokens, did)
+    number = decision_number(numbered_before + 1)
+    assert registered["state"] == "registered" and registered["number"] == number, registered
+    assert sorted(d["nomination_id"] for d in registered["dossiers"]) == sorted(passed)
+    for nid in passed:
         done = api.nomination(tokens["secretary"], nid)
         assert done["state"] == "awarded"
         assert done["current_tasks"] == []
-        assert done["decision_number"] and done["decision_number"].endswith("/QĐ-BKHCN")
+        assert done["decision_number"] == number
     ended = api.nomination(tokens["secretary"], rejected)
     assert ended["state"] == "rejected" and ended["current_tasks"] == [] and ended["decision_number"] is None
     assert ended["council_result"]["passed"] is False
@@ -201,6 +225,19 @@ def test_a_council_round_survives_a_restart_of_every_process(products: Callable[
                 events = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.nomination_id == nid))
                 assert events == len(trails[nid])
             assert audit.verify_subject(s, "round", rid) is None
+            assert audit.verify_subject(s, "decision", did) is None
+            decision_events = s.execute(select(AuditEvent.actor, AuditEvent.action)
+                                        .where(AuditEvent.subject_type == "decision", AuditEvent.subject_id == str(did))
+                                        .order_by(AuditEvent.seq)).all()
+            assert [tuple(e) for e in decision_events] == DECISION_TRAIL
+            rows = s.execute(select(TaskItem.name, TaskItem.state, TaskItem.completed_by_id)
+                             .where(TaskItem.decision_id == did)).all()
+            users = dict(s.execute(select(User.id, User.username)).all())
+            assert sorted((name, state, users.get(by)) for name, state, by in rows) == \
+                   sorted((name, "completed", actor) for name, actor in DECISION_ROWS), rows
+            registry = s.execute(select(AwardRecord.nomination_id, AwardRecord.decision_id, AwardRecord.decision_number)
+                                 .where(AwardRecord.nomination_id.in_(nids))).all()
+            assert sorted(tuple(r) for r in registry) == [(nid, did, number) for nid in sorted(passed)]
             round_events = s.execute(select(AuditEvent.actor, AuditEvent.action)
                                      .where(AuditEvent.subject_type == "round", AuditEvent.subject_id == str(rid))
                                      .order_by(AuditEvent.seq)).all()
