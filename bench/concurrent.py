@@ -56,8 +56,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.common import DOSSIER, deploy_per_dossier_route, fresh_database  # noqa: E402
 from bench.lifecycle import Client, _code_version, reachable_pg_url  # noqa: E402
-from tests.system.product import APPROVE, Api, Product  # noqa: E402
-from tests.system.product import ROUTE as TO_DECISION  # noqa: E402
+from tests.system.product import APPROVE, COUNCIL, Api, Product  # noqa: E402
 from workflows import services  # noqa: E402
 from workflows.persistence.db import Database  # noqa: E402
 from workflows.persistence.model import Nomination, User  # noqa: E402
@@ -66,8 +65,10 @@ from workflows.services import demo  # noqa: E402
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BENCH_DATABASE = "vinhdanh_bench_concurrent"
 WEB_WORKERS, WEB_THREADS = 4, 4  # the Procfile's web line with WEB_CONCURRENCY unset
-# On the route signed per dossier (before batch decisions): the product's steps, then the minister's signature.
-ROUTE = [*TO_DECISION, ("minister_sign", "minister", APPROVE)]
+# On the route voted and signed per dossier (before council rounds and batch decisions), one step at a time.
+ROUTE = [("draft", "clerk1", {}), ("head_review", "head1", APPROVE), ("secretariat_check", "secretary", APPROVE),
+         *[("council_vote", member, {"vote": "agree"}) for member in COUNCIL], ("appraisal", "reviewer", APPROVE),
+         ("minister_sign", "minister", APPROVE)]
 STEPS = len(ROUTE)
 ACCESS = re.compile(r'^<(\d+)> "POST /api/v1/tasks/\d+/complete HTTP/1\.1" (\d{3}) (\d+)ms$')
 

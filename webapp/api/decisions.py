@@ -17,7 +17,7 @@ from workflows.services import decisions
 from ..extensions import get_db
 from . import bp
 from .auth import api_user, token_required
-from .views import _if_match, _json_object
+from .bodies import if_match, json_object
 
 STATES = ("draft", "sent", "signed", "registered", "returned", "cancelled")
 
@@ -66,7 +66,7 @@ def waiting():
 @bp.post("/decisions")
 @token_required
 def draft():
-    body = _json_object({"nomination_ids", "title", "reason"})
+    body = json_object({"nomination_ids", "title", "reason"})
     decision_id = decisions.draft(get_db(), api_user(), body.get("nomination_ids"), body.get("title"), body.get("reason"))
     return _outcome_view(decision_id), 201
 
@@ -87,22 +87,22 @@ def decision_pdf(decision_id: int):
 @bp.post("/decisions/<int:decision_id>/send")
 @token_required
 def send(decision_id: int):
-    _json_object(set())
-    decisions.send(get_db(), api_user(), decision_id, _if_match())
+    json_object(set())
+    decisions.send(get_db(), api_user(), decision_id, if_match())
     return _outcome_view(decision_id)
 
 
 @bp.post("/decisions/<int:decision_id>/cancel")
 @token_required
 def cancel(decision_id: int):
-    body = _json_object({"reason"})
-    decisions.cancel(get_db(), api_user(), decision_id, body.get("reason"), _if_match())
+    body = json_object({"reason"})
+    decisions.cancel(get_db(), api_user(), decision_id, body.get("reason"), if_match())
     return _outcome_view(decision_id)
 
 
 @bp.post("/decisions/<int:decision_id>/register")
 @token_required
 def register(decision_id: int):
-    body = _json_object({"number", "date"})
-    decisions.register(get_db(), api_user(), decision_id, body.get("number"), body.get("date"), _if_match())
+    body = json_object({"number", "date"})
+    decisions.register(get_db(), api_user(), decision_id, body.get("number"), body.get("date"), if_match())
     return _outcome_view(decision_id)

@@ -13,7 +13,7 @@ from workflows.services import rounds
 from ..extensions import get_db
 from . import bp
 from .auth import api_user, token_required
-from .views import _json_object
+from .bodies import json_object
 
 
 def _round_json(view: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def list_rounds():
 @bp.post("/rounds")
 @token_required
 def create_round():
-    body = _json_object({"title", "meeting_date", "nomination_ids", "voting_days"})
+    body = json_object({"title", "meeting_date", "nomination_ids", "voting_days"})
     db = get_db()
     round_id = rounds.create_round(db, api_user(), body.get("title"), body.get("meeting_date"), body.get("nomination_ids"),
                                    body.get("voting_days", rounds.DEFAULT_VOTING_DAYS))
@@ -48,7 +48,7 @@ def get_round(round_id: int):
 @bp.post("/rounds/<int:round_id>/open")
 @token_required
 def open_round(round_id: int):
-    _json_object(set())
+    json_object(set())
     db = get_db()
     rounds.open_round(db, api_user(), round_id)
     return jsonify(_round_json(round_queries.get_round(db, api_user().id, round_id)))
@@ -57,7 +57,7 @@ def open_round(round_id: int):
 @bp.post("/rounds/<int:round_id>/close")
 @token_required
 def close_round(round_id: int):
-    body = _json_object({"passphrase"})
+    body = json_object({"passphrase"})
     db = get_db()
     rounds.close_round(db, api_user(), round_id, body.get("passphrase"))
     return jsonify(_round_json(round_queries.get_round(db, api_user().id, round_id)))
@@ -75,7 +75,7 @@ def verify_round(round_id: int):
 @bp.put("/me/ballot-passphrase")
 @token_required
 def set_ballot_passphrase():
-    body = _json_object({"passphrase"})
+    body = json_object({"passphrase"})
     rounds.set_officer_passphrase(get_db(), api_user(), body.get("passphrase"))
     return "", 204
 

@@ -16,35 +16,14 @@ from workflows.services import accounts, decisions, reports, rounds
 
 from ..downloads import send_attachment
 from ..extensions import get_db
-from ..params import ascii_int, page_number
+from ..params import page_number
 from . import bp
 from .auth import api_user, token_required
+from .bodies import if_match, json_body, json_object
 
 NOMINATION_FIELDS = ["id", "version", "state", "award_form", "nominee_name", "nominee_kind", "nominee_position",
                      "nominee_unit", "unit_id", "movement", "field", "year", "achievements", "decision_number",
                      "council_result", "current_tasks", "return_count", "awaiting_outside", "outside_result"]
-
-
-def _json_body() -> Any:
-    """The parsed body, None when empty; malformed JSON is a 400 (see :mod:`webapp.inputs` for the unsafe kinds)."""
-    if not request.get_data():
-        return None
-    body = request.get_json(force=True)
-    if body is None:
-        raise BadRequest("a JSON null is not a body")
-    return body
-
-
-def _json_object(allowed: set[str]) -> dict[str, Any]:
-    body = _json_body()
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise BadRequest(f"unknown keys: {', '.join(unknown)}")
-    return body
 
 
 def _nomination_json(n: dict[str, Any]) -> dict[str, Any]:
@@ -81,7 +60,7 @@ def _task_json(t: dict[str, Any]) -> dict[str, Any]:
 
 @bp.post("/auth/token")
 def token():
-    body = _json_object({"username", "password"})
+    body = json_object({"username", "password"})
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         raise Invalid("Cần tên đăng nhập và mật khẩu.", {k: "Trường này là bắt buộc." for k in ("username", "password")
@@ -106,7 +85,7 @@ def list_nominations():
 @bp.post("/nominations")
 @token_required
 def create_nomination():
-    body = _json_body()
+    body = json_body()
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     db = get_db()
@@ -159,7 +138,7 @@ def close_vote(nomination_id: int):
 @token_required
 def record_outside_result(nomination_id: int):
     """The secretariat records the decision from above (or the refusal) of a dossier waiting for it."""
-    body = _json_body()
+    body = json_body()
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     db = get_db()
@@ -185,11 +164,11 @@ def get_task(item_id: int):
 @bp.post("/tasks/<int:item_id>/complete")
 @token_required
 def complete_task(item_id: int):
-    body = _json_object({"data"})
+    body = json_object({"data"})
     data = body.get("data", {})
     if not isinstance(data, dict):
         raise Invalid("'data' phải là một đối tượng JSON.", {"data": "Phải là một đối tượng."})
-    outcome = services.complete_task(get_db(), api_user(), item_id, data, _if_match())
+    outcome = services.complete_task(get_db(), api_user(), item_id, data, if_match())
     if isinstance(outcome, rounds.BallotReceipt):  # a member's ballot of a council round
         return jsonify({"round_id": outcome.round_id, "receipt": outcome.receipt})
     if isinstance(outcome, rounds.TieOutcome):  # a chair's choice at a round's tie
@@ -200,16 +179,6 @@ def complete_task(item_id: int):
                         "nomination_ids": outcome.nomination_ids})
     return jsonify({"nomination_id": outcome.nomination_id, "version": outcome.version, "state": outcome.state,
                     "next_tasks": outcome.next_tasks})
-
-
-def _if_match() -> int | None:
-    raw = request.headers.get("If-Match")
-    if raw is None:
-        return None
-    version = ascii_int(raw.strip().removeprefix("W/").strip('"'))
-    if version is None:
-        raise BadRequest("If-Match must be the nomination version")
-    return version
 
 
 @bp.get("/notifications")
@@ -231,7 +200,7 @@ def list_reports():
 @bp.post("/reports/<int:report_id>/submit")
 @token_required
 def submit_report(report_id: int):
-    body = _json_object({"data"})
+    body = json_object({"data"})
     data = body.get("data", {})
     if not isinstance(data, dict):
         raise Invalid("'data' phải là một đối tượng JSON.", {"data": "Phải là một đối tượng."})

@@ -17,6 +17,7 @@ from workflows.documents import Attendance, DossierTally, Member, Minutes
 from workflows.domain import secret_ballot as crypto
 from workflows.domain.actor import GLOBAL_READERS, Actor
 from workflows.domain.errors import NotFound
+from workflows.persistence import versions
 from workflows.persistence.model import (
     AwardForm,
     CouncilRound,
@@ -225,8 +226,6 @@ def waiting_dossiers(s: Session, user: Actor) -> list[dict[str, Any]]:
     """Dossiers waiting at their route's round step and on no unfinished round: what the secretariat may put on one."""
     if "secretariat" not in user.roles:
         return []
-    from workflows.persistence import versions
-
     ready = (TaskItem.state == "ready", TaskItem.round_id.is_(None))
     models = s.scalars(select(Nomination.process_model_id).join(TaskItem, TaskItem.nomination_id == Nomination.id)
                        .where(*ready).distinct())

@@ -49,6 +49,7 @@ from workflows.persistence.model import (
 )
 from workflows.persistence.scope import load_actor
 from workflows.queries.rounds import COUNTED, TIE_TASK, UNFINISHED
+from workflows.services import notify
 from workflows.services.ballot import council_flags
 from workflows.services.unit_of_work import NominationStep
 
@@ -481,8 +482,6 @@ def _not_voted(s: Session, round_id: int) -> list[User]:
 
 
 def _remind(s: Session, db: Database, council_round: CouncilRound, now: datetime) -> None:
-    from workflows.services import notify
-
     late = _not_voted(s, council_round.id)
     message = (f"Nhắc bỏ phiếu: đợt xét «{council_round.title}» của Hội đồng Thi đua - Khen thưởng hết hạn bỏ phiếu "
                f"lúc {notify.local(council_round.deadline_at)}.")
@@ -493,8 +492,6 @@ def _remind(s: Session, db: Database, council_round: CouncilRound, now: datetime
 
 
 def _end_voting(s: Session, db: Database, council_round: CouncilRound, now: datetime) -> None:
-    from workflows.services import notify
-
     council_round.state = "counting"
     s.execute(update(TaskItem).where(TaskItem.round_id == council_round.id, TaskItem.state == "ready")
               .values(state="cancelled", completed_at=now))
