@@ -67,6 +67,8 @@ def test_a_round_from_forming_to_verification(web: Flask, rd: RoundDriver):
     text = flowing(pdf.data)
     assert "BIÊN BẢN" in text and "Đặng Thị Ngọc Hằng" in text and "Không đạt" in text
     assert "100,0" in text and "44,4" in text  # 9 of 9 and 4 of 9 members called
+    # the paper anchors the key and the box the database holds: the fingerprint and the chain's last hash
+    assert view["key_fingerprint"] in text.replace(" ", "") and view["box"][-1]["hash"] in text.replace(" ", "")
 
 
 def test_the_chair_sets_a_ballot_passphrase(web: Flask, rd: RoundDriver):

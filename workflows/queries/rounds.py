@@ -305,7 +305,15 @@ def minutes(db, user_id: int, round_id: int):
                        for d in view["dossiers"]),
         chair=chair.full_name if chair else "", secretary=secretary.full_name if secretary else "",
         secretary_title="TỔ KIỂM PHIẾU", city=settings.city, issued=council_round.closed_at.date(),
+        notes=(_anchor_note(council_round),),
     )
+
+
+def _anchor_note(council_round: CouncilRound) -> str:
+    """The round's key and box as the signed paper records them: a database changed after the count no longer
+    matches its minutes (the box's check, ``flask round-verify``, compares them)."""
+    return (f"Khóa kiểm phiếu của đợt có dấu vân tay {crypto.box_genesis(council_round.id, council_round.public_key)}; "
+            f"hòm phiếu gồm {council_round.ballots_cast} phiếu, mã cuối chuỗi {council_round.box_head}.")
 
 
 def list_waiting(db, user_id: int) -> list[dict[str, Any]]:
