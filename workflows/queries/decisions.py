@@ -189,7 +189,7 @@ def waiting_groups(s: Session, user: Actor) -> list[dict[str, Any]]:
         return []
     taken = select(DecisionDossier.nomination_id).join(DecisionRow).where(DecisionRow.state.in_(UNFINISHED))
     rows = s.execute(
-        select(TaskItem.created_at, Nomination, Unit.name, AwardForm.name, AwardForm.level, AwardForm.sort_order)
+        select(TaskItem.created_at, Nomination, Unit.name, AwardForm.name, AwardForm.sort_order)
         .join(Nomination, Nomination.id == TaskItem.nomination_id)
         .join(Unit, Unit.id == Nomination.unit_id).join(AwardForm, AwardForm.code == Nomination.award_form)
         .where(*ready, Nomination.id.not_in(taken),
@@ -199,8 +199,11 @@ def waiting_groups(s: Session, user: Actor) -> list[dict[str, Any]]:
     titles = dict(s.execute(select(CouncilRound.id, CouncilRound.title)
                             .where(CouncilRound.id.in_(set(last_round.values()) - {None}))).all())
     groups: dict[tuple[str, int | None], dict[str, Any]] = {}
-    for since, nom, unit, award, level, order in rows:
+    now = clock.now()
+    for since, nom, unit, award, order in rows:
         round_id = last_round.get(nom.id)
+        rules = versions.route_for(s, nom.process_model_id).rules  # who decides: the dossier's own rule set, as drafting reads it
+        level = rules.level(nom.award_form, rules.date_for(nom.created_at, nom.submitted_at, now))
         group = groups.setdefault((nom.award_form, round_id), {
             "award_form": nom.award_form, "award_form_name": award, "round_id": round_id,
             "round_title": titles.get(round_id), "kind": "decision" if level == "ministry" else "submission",
