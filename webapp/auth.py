@@ -105,6 +105,7 @@ def login():
     error = None
     status = 200
     headers = {}
+    username = ""  # a failed attempt shows the form again with the username typed (never the password)
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
@@ -122,7 +123,7 @@ def login():
             response = redirect(_safe_next(request.args.get("next")))
             _remember_device(response, user.id, known)
             return response
-    return make_response(render_template("login.html", error=error), status, headers)
+    return make_response(render_template("login.html", error=error, username=username[:200]), status, headers)
 
 
 @bp.route("/logout", methods=["POST"])

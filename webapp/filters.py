@@ -10,11 +10,12 @@ from workflows.queries import iso
 
 
 def vn_datetime(value: datetime | None) -> str:
+    """dd/mm/yyyy HH:MM, Vietnam's time (the API keeps ISO 8601)."""
     if not value:
         return ""
     if value.tzinfo is None:  # libraries such as RQ hand out naive UTC
         value = value.replace(tzinfo=UTC)
-    return iso(value)[:16].replace("T", " ")
+    return datetime.fromisoformat(iso(value)).strftime("%d/%m/%Y %H:%M")
 
 
 def vn_date(value: datetime | None) -> str:

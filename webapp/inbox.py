@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from workflows import queries, services
 from workflows.domain.errors import Conflict, Invalid
+from workflows.domain.labels import task_buttons
 from workflows.queries import reports as report_queries
 from workflows.queries.rounds import TIE_TASK
 
@@ -65,6 +66,7 @@ def task(item_id: int):
         values=values,
         errors=errors,
         award_forms=queries.award_forms(db, proposable_only=True),
+        buttons=task_buttons(item["name"], item["form"], item.get("schema")),
     ), status
 
 

@@ -64,12 +64,11 @@ def open_task(page: Page, nominee: str) -> None:
     expect(page.locator("h1")).to_contain_text(nominee)
 
 
-def decide(page: Page, decision: str, comment: str = "") -> None:
-    """On a review task: pick the decision radio, write the comment, press "Xác nhận"."""
+def decide(page: Page, button: str, comment: str = "") -> None:
+    """On a review task: write the comment, press the decision's own button ("Trình Bộ", "Trả lại đơn vị", ...)."""
     form = page.locator("form.task-form")
-    form.locator(f"input[name=decision][value={decision}]").check()
     form.locator("textarea[name=comment]").fill(comment)
-    form.get_by_role("button", name="Xác nhận").click()
+    form.get_by_role("button", name=button, exact=True).click()
 
 
 def finish_review(page: Page, nominee: str) -> None:
@@ -158,13 +157,19 @@ def test_nomination_journey_through_every_role(page: Page, request: pytest.Fixtu
     open_task(page, NOMINEE)
     task_url = page.url
     with page.expect_response(lambda r: r.request.method == "POST" and r.url == task_url) as posted:
-        decide(page, "return", comment="")
+        decide(page, "Trả lại đơn vị", comment="")
     assert posted.value.status == 422
     expect(page).to_have_url(task_url)
     expect(page.locator(".flash.error")).to_contain_text("Biểu mẫu có lỗi")
     expect(page.locator(".field.has-error", has=page.locator("textarea[name=comment]"))).to_contain_text(REQUIRED)
-    expect(page.locator("input[name=decision][value=return]")).to_be_checked()  # the choice survives the error
-    decide(page, "approve")
+    expect(page.locator("form.task-form button.chosen")).to_have_text("Trả lại đơn vị")  # the choice survives the error
+    expect(page.get_by_role("button", name="Xác nhận")).to_have_count(0)
+    asked: list[str] = []  # withdrawing asks first, saying what happens; dismissed, nothing is sent
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator("form.task-form").get_by_role("button", name="Rút hồ sơ").click()
+    expect(page).to_have_url(task_url)
+    assert asked == ["Rút hồ sơ? Hồ sơ kết thúc, không xử lý tiếp."], asked
+    decide(page, "Trình Bộ")
     finish_review(page, NOMINEE)
     counts = assert_step_recorded(page, nomination_url, counts, "Đồng ý trình Bộ")
     assert counts["Trả lại cán bộ TĐKT"] == 0, counts  # the refused attempt left no trace
@@ -173,7 +178,7 @@ def test_nomination_journey_through_every_role(page: Page, request: pytest.Fixtu
     # 3. The secretariat accepts the dossier; it waits at the round step, on no round yet.
     login(page, "secretary")
     open_task(page, NOMINEE)
-    decide(page, "approve")
+    decide(page, "Tiếp nhận hồ sơ")
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.locator(".flash.success")).to_contain_text(NOMINEE)
     waiting = page.locator("table.inbox tbody tr").filter(has_text=NOMINEE)  # the round step is the secretariat's
@@ -294,7 +299,7 @@ def test_nomination_journey_through_every_role(page: Page, request: pytest.Fixtu
     expect(result).to_contain_text(f"Đợt xét: {ROUND}")
     expect(page.locator("dd.council-round")).to_have_count(0)
     open_task(page, NOMINEE)
-    decide(page, "approve")
+    decide(page, "Thẩm định đạt, trình ký")
     finish_review(page, NOMINEE)
     counts = assert_step_recorded(page, nomination_url, counts, "Thẩm định đạt, trình Bộ trưởng")
     logout(page)

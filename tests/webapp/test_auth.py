@@ -364,6 +364,19 @@ def test_wrong_password_on_the_login_page_is_401_in_vietnamese(web: Flask):
     assert client.get("/").status_code == 302
 
 
+def test_a_failed_login_shows_the_form_again_with_the_username_never_the_password(web: Flask):
+    client = web.test_client()
+    page = login_form(client, "clerk1", "mat-khau-sai-123").get_data(as_text=True)
+    assert re.search(r'<input name="username"[^>]* value="clerk1"', page)
+    assert re.search(r'<input name="password"[^>]*autofocus', page)  # the next thing to type
+    assert "mat-khau-sai-123" not in page
+    assert not re.search(r'<input name="password"[^>]* value=', page)
+    hostile = login_form(client, '"><script>x</script>', "sai").get_data(as_text=True)
+    assert "<script>x" not in hostile and 'value="&#34;&gt;&lt;script&gt;x&lt;/script&gt;"' in hostile
+    first = client.get("/login").get_data(as_text=True)
+    assert re.search(r'<input name="username"[^>]* value=""[^>]*autofocus', first)
+
+
 # --- logout and session revocation ----------------------------------------------------------------------
 
 def test_logout_is_post_only_and_ends_the_session(web: Flask):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.support import COUNCIL, PASSPHRASE, RoundDriver
 from workflows.persistence.model import CouncilRound, OfficerKey, RoundBallot, TaskItem
 
-from .helpers import csrf_token_in, html_error, is_vietnamese, login_form, make_app, snapshot
+from .helpers import bearer, csrf_token_in, html_error, is_vietnamese, login_form, make_app, snapshot
 
 
 def _browser(app: Flask, username: str) -> FlaskClient:
@@ -34,6 +34,10 @@ def _form_round(app: Flask, rd: RoundDriver, nids: list[int]) -> int:
     rid = int(re.search(r"/rounds/(\d+)$", created.headers["Location"]).group(1))
     draft = secretary.get(f"/rounds/{rid}").get_data(as_text=True)
     assert "Dự thảo" in draft and "Mở đợt xét" in draft
+    assert "<dt>Ngày họp</dt><dd>10/12/2026</dd>" in draft and "2026-12-10" not in draft  # dd/mm/yyyy on the pages
+    assert "<td>10/12/2026</td>" in secretary.get("/rounds").get_data(as_text=True)
+    api = app.test_client().get(f"/api/v1/rounds/{rid}", headers=bearer(rd.db, "secretary")).get_json()
+    assert api["meeting_date"] == "2026-12-10", api  # ISO in the API
     opened = secretary.post(f"/rounds/{rid}/open", follow_redirects=True)
     html = opened.get_data(as_text=True)
     assert opened.status_code == 200 and "Đang bỏ phiếu" in html and "0/9 đã bỏ phiếu" in html

@@ -52,3 +52,49 @@ ROLES = {
 }
 
 NOMINEE_KINDS = {"individual": "Cá nhân", "collective": "Tập thể"}
+
+# What a task's submit button says, per step id and decision (None: a form without a decision field). A pair not
+# listed falls back to the decision alone (None, decision), then to the option's own title in the form; a form
+# without a decision falls back to its form name (FORM_BUTTONS), then to SUBMIT.
+BUTTONS: dict[tuple[str | None, str | None], str] = {
+    ("draft", None): "Nộp hồ sơ",
+    ("head_review", "approve"): "Trình Bộ",
+    ("secretariat_check", "approve"): "Tiếp nhận hồ sơ",
+    ("secretariat_check", "return"): "Trả lại đơn vị bổ sung",
+    ("appraisal", "approve"): "Thẩm định đạt, trình ký",
+    ("appraisal", "return"): "Trả lại Bộ phận TĐKT",
+    ("minister_sign", "approve"): "Ký quyết định",  # the per-dossier signature of older versions
+    ("minister_sign", "return"): "Trả lại để thẩm định lại",
+    ("disclosure", "objection"): "Ghi nhận ý kiến phản ánh",
+    (None, "return"): "Trả lại đơn vị",
+    (None, "withdraw"): "Rút hồ sơ",
+    (None, "reject"): "Không khen thưởng",
+}
+FORM_BUTTONS = {"dossier": "Nộp hồ sơ", "vote": "Bỏ phiếu"}
+SUBMIT = "Gửi"
+
+# What an irreversible decision asks once before it goes, saying what happens next; same lookup as BUTTONS.
+CONFIRMS: dict[tuple[str | None, str | None], str] = {
+    ("minister_sign", "approve"): "Ký quyết định? Hồ sơ được khen thưởng theo quyết định này, không hoàn tác được.",
+    (None, "withdraw"): "Rút hồ sơ? Hồ sơ kết thúc, không xử lý tiếp.",
+    (None, "reject"): "Không khen thưởng? Hồ sơ kết thúc với kết quả không khen thưởng.",
+}
+
+
+def _lookup(table: dict[tuple[str | None, str | None], str], step: str | None, decision: str | None) -> str | None:
+    return table.get((step, decision)) or (table.get((None, decision)) if decision is not None else None)
+
+
+def task_buttons(step: str | None, form: str | None, schema: dict | None) -> list[dict[str, str | None]]:
+    """The submit buttons of a task's form: one per decision when the form has a decision field, else one.
+
+    Each is {"decision", "label", "confirm"}: the decision the button submits (None: the form's own fields
+    carry everything), what it says, and the question an irreversible one asks first (None: none).
+    """
+    prop = ((schema or {}).get("properties") or {}).get("decision") or {}
+    options = prop.get("oneOf") or []
+    if options:
+        return [{"decision": o["const"], "label": _lookup(BUTTONS, step, o["const"]) or o.get("title") or SUBMIT,
+                 "confirm": _lookup(CONFIRMS, step, o["const"])} for o in options]
+    label = BUTTONS.get((step, None)) or FORM_BUTTONS.get(form or "") or SUBMIT
+    return [{"decision": None, "label": label, "confirm": CONFIRMS.get((step, None))}]
