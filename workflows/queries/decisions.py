@@ -30,6 +30,7 @@ from workflows.persistence.decision_model import UNFINISHED, DecisionDossier
 from workflows.persistence.decision_model import Decision as DecisionRow
 from workflows.persistence.model import AuditEvent, AwardForm, CouncilRound, Nomination, RoundDossier, TaskItem, Unit, User
 from workflows.persistence.scope import load_actor
+from workflows.queries.task_rows import subjectless_row
 
 KIND_LABELS = {"decision": "Quyết định", "submission": "Tờ trình"}
 STATE_LABELS = {"draft": "Dự thảo", "sent": "Chờ Lãnh đạo Bộ ký", "signed": "Đã ký, chờ đăng ký số",
@@ -229,15 +230,9 @@ def task_row(s: Session, item: TaskItem, now: datetime) -> dict[str, Any]:
     d = s.get(DecisionRow, item.decision_id)
     count = len(_dossiers(s, d.id))
     schema = sign_form(d.kind) if item.name == SIGN_TASK else register_form()
-    return {
-        "id": item.id, "nomination_id": None, "round_id": None, "decision_id": d.id, "name": item.name,
-        "title": item.title, "form": item.form, "role": item.role, "state": item.state, "nominee_name": None,
-        "nominee_kind": None, "unit_id": None, "unit_name": None, "award_form": d.award_form,
-        "award_form_name": s.scalar(select(AwardForm.name).where(AwardForm.code == d.award_form)),
-        "created_at": item.created_at, "due_at": item.due_at, "overdue": bool(item.due_at and item.due_at < now),
-        "escalated": item.escalated_at is not None, "waiting": now - item.created_at, "schema": schema,
-        "dossier_count": count, "decision_kind": d.kind, "decision_version": d.version,
-    }
+    return subjectless_row(item, now, decision_id=d.id, award_form=d.award_form,
+                           award_form_name=s.scalar(select(AwardForm.name).where(AwardForm.code == d.award_form)),
+                           schema=schema, dossier_count=count, decision_kind=d.kind, decision_version=d.version)
 
 
 def my_tasks(s: Session, user: Actor, now: datetime, award_form: str | None = None) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ from workflows.persistence.model import (
     User,
 )
 from workflows.persistence.scope import load_actor
+from workflows.queries.task_rows import subjectless_row
 
 READERS = GLOBAL_READERS | {"council_member"}
 BALLOT_TASK = "round_ballot"  # the name of a member's ballot row (services.rounds writes it)
@@ -72,14 +73,7 @@ def ballot_task_row(s: Session, item: TaskItem, now: datetime) -> dict[str, Any]
     """A member's ballot of a round, shaped like a nomination's task row (no nominee: it lists the round's)."""
     council_round = s.get(CouncilRound, item.round_id)
     agenda = dossiers(s, item.round_id)
-    return {
-        "id": item.id, "nomination_id": None, "round_id": item.round_id, "name": item.name, "title": item.title,
-        "form": item.form, "role": item.role, "state": item.state, "nominee_name": None, "nominee_kind": None,
-        "unit_id": None, "unit_name": None, "award_form": None, "award_form_name": None,
-        "created_at": item.created_at, "due_at": item.due_at, "overdue": bool(item.due_at and item.due_at < now),
-        "escalated": item.escalated_at is not None, "waiting": now - item.created_at,
-        "schema": ballot_schema(council_round.title, agenda), "dossiers": agenda,
-    }
+    return subjectless_row(item, now, schema=ballot_schema(council_round.title, agenda), dossiers=agenda)
 
 
 def my_ballots(s: Session, user: Actor, now: datetime) -> list[dict[str, Any]]:
@@ -141,15 +135,8 @@ def tie_task_row(s: Session, item: TaskItem, now: datetime) -> dict[str, Any]:
     """A round's tie for the chairs, shaped like a nomination's task row; it lists the tied dossiers."""
     council_round = s.get(CouncilRound, item.round_id)
     groups = tie_groups(dossiers(s, item.round_id))
-    return {
-        "id": item.id, "nomination_id": None, "round_id": item.round_id, "name": item.name, "title": item.title,
-        "form": item.form, "role": item.role, "state": item.state, "nominee_name": None, "nominee_kind": None,
-        "unit_id": None, "unit_name": None, "award_form": None, "award_form_name": None,
-        "created_at": item.created_at, "due_at": item.due_at, "overdue": bool(item.due_at and item.due_at < now),
-        "escalated": item.escalated_at is not None, "waiting": now - item.created_at,
-        "schema": tie_schema(council_round.title, groups), "groups": groups,
-        "dossiers": [d for g in groups for d in g["dossiers"]], "seats": sum(g["seats"] for g in groups),
-    }
+    return subjectless_row(item, now, schema=tie_schema(council_round.title, groups), groups=groups,
+                           dossiers=[d for g in groups for d in g["dossiers"]], seats=sum(g["seats"] for g in groups))
 
 
 def round_view(s: Session, user: Actor, round_id: int) -> dict[str, Any]:
