@@ -56,7 +56,8 @@ def test_inbox_search_filters_and_sort_live_in_the_url(web: Flask, db: Database,
     sorted_rows = _rows(client.get("/?sort=-nominee").get_data(as_text=True))
     assert "Trịnh" in sorted_rows[0] and "Nguyễn" in sorted_rows[1]
     selected = client.get("/?award_form=ky_niem_chuong&returned=1").get_data(as_text=True)
-    assert re.search(r'value="ky_niem_chuong"\s+selected', selected) and re.search(r'name="returned" value="1"\s+checked', selected)
+    assert re.search(r'value="ky_niem_chuong"\s+selected', selected)
+    assert re.search(r'name="returned" value="1"\s+checked', selected)
 
 
 def test_a_returned_dossier_has_its_badge_and_its_reason_above_the_form(web: Flask, db: Database, driver: Driver,

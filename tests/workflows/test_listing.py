@@ -15,6 +15,7 @@ from workflows.domain.folding import fold
 from workflows.persistence import migrate
 from workflows.persistence.db import Database
 from workflows.persistence.model import Nomination, TaskItem, Unit
+from workflows.persistence.search_model import NominationTerm, terms
 from workflows.queries import listing
 from workflows.queries.listing import Filters
 
@@ -29,6 +30,8 @@ def test_fold_drops_diacritics_case_and_d_stroke():
     assert fold("Đặng  Đức\tAnh ") == "dang duc anh"
     assert fold("Nguyễn Thị Ánh Tuyết") == "nguyen thi anh tuyet"
     assert fold(None) == "" and fold("") == ""
+    assert terms("Trịnh  Văn Bảo") == ["trinh van bao", "van bao", "bao"]
+    assert terms("An An") == ["an an", "an"]
     assert listing.like_pattern("50%_a\\") == "%50\\%\\_a\\\\%"
 
 
@@ -59,7 +62,8 @@ def test_search_ignores_diacritics_and_case(db: Database, driver: Driver, drafts
     assert sorted(_names(found["items"])) == ["Trịnh Thị Vân", "Trịnh Văn Bảo"] and found["total"] == 2
     # the shorthand of the older callers folds too
     assert _names(queries.nominations(db, driver.uid("clerk1"), q="trinh")["items"]) == ["Trịnh Văn Bảo"]
-    # a % or _ in the query is a character, not a wildcard
+    # a search starts at a word; a % or _ in the query is a character, not a wildcard
+    assert _inbox(db, driver, filters=Filters(q="rinh"))["items"] == []
     assert _inbox(db, driver, filters=Filters(q="%"))["items"] == []
     assert _inbox(db, driver, filters=Filters(q="_"))["items"] == []
 
@@ -80,6 +84,8 @@ def test_a_renamed_nominee_is_found_by_the_new_name(db: Database, driver: Driver
     driver.act(nid, "clerk1", {"nominee_name": "Võ Thị Sáu"})  # the draft step edits the dossier and submits it
     with db.read() as s:
         assert s.scalar(select(Nomination.search_text).where(Nomination.id == nid)) == "vo thi sau"
+        assert set(s.scalars(select(NominationTerm.term).where(NominationTerm.nomination_id == nid))) == {
+            "vo thi sau", "thi sau", "sau"}
     head = queries.inbox_page(db, driver.uid("head1"), filters=Filters(q="vo thi sau"))["items"]
     assert [r["nomination_id"] for r in head] == [nid]
     assert queries.inbox_page(db, driver.uid("head1"), filters=Filters(q="nguyen van an"))["items"] == []
@@ -149,7 +155,7 @@ def test_paging_walks_every_row_exactly_once_with_ties(db: Database, driver: Dri
         while True:
             page = queries.nominations(db, uid, sort=sort, cursor=cursor, page_size=3)
             seen += [n["id"] for n in page["items"]]
-            assert page["total"] == 7
+            assert page["total"] == 7 and page["total_exceeds"] is False
             if not (cursor := page["next_cursor"]):
                 break
         assert sorted(seen) == sorted(drafts.values()) and len(seen) == 7, sort
@@ -273,6 +279,10 @@ def test_the_migration_folds_the_names_already_stored(db: Database, driver: Driv
         command.upgrade(cfg, "head")
     with db.read() as s:
         assert s.scalar(select(Nomination.search_text).where(Nomination.id == nid)) == "doan thi diem"
+        stored = set(s.scalars(select(NominationTerm.term).where(NominationTerm.nomination_id == nid)))
+    assert stored == {"doan thi diem", "thi diem", "diem"}
+    assert [r["nomination_id"] for r in queries.inbox_page(db, driver.uid("clerk1"), filters=Filters(q="diem"))["items"]
+            ] == [nid]
 
 
 def test_approving_keeps_the_folded_name(db: Database, driver: Driver):

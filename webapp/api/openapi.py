@@ -26,8 +26,9 @@ def _query(name: str, description: str) -> dict:
 
 SORTS = {"tasks": "due (default), waiting, code, nominee, unit, award_form, step",
          "nominations": "-updated (default), updated, code, nominee, unit, award_form, year, state"}
-LIST_DESCRIPTION = ("`q` ignores Vietnamese diacritics and case ('trinh van bao' finds 'Trịnh Văn Bảo') and matches the "
-                    "nominee's name, the dossier code (HS-000123 or 123) and the unit's name. `next_cursor` is opaque: "
+LIST_DESCRIPTION = ("`q` ignores Vietnamese diacritics and case ('trinh van bao' and 'TRỊNH' find 'Trịnh Văn Bảo') and "
+                    "matches the start of any word run of the nominee's name, the dossier code (HS-000123 or 123) "
+                    "and the unit's name. `next_cursor` is opaque: "
                     "pass it back as `cursor` with the same `sort` for the next page (50 rows); null at the end. An "
                     "unknown sort, a malformed filter or a cursor of another sort is a 422.")
 
@@ -98,7 +99,9 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                                        _query("state", "Trạng thái (in_progress, awarded, …)")],
                         "responses": _ok({"type": "object", "properties": {
                             "items": {"type": "array"}, "next_cursor": {"type": ["string", "null"]},
-                            "sort": {"type": "string"}, "total": {"type": "integer", "description": "All that match"},
+                            "sort": {"type": "string"},
+                            "total": {"type": "integer", "description": "How many match, counted up to 1000"},
+                            "total_exceeds": {"type": "boolean", "description": "More than `total` match"},
                             "page_size": {"type": "integer"}}}) | _errors(401, 422)},
                 "post": {"summary": "A unit clerk opens a dossier for their own unit",
                          "requestBody": {"required": True, "content": {"application/json": {"schema": dossier}}},

@@ -83,7 +83,7 @@ def list_nominations():
              | {"updated_at": iso(n["updated_at"])}
              for n in result["items"]]
     return jsonify({"items": items, "next_cursor": result["next_cursor"], "sort": result["sort"], "total": result["total"],
-                    "page_size": result["page_size"]})
+                    "total_exceeds": result["total_exceeds"], "page_size": result["page_size"]})
 
 
 @bp.post("/nominations")

@@ -558,4 +558,5 @@ class RoundBallot(Base):
     __table_args__ = (UniqueConstraint("round_id", "seq", name="uq_round_ballots_round_seq"),)
 
 
-from workflows.persistence import decision_model  # noqa: E402, F401  (its tables belong to Base.metadata)
+# Their tables belong to Base.metadata.
+from workflows.persistence import decision_model, search_model  # noqa: E402, F401

@@ -90,6 +90,12 @@ caches.register(visible_clause.cache_clear)
 
 def inbox_filter(actor: Actor) -> ColumnElement[bool]:
     """SQL condition for the ready task rows ``actor`` may act on (the SQL twin of ``Actor.can_act``)."""
+    return (TaskItem.state == "ready") & or_(false(), *inbox_clauses(actor))
+
+
+def inbox_clauses(actor: Actor) -> list[ColumnElement[bool]]:
+    """The ways a task row is the actor's, each on its own (rows of one never meet another's): the inbox reads each
+    one's page as an index range scan and merges them, where one OR of them all would scan every ready row."""
     per_role = []
     for role in sorted(actor.roles):
         clause = (TaskItem.role == role) & TaskItem.assignee_id.is_(None)
@@ -97,4 +103,4 @@ def inbox_filter(actor: Actor) -> ColumnElement[bool]:
             clause &= TaskItem.unit_id.in_(sorted(actor.units))
         per_role.append(clause)
     per_role.append(TaskItem.assignee_id == actor.id)
-    return (TaskItem.state == "ready") & or_(false(), *per_role)
+    return per_role

@@ -27,7 +27,7 @@ from workflows.engine.contract import OUTSIDE_RESULT
 from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Timer, Unit, User
-from workflows.persistence.scope import inbox_filter, load_actor, visible_filter
+from workflows.persistence.scope import inbox_clauses, load_actor, visible_filter
 from workflows.queries import decisions as decision_queries
 from workflows.queries import listing, presenting
 from workflows.queries import rounds as round_queries
@@ -137,7 +137,7 @@ def inbox_page(db: Database, user_id: int, *, filters: listing.Filters | None = 
     filters = filters or listing.Filters()
     with db.read() as s:
         user = _user(s, user_id)
-        where = [inbox_filter(user), *listing.nomination_filters(s, filters)]
+        where = [TaskItem.state == "ready", *listing.nomination_filters(s, filters)]
         if filters.step:
             where.append(TaskItem.name == filters.step)
         if filters.overdue:
@@ -150,7 +150,8 @@ def inbox_page(db: Database, user_id: int, *, filters: listing.Filters | None = 
             .options(lazyload(Nomination.unit))
             .where(*where)
         )
-        found, position = listing.keyset_page(s, query, key, TaskItem.id, descending, after, page_size)
+        found, position = listing.keyset_page(s, query, key, TaskItem.id, descending, after, page_size,
+                                              branches=inbox_clauses(user))
         rows = []
         for item, nom, unit, award, _key in found:
             row = _task_row(item, nom, unit, award, now)
@@ -217,7 +218,8 @@ def nominations(db: Database, user_id: int, *, state: str | None = None, award_f
                 q: str | None = None, filters: listing.Filters | None = None, sort: str | None = None,
                 cursor: str | None = None, page_size: int = listing.PAGE_SIZE) -> dict[str, Any]:
     """One page of the nominations I may see, filtered, searched and sorted (newest change first), from ``cursor``;
-    ``total`` counts all that match. ``state``, ``award_form`` and ``q`` are shorthands for ``filters``."""
+    ``total`` counts those that match up to ``listing.COUNT_CAP`` (``total_exceeds``: more). ``state``,
+    ``award_form`` and ``q`` are shorthands for ``filters``."""
     if filters is None:
         filters = listing.Filters(q=fold(q or ""), award_form=award_form, state=state)
     sort, key, descending = listing.parse_sort(sort, listing.NOMINATION_SORTS, listing.NOMINATIONS_DEFAULT_SORT)
@@ -229,7 +231,9 @@ def nominations(db: Database, user_id: int, *, state: str | None = None, award_f
             where.append(Nomination.state == filters.state)
         if filters.step:
             where.append(Nomination.current_step == filters.step)
-        total = s.scalar(select(func.count(Nomination.id)).where(*where))
+        # Counted up to a cap: an exact count of 100,000 rows would cost more than the page itself.
+        matches = select(Nomination.id).where(*where).limit(listing.COUNT_CAP + 1).subquery()
+        total = s.scalar(select(func.count()).select_from(matches))
         query = (select(Nomination, Unit.name, AwardForm.name, key.column)
                  .join(Unit, Nomination.unit_id == Unit.id)
                  .join(AwardForm, Nomination.award_form == AwardForm.code)
@@ -237,7 +241,8 @@ def nominations(db: Database, user_id: int, *, state: str | None = None, award_f
                  .where(*where))
         found, position = listing.keyset_page(s, query, key, Nomination.id, descending, after, page_size)
         items = [_summary(n, {n.award_form: award}, unit) for n, unit, award, _key in found]
-        return {"items": items, "total": total, "sort": sort, "page_size": page_size,
+        return {"items": items, "total": min(total, listing.COUNT_CAP), "total_exceeds": total > listing.COUNT_CAP,
+                "sort": sort, "page_size": page_size,
                 "next_cursor": listing.encode_cursor(sort, *position) if position else None}
 
 

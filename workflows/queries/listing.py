@@ -6,9 +6,10 @@ index serves as a range scan from the cursor (see the indexes of migration 0009)
 may be NULL (a task without a deadline) sorts after every value in both directions; its page is
 read as two range scans, the rows with a value and then the NULL rows by id.
 
-The search folds the query like ``nominations.search_text`` (:mod:`workflows.domain.folding`), so
-it ignores diacritics and case on both databases; it also matches a dossier code ("HS-000123",
-"123") and the units whose folded name contains the query.
+The search folds the query like the stored name (:mod:`workflows.domain.folding`), so it ignores
+diacritics and case on both databases, and finds names with a word run starting with it ("trinh",
+"van bao", "TRỊNH VĂN BẢO"; :mod:`workflows.persistence.search_model`, an index range scan); it also
+matches a dossier code ("HS-000123", "123") and the units whose folded name contains the query.
 
 "Returned" means the dossier was returned for supplementation at least once (``return_count > 0``),
 wherever it is now: the clerk redoing it and the secretariat checking it again both want to know.
@@ -25,14 +26,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, false, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from workflows.domain.errors import Invalid
-from workflows.domain.folding import fold, like_pattern
+from workflows.domain.folding import fold
+from workflows.persistence import search_model
 from workflows.persistence.model import AwardForm, Nomination, TaskItem, Unit
 
 PAGE_SIZE = 50
+COUNT_CAP = 1000  # a list counts its matches up to this many ("1000+")
 CODE_PREFIX = "HS-"
 MAX_Q = 100
 MAX_CURSOR = 2000
@@ -198,7 +201,7 @@ def decode_cursor(cursor: str | None, sort: str, key: SortKey) -> tuple[Any, int
 
 def search_clause(session: Session, folded: str) -> ColumnElement[bool]:
     """Nominations whose folded name, dossier code or unit's folded name contains the folded query."""
-    clauses = [Nomination.search_text.like(like_pattern(folded), escape="\\")]
+    clauses = [search_model.matching(folded)]
     code = _CODE.match(folded.replace(" ", ""))
     if code:
         clauses.append(Nomination.id == int(code.group(1)))
@@ -228,17 +231,34 @@ def nomination_filters(session: Session, filters: Filters) -> list[ColumnElement
 # --- keyset paging ------------------------------------------------------------------------------
 
 def keyset_page(session: Session, query: Select, key: SortKey, id_column: Any, descending: bool,
-                after: tuple[Any, int] | None, size: int = PAGE_SIZE) -> tuple[list[Any], Any]:
+                after: tuple[Any, int] | None, size: int = PAGE_SIZE,
+                branches: list[ColumnElement[bool]] | None = None) -> tuple[list[Any], Any]:
     """Up to ``size`` rows of ``query`` after the cursor position, and the position to continue from (None: the end).
 
-    ``query`` must select the sort key as its last column; NULL keys come after every value.
+    ``query`` must select the sort key as its last column; NULL keys come after every value. ``branches`` are
+    disjoint conditions whose union the rows must meet: each branch's page is read on its own (an index range
+    scan where one OR of them would filter a scan of everything) and the pages merged in the database's order.
     """
     column = key.column
     order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
-    id_order = id_column.desc() if descending else id_column.asc()
+    id_order = (id_column.desc(),) if descending else (id_column.asc(),)
 
     def beyond(left, right):
         return left < right if descending else left > right
+
+    def fetch(part: Select, by: tuple, limit: int) -> list[Any]:
+        if not branches or len(branches) == 1:
+            return list(session.execute(part.where(*(branches or [])).order_by(*by).limit(limit)))
+        firsts = union_all(*[
+            select(part.where(branch).with_only_columns(id_column.label("row_id"), column.label("row_key"))
+                   .order_by(*by).limit(limit).subquery())
+            for branch in branches]).subquery()
+        merged = [firsts.c.row_key.desc(), firsts.c.row_id.desc()] if descending else [firsts.c.row_key, firsts.c.row_id]
+        if len(by) == 1:  # the NULL keys: by id alone
+            merged = merged[1:]
+        ids = list(session.scalars(select(firsts.c.row_id).order_by(*merged).limit(limit)))
+        rows = {_row_id(r): r for r in session.execute(part.where(id_column.in_(ids)))} if ids else {}
+        return [rows[i] for i in ids]
 
     rows: list[Any] = []
     limit = size + 1  # one more tells whether a next page exists
@@ -249,12 +269,12 @@ def keyset_page(session: Session, query: Select, key: SortKey, id_column: Any, d
             # typed binds: a cursor's time goes through the column's own conversion (UTC, SQLite's text form)
             bound = tuple_(literal(after[0], column.type), literal(after[1], id_column.type))
             part = part.where(beyond(tuple_(column, id_column), bound))
-        rows = list(session.execute(part.order_by(*order).limit(limit)))
+        rows = fetch(part, order, limit)
     if key.nullable and len(rows) < limit:
         part = query.where(column.is_(None))
         if in_nulls:
             part = part.where(beyond(id_column, after[1]))
-        rows += list(session.execute(part.order_by(id_order).limit(limit - len(rows))))
+        rows += fetch(part, id_order, limit - len(rows))
     more = len(rows) > size
     rows = rows[:size]
     return rows, (rows[-1][-1], _row_id(rows[-1])) if more else None
