@@ -32,7 +32,6 @@ def test_fold_drops_diacritics_case_and_d_stroke():
     assert fold(None) == "" and fold("") == ""
     assert terms("Trịnh  Văn Bảo") == ["trinh van bao", "van bao", "bao"]
     assert terms("An An") == ["an an", "an"]
-    assert listing.like_pattern("50%_a\\") == "%50\\%\\_a\\\\%"
 
 
 def _names(rows) -> list[str]:

@@ -1,7 +1,7 @@
 """Vietnamese text folded for search: no diacritics, no case, single spaces.
 
-Stored next to what it folds (``nominations.search_text``) and applied to the query, so a plain
-``LIKE`` finds "Trịnh Văn Bảo" from "trinh van bao" or "TRỊNH" alike on SQLite and PostgreSQL,
+Stored next to what it folds (``nominations.search_text``, the terms of ``nomination_terms``) and applied
+to the query, so "trinh van bao" and "TRỊNH" find "Trịnh Văn Bảo" alike on SQLite and PostgreSQL,
 without collations or extensions that only one of them has.
 """
 
@@ -21,8 +21,3 @@ def fold(text: str | None) -> str:
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(unicodedata.normalize("NFC", bare).casefold().split())
 
-
-def like_pattern(folded: str) -> str:
-    """A ``LIKE … ESCAPE '\\'`` pattern matching ``folded`` anywhere (its own % and _ match only themselves)."""
-    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"

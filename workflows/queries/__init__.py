@@ -27,7 +27,7 @@ from workflows.engine.contract import OUTSIDE_RESULT
 from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Timer, Unit, User
-from workflows.persistence.scope import inbox_clauses, load_actor, visible_filter
+from workflows.persistence.scope import inbox_clauses, load_actor, visible_clauses, visible_filter
 from workflows.queries import decisions as decision_queries
 from workflows.queries import listing, presenting
 from workflows.queries import rounds as round_queries
@@ -226,20 +226,21 @@ def nominations(db: Database, user_id: int, *, state: str | None = None, award_f
     after = listing.decode_cursor(cursor, sort, key)
     with db.read() as s:
         user = _user(s, user_id)
-        where = [visible_filter(user), *listing.nomination_filters(s, filters)]
+        where = listing.nomination_filters(s, filters)
         if filters.state:
             where.append(Nomination.state == filters.state)
         if filters.step:
             where.append(Nomination.current_step == filters.step)
         # Counted up to a cap: an exact count of 100,000 rows would cost more than the page itself.
-        matches = select(Nomination.id).where(*where).limit(listing.COUNT_CAP + 1).subquery()
-        total = s.scalar(select(func.count()).select_from(matches))
+        branches = visible_clauses(user)
+        total = listing.count_capped(s, select(Nomination.id).where(*where), Nomination.id, branches)
         query = (select(Nomination, Unit.name, AwardForm.name, key.column)
                  .join(Unit, Nomination.unit_id == Unit.id)
                  .join(AwardForm, Nomination.award_form == AwardForm.code)
                  .options(lazyload(Nomination.unit))
                  .where(*where))
-        found, position = listing.keyset_page(s, query, key, Nomination.id, descending, after, page_size)
+        found, position = listing.keyset_page(s, query, key, Nomination.id, descending, after, page_size,
+                                              branches=branches)
         items = [_summary(n, {n.award_form: award}, unit) for n, unit, award, _key in found]
         return {"items": items, "total": min(total, listing.COUNT_CAP), "total_exceeds": total > listing.COUNT_CAP,
                 "sort": sort, "page_size": page_size,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, literal, or_, select, tuple_, union_all
+from sqlalchemy import ColumnElement, Select, false, func, literal, or_, select, tuple_, union
 from sqlalchemy.orm import Session
 
 from workflows.domain.errors import Invalid
@@ -236,8 +236,9 @@ def keyset_page(session: Session, query: Select, key: SortKey, id_column: Any, d
     """Up to ``size`` rows of ``query`` after the cursor position, and the position to continue from (None: the end).
 
     ``query`` must select the sort key as its last column; NULL keys come after every value. ``branches`` are
-    disjoint conditions whose union the rows must meet: each branch's page is read on its own (an index range
-    scan where one OR of them would filter a scan of everything) and the pages merged in the database's order.
+    conditions whose union the rows must meet: each branch's page is read on its own (an index range scan where
+    one OR of them would filter a scan of everything) and the pages merged (a row in two once) in the database's
+    order.
     """
     column = key.column
     order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
@@ -249,7 +250,7 @@ def keyset_page(session: Session, query: Select, key: SortKey, id_column: Any, d
     def fetch(part: Select, by: tuple, limit: int) -> list[Any]:
         if not branches or len(branches) == 1:
             return list(session.execute(part.where(*(branches or [])).order_by(*by).limit(limit)))
-        firsts = union_all(*[
+        firsts = union(*[
             select(part.where(branch).with_only_columns(id_column.label("row_id"), column.label("row_key"))
                    .order_by(*by).limit(limit).subquery())
             for branch in branches]).subquery()
@@ -278,6 +279,14 @@ def keyset_page(session: Session, query: Select, key: SortKey, id_column: Any, d
     more = len(rows) > size
     rows = rows[:size]
     return rows, (rows[-1][-1], _row_id(rows[-1])) if more else None
+
+
+def count_capped(session: Session, query: Select, id_column: Any, branches: list[ColumnElement[bool]]) -> int:
+    """How many rows of ``query`` meet any branch, counted up to ``COUNT_CAP + 1``: one bounded scan per branch."""
+    cap = COUNT_CAP + 1
+    parts = [query.where(b).with_only_columns(id_column.label("row_id")).limit(cap) for b in branches]
+    ids = (union(*[select(p.subquery()) for p in parts]) if len(parts) > 1 else parts[0]).subquery()
+    return session.scalar(select(func.count()).select_from(select(ids).limit(cap).subquery()))
 
 
 def _row_id(row: Any) -> int:
