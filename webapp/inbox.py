@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from workflows import queries, services
 from workflows.domain.errors import Conflict, Invalid
 from workflows.domain.labels import task_buttons
+from workflows.queries import listing
 from workflows.queries import reports as report_queries
 from workflows.queries.rounds import TIE_TASK
 
@@ -25,14 +26,25 @@ bp = Blueprint("inbox", __name__)
 @login_required
 def index():
     db = get_db()
-    filters = {
-        "step": request.args.get("step") or None,
-        "award_form": request.args.get("award_form") or None,
-        "overdue_only": request.args.get("overdue") == "1",
-    }
-    tasks = queries.inbox(db, current_user.id, **filters)
-    return render_template("inbox.html", tasks=tasks, filters=filters, award_forms=queries.award_forms(db),
-                           reports=report_queries.open_reports(db, current_user.id))
+    args = request.args
+    error, status = None, 200
+    try:
+        page = queries.inbox_page(db, current_user.id, filters=listing.filters_from_args(args), sort=args.get("sort"),
+                                  cursor=args.get("cursor"))
+    except Invalid as exc:  # a hand-edited link: say so on the page, list the default view
+        error, status = exc.message, 422
+        page = queries.inbox_page(db, current_user.id)
+    return render_template("inbox.html", page=page, tasks=page["items"], args=listing_args(args), error=error,
+                           award_forms=queries.award_forms(db), choices=queries.list_choices(db, current_user.id),
+                           reports=report_queries.open_reports(db, current_user.id)), status
+
+
+def listing_args(args) -> dict[str, str]:
+    """The list's query string without its cursor: what a sort link or the next page keeps."""
+    return {k: v for k in LIST_KEYS if (v := args.get(k))}
+
+
+LIST_KEYS = ("q", "step", "unit", "award_form", "overdue", "returned", "year", "state", "sort")
 
 
 @bp.route("/tasks/<int:item_id>", methods=["GET", "POST"])
@@ -58,11 +70,13 @@ def task(item_id: int):
         else:
             flash(f"Đã hoàn thành: {item['title']} — {item['nominee_name']}.", "success")
             return redirect(url_for("inbox.index"))
+    history = queries.history(db, current_user.id, item["nomination_id"])
     return render_template(
         "task.html",
         item=item,
         nomination=queries.nomination(db, current_user.id, item["nomination_id"]),
-        history=queries.history(db, current_user.id, item["nomination_id"]),
+        history=history,
+        last_return=queries.last_return(history),
         values=values,
         errors=errors,
         award_forms=queries.award_forms(db, proposable_only=True),

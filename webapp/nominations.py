@@ -9,13 +9,14 @@ from workflows import queries, services
 from workflows.domain import clock
 from workflows.domain.errors import Conflict, Invalid
 from workflows.domain.labels import STATES
+from workflows.queries import listing
 from workflows.services import outside
 
 from .auth import acting_user
 from .downloads import send_attachment
 from .extensions import get_db
 from .formdata import from_html
-from .params import page_number
+from .inbox import listing_args
 
 bp = Blueprint("nominations", __name__, url_prefix="/nominations")
 
@@ -24,15 +25,17 @@ bp = Blueprint("nominations", __name__, url_prefix="/nominations")
 @login_required
 def index():
     db = get_db()
-    result = queries.nominations(
-        db, current_user.id,
-        state=request.args.get("state") or None,
-        award_form=request.args.get("award_form") or None,
-        q=(request.args.get("q") or "").strip() or None,
-        page=page_number(request.args.get("page")),
-    )
+    args = request.args
+    error, status = None, 200
+    try:
+        result = queries.nominations(db, current_user.id, filters=listing.filters_from_args(args), sort=args.get("sort"),
+                                     cursor=args.get("cursor"))
+    except Invalid as exc:  # a hand-edited link: say so on the page, list the default view
+        error, status = exc.message, 422
+        result = queries.nominations(db, current_user.id)
     return render_template("nominations.html", result=result, states=STATES, award_forms=queries.award_forms(db),
-                           args=request.args)
+                           choices=queries.list_choices(db, current_user.id), args=listing_args(args),
+                           error=error), status
 
 
 @bp.route("/new", methods=["GET", "POST"])

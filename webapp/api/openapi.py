@@ -20,6 +20,26 @@ def _errors(*codes: int) -> dict:
     return {str(c): {"description": text[c], "content": {"application/json": {"schema": ERROR}}} for c in codes}
 
 
+def _query(name: str, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": {"type": "string"}}
+
+
+SORTS = {"tasks": "due (default), waiting, code, nominee, unit, award_form, step",
+         "nominations": "-updated (default), updated, code, nominee, unit, award_form, year, state"}
+LIST_DESCRIPTION = ("`q` ignores Vietnamese diacritics and case ('trinh van bao' and 'TRỊNH' find 'Trịnh Văn Bảo') and "
+                    "matches the start of any word run of the nominee's name, the dossier code (HS-000123 or 123) "
+                    "and the unit's name. `next_cursor` is opaque: "
+                    "pass it back as `cursor` with the same `sort` for the next page (50 rows); null at the end. An "
+                    "unknown sort, a malformed filter or a cursor of another sort is a 422.")
+
+
+def _list_params(kind: str) -> list[dict]:
+    return [_query("q", "Search"), _query("sort", f"One of {SORTS[kind]}; '-' before it descends"),
+            _query("cursor", "next_cursor of the previous page"), _query("unit", "Unit id"),
+            _query("award_form", "Award form code"), _query("year", "Emulation year"),
+            _query("returned", "1: only dossiers returned for supplementation at least once")]
+
+
 def _ok(schema: dict, description: str = "OK", status: str = "200") -> dict:
     return {status: {"description": description, "content": {"application/json": {"schema": schema}}}}
 
@@ -73,10 +93,16 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                                                                    "expires_at": {"type": "string", "format": "date-time"}}})
                 | _errors(400, 401, 422, 429)}},
             "/nominations": {
-                "get": {"summary": "Nominations I may see", "parameters": [
-                    {"name": n, "in": "query", "schema": {"type": "string"}} for n in ("state", "award_form", "q", "page")],
-                    "responses": _ok({"type": "object", "properties": {"items": {"type": "array"},
-                                                                       "total": {"type": "integer"}}}) | _errors(401)},
+                "get": {"summary": "Nominations I may see: filtered, searched, sorted, one page from a cursor",
+                        "description": LIST_DESCRIPTION,
+                        "parameters": [*_list_params("nominations"),
+                                       _query("state", "Trạng thái (in_progress, awarded, …)")],
+                        "responses": _ok({"type": "object", "properties": {
+                            "items": {"type": "array"}, "next_cursor": {"type": ["string", "null"]},
+                            "sort": {"type": "string"},
+                            "total": {"type": "integer", "description": "How many match, counted up to 1000"},
+                            "total_exceeds": {"type": "boolean", "description": "More than `total` match"},
+                            "page_size": {"type": "integer"}}}) | _errors(401, 422)},
                 "post": {"summary": "A unit clerk opens a dossier for their own unit",
                          "requestBody": {"required": True, "content": {"application/json": {"schema": dossier}}},
                          "responses": _ok(nomination, "Created", "201") | _errors(400, 401, 403, 422)}},
@@ -106,9 +132,19 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                 "parameters": [id_param("id")],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": outside}}},
                 "responses": _ok(nomination) | _errors(400, 401, 403, 404, 409, 422)}},
-            "/tasks": {"get": {"summary": "My ready tasks, overdue and oldest first",
-                               "responses": _ok({"type": "object", "properties": {"items": {"type": "array", "items": task}}})
-                               | _errors(401)}},
+            "/tasks": {"get": {"summary": "My ready tasks: filtered, searched, sorted (earliest due first), one page from a "
+                                          "cursor",
+                               "description": LIST_DESCRIPTION + " On the first page (no cursor) the few rows of no single "
+                                              "dossier (a round's ballot or tie, a decision's signature or registration: "
+                                              "`nomination_id` null) come first; filters only a dossier can meet (q, "
+                                              "returned, year) leave them out.",
+                               "parameters": [*_list_params("tasks"), _query("step", "The step (task `name`)"),
+                                              _query("name", "Older spelling of `step`"),
+                                              _query("overdue", "1: only tasks past their deadline")],
+                               "responses": _ok({"type": "object", "properties": {
+                                   "items": {"type": "array", "items": task},
+                                   "next_cursor": {"type": ["string", "null"]}, "sort": {"type": "string"}}})
+                               | _errors(401, 422)}},
             "/tasks/{id}": {"get": {"summary": "One task (completed tasks stay resolvable)", "parameters": [id_param("id")],
                                     "responses": _ok(task) | _errors(401, 404)}},
             "/tasks/{id}/complete": {"post": {
@@ -254,6 +290,11 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                     "decision_id": {"type": ["integer", "null"], "description": "A decision's signature or registration"},
                     "name": {"type": "string"},
                     "title": {"type": "string"}, "form": {"type": "object", "description": "JSON Schema of the form"},
+                    "code": {"type": ["string", "null"], "description": "The dossier's code, HS-000123"},
+                    "nominee_name": {"type": ["string", "null"]}, "unit_id": {"type": ["integer", "null"]},
+                    "unit_name": {"type": ["string", "null"]}, "award_form": {"type": ["string", "null"]},
+                    "returned": {"type": "boolean", "description": "Returned for supplementation at least once"},
+                    "created_at": {"type": "string", "format": "date-time"}, "overdue": {"type": "boolean"},
                     "due_at": {"type": ["string", "null"], "format": "date-time"}}},
                 "Decision": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "version": {"type": "integer"},

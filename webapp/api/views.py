@@ -9,14 +9,13 @@ from werkzeug.exceptions import BadRequest
 
 from workflows import queries, services
 from workflows.domain.errors import Invalid
-from workflows.queries import iso
+from workflows.queries import iso, listing
 from workflows.queries import notifications as notification_queries
 from workflows.queries import reports as report_queries
 from workflows.services import accounts, decisions, reports, rounds
 
 from ..downloads import send_attachment
 from ..extensions import get_db
-from ..params import page_number
 from . import bp
 from .auth import api_user, token_required
 from .bodies import if_match, json_body, json_object
@@ -49,9 +48,12 @@ def _task_json(t: dict[str, Any]) -> dict[str, Any]:
         "title": t["title"],
         "state": t["state"],
         "form": t["schema"],
+        "code": t.get("code"),  # the dossier's code (HS-000123); None for a ballot or a signature
         "nominee_name": t["nominee_name"],
         "unit_id": t["unit_id"],
+        "unit_name": t.get("unit_name"),
         "award_form": t["award_form"],
+        "returned": t.get("returned", False),
         "created_at": iso(t["created_at"]),
         "due_at": iso(t["due_at"]),
         "overdue": t["overdue"],
@@ -73,13 +75,15 @@ def token():
 @bp.get("/nominations")
 @token_required
 def list_nominations():
-    result = queries.nominations(get_db(), api_user().id, state=request.args.get("state") or None,
-                                 award_form=request.args.get("award_form") or None, q=request.args.get("q") or None,
-                                 page=page_number(request.args.get("page")))
-    items = [{k: n[k] for k in ("id", "version", "state", "award_form", "nominee_name", "nominee_kind", "unit_id",
-                                "year", "current_step", "decision_number")} | {"updated_at": iso(n["updated_at"])}
+    args = request.args
+    result = queries.nominations(get_db(), api_user().id, filters=listing.filters_from_args(args), sort=args.get("sort"),
+                                 cursor=args.get("cursor"))
+    items = [{k: n[k] for k in ("id", "code", "version", "state", "award_form", "nominee_name", "nominee_kind", "unit_id",
+                                "unit_name", "year", "current_step", "decision_number", "return_count", "returned")}
+             | {"updated_at": iso(n["updated_at"])}
              for n in result["items"]]
-    return jsonify({"items": items, "total": result["total"], "page": result["page"], "page_size": result["page_size"]})
+    return jsonify({"items": items, "next_cursor": result["next_cursor"], "sort": result["sort"], "total": result["total"],
+                    "total_exceeds": result["total_exceeds"], "page_size": result["page_size"]})
 
 
 @bp.post("/nominations")
@@ -149,10 +153,13 @@ def record_outside_result(nomination_id: int):
 @bp.get("/tasks")
 @token_required
 def list_tasks():
-    rows = queries.inbox(get_db(), api_user().id, with_schema=True, step=request.args.get("name") or None,
-                         award_form=request.args.get("award_form") or None,
-                         overdue_only=request.args.get("overdue") in ("1", "true"))
-    return jsonify({"items": [_task_json(r) for r in rows]})
+    args = request.args
+    step_key = "step" if args.get("step") else "name"  # ``name`` is the older spelling of the step filter
+    page = queries.inbox_page(get_db(), api_user().id, filters=listing.filters_from_args(args, step_key=step_key),
+                              sort=args.get("sort"), cursor=args.get("cursor"), with_schema=True)
+    # The few rows of no single dossier (ballots, ties, signatures) lead the first page; the cursor pages the rest.
+    rows = page["others"] + page["items"]
+    return jsonify({"items": [_task_json(r) for r in rows], "next_cursor": page["next_cursor"], "sort": page["sort"]})
 
 
 @bp.get("/tasks/<int:item_id>")

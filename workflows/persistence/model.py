@@ -25,7 +25,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from workflows.domain.folding import fold
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -206,6 +208,8 @@ class Nomination(Base):
     current_step: Mapped[str | None] = mapped_column(String(60))
     award_form: Mapped[str] = mapped_column(ForeignKey("award_forms.code"))
     nominee_name: Mapped[str] = mapped_column(String(255))
+    # nominee_name folded (no diacritics, no case): what the lists search; set with the name, below.
+    search_text: Mapped[str | None] = mapped_column(String(255))
     nominee_kind: Mapped[str] = mapped_column(String(20))
     nominee_position: Mapped[str | None] = mapped_column(String(255))
     nominee_unit: Mapped[str | None] = mapped_column(String(255))
@@ -234,9 +238,20 @@ class Nomination(Base):
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # The nominations list's keyset order (newest change first), for all and within a unit.
+        Index("ix_nominations_updated", "updated_at", "id"),
+        Index("ix_nominations_unit_updated", "unit_id", "updated_at", "id"),
+        Index("ix_nominations_search_text", "search_text", "id"),  # sorting by name; a search scans it
+    )
 
     unit: Mapped[Unit] = relationship(lazy="joined")
     process_model: Mapped[ProcessModel] = relationship(lazy="raise")
+
+    @validates("nominee_name")
+    def _fold_name(self, _key: str, value: str | None) -> str | None:
+        self.search_text = fold(value) if value is not None else None
+        return value
 
 
 class InstanceState(Base):
@@ -279,6 +294,9 @@ class TaskItem(Base):
     __table_args__ = (
         Index("ix_task_items_inbox_role", "state", "role", "unit_id", "due_at"),
         Index("ix_task_items_inbox_assignee", "state", "assignee_id", "due_at"),
+        # The inbox's keyset orders (earliest due, longest waiting) as index range scans.
+        Index("ix_task_items_state_due", "state", "due_at", "id"),
+        Index("ix_task_items_state_created", "state", "created_at", "id"),
         Index("ix_task_items_nomination", "nomination_id", "state"),
         # "Was this dossier ever assigned to me?" (what a council member may see), without a scan.
         Index("ix_task_items_assignee_nomination", "assignee_id", "nomination_id"),
@@ -540,4 +558,5 @@ class RoundBallot(Base):
     __table_args__ = (UniqueConstraint("round_id", "seq", name="uq_round_ballots_round_seq"),)
 
 
-from workflows.persistence import decision_model  # noqa: E402, F401  (its tables belong to Base.metadata)
+# Their tables belong to Base.metadata.
+from workflows.persistence import decision_model, search_model  # noqa: E402, F401

@@ -39,8 +39,14 @@ _ASSIGNED = aliased(TaskItem, name="assigned_task")
 
 def visible_filter(actor: Actor) -> ColumnElement[bool]:
     """SQL condition selecting the nominations ``actor`` may see."""
+    return or_(*visible_clauses(actor))
+
+
+def visible_clauses(actor: Actor) -> list[ColumnElement[bool]]:
+    """The ways a nomination is visible to the actor, each on its own (they may overlap): a list reads each
+    one's page as an index range scan and merges them, where one OR of them all would scan every nomination."""
     if actor.reads_everything:
-        return Nomination.id.is_not(None)
+        return [Nomination.id.is_not(None)]
     clauses = []
     if actor.roles & UNIT_ROLES:
         clauses.append(Nomination.unit_id.in_(sorted(actor.units)))
@@ -49,7 +55,7 @@ def visible_filter(actor: Actor) -> ColumnElement[bool]:
                                                      _ASSIGNED.assignee_id == actor.id)))
     if actor.roles & COUNCIL_ROLES:
         clauses.append(_called_to_a_round_on(actor.id))
-    return or_(*clauses)
+    return clauses
 
 
 def _called_to_a_round_on(user_id) -> ColumnElement[bool]:
@@ -90,6 +96,12 @@ caches.register(visible_clause.cache_clear)
 
 def inbox_filter(actor: Actor) -> ColumnElement[bool]:
     """SQL condition for the ready task rows ``actor`` may act on (the SQL twin of ``Actor.can_act``)."""
+    return (TaskItem.state == "ready") & or_(false(), *inbox_clauses(actor))
+
+
+def inbox_clauses(actor: Actor) -> list[ColumnElement[bool]]:
+    """The ways a task row is the actor's, each on its own (rows of one never meet another's): the inbox reads each
+    one's page as an index range scan and merges them, where one OR of them all would scan every ready row."""
     per_role = []
     for role in sorted(actor.roles):
         clause = (TaskItem.role == role) & TaskItem.assignee_id.is_(None)
@@ -97,4 +109,4 @@ def inbox_filter(actor: Actor) -> ColumnElement[bool]:
             clause &= TaskItem.unit_id.in_(sorted(actor.units))
         per_role.append(clause)
     per_role.append(TaskItem.assignee_id == actor.id)
-    return (TaskItem.state == "ready") & or_(false(), *per_role)
+    return per_role

@@ -14,24 +14,25 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from workflows import engine
 from workflows.domain import clock
 from workflows.domain.actor import Actor
 from workflows.domain.decision_forms import REGISTER_TASK, SIGN_TASK
 from workflows.domain.errors import Forbidden, NotFound
+from workflows.domain.folding import fold
 from workflows.domain.labels import ACTIONS, NOMINEE_KINDS, STATES
 from workflows.engine.contract import OUTSIDE_RESULT
 from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Timer, Unit, User
-from workflows.persistence.scope import inbox_filter, load_actor, visible_filter
+from workflows.persistence.scope import inbox_clauses, load_actor, visible_clauses, visible_filter
 from workflows.queries import decisions as decision_queries
-from workflows.queries import presenting
+from workflows.queries import listing, presenting
 from workflows.queries import rounds as round_queries
 
-PAGE_SIZE = 50
+PAGE_SIZE = listing.PAGE_SIZE
 
 
 def iso(value: datetime | None) -> str | None:
@@ -64,6 +65,14 @@ def award_forms(db: Database, proposable_only: bool = False) -> list[dict[str, A
             for a, level in found if not proposable_only or level != "unit"]
 
 
+def list_choices(db: Database, user_id: int) -> dict[str, Any]:
+    """What the lists' filters offer the user: the route's steps, the units they see."""
+    with db.read() as s:
+        user = _user(s, user_id)
+        return {"steps": listing.step_choices(s),
+                "units": listing.unit_choices(s, None if user.reads_everything else user.units)}
+
+
 def current_form(db: Database, name: str) -> dict[str, Any]:
     """A form of the current version (a new dossier, a quarterly report)."""
     with db.read() as s:
@@ -80,6 +89,7 @@ def _task_row(item: TaskItem, nom: Nomination, unit_name: str, award_name: str, 
     return {
         "id": item.id,
         "nomination_id": nom.id,
+        "code": listing.dossier_code(nom.id),
         "round_id": None,
         "name": item.name,
         "title": item.title,
@@ -92,6 +102,9 @@ def _task_row(item: TaskItem, nom: Nomination, unit_name: str, award_name: str, 
         "unit_name": unit_name,
         "award_form": nom.award_form,
         "award_form_name": award_name,
+        "year": nom.year,
+        "return_count": nom.return_count,
+        "returned": nom.return_count > 0,
         "created_at": item.created_at,
         "due_at": item.due_at,
         "overdue": bool(item.due_at and item.due_at < now),
@@ -102,41 +115,65 @@ def _task_row(item: TaskItem, nom: Nomination, unit_name: str, award_name: str, 
 
 def inbox(db: Database, user_id: int, *, step: str | None = None, award_form: str | None = None,
           unit_id: int | None = None, overdue_only: bool = False, with_schema: bool = False) -> list[dict[str, Any]]:
-    """My ready tasks, overdue and oldest deadline first, then oldest waiting."""
+    """My ready tasks in one list, overdue and earliest deadline first: the first page of my dossiers' tasks with my
+    ballots and signatures among them (:func:`inbox_page` is the paged, sorted, searched form)."""
+    filters = listing.Filters(step=step, award_form=award_form, unit_id=unit_id, overdue=overdue_only)
+    page = inbox_page(db, user_id, filters=filters, with_schema=with_schema)
+    rows = page["items"] + page["others"]
     now = clock.now()
+    rows.sort(key=lambda r: (r["due_at"] is None, r["due_at"] or now, r["created_at"], r["id"]))
+    return rows
+
+
+def inbox_page(db: Database, user_id: int, *, filters: listing.Filters | None = None, sort: str | None = None,
+               cursor: str | None = None, with_schema: bool = False, page_size: int = listing.PAGE_SIZE) -> dict[str, Any]:
+    """One page of my ready dossier tasks, filtered, searched and sorted, from ``cursor``; ``others`` are my few
+    rows that belong to no single dossier (a round's ballot or tie, a decision's signature or registration), listed
+    whole on the first page, in their own section, and left out when a filter only a dossier can meet is set.
+    A bad sort or cursor is Invalid."""
+    now = clock.now()
+    sort, key, descending = listing.parse_sort(sort, listing.INBOX_SORTS, listing.INBOX_DEFAULT_SORT)
+    after = listing.decode_cursor(cursor, sort, key)
+    filters = filters or listing.Filters()
     with db.read() as s:
         user = _user(s, user_id)
+        where = [TaskItem.state == "ready", *listing.nomination_filters(s, filters)]
+        if filters.step:
+            where.append(TaskItem.name == filters.step)
+        if filters.overdue:
+            where.append(TaskItem.due_at < now)
         query = (
-            select(TaskItem, Nomination, Unit.name, AwardForm.name)
+            select(TaskItem, Nomination, Unit.name, AwardForm.name, key.column)
             .join(Nomination, TaskItem.nomination_id == Nomination.id)
             .join(Unit, Nomination.unit_id == Unit.id)
             .join(AwardForm, Nomination.award_form == AwardForm.code)
-            .where(inbox_filter(user))
-            .order_by(TaskItem.due_at.is_(None), TaskItem.due_at, TaskItem.created_at, TaskItem.id)
+            .options(lazyload(Nomination.unit))
+            .where(*where)
         )
-        if step:
-            query = query.where(TaskItem.name == step)
-        if award_form:
-            query = query.where(Nomination.award_form == award_form)
-        if unit_id:
-            query = query.where(Nomination.unit_id == unit_id)
-        if overdue_only:
-            query = query.where(TaskItem.due_at < now)
+        found, position = listing.keyset_page(s, query, key, TaskItem.id, descending, after, page_size,
+                                              branches=inbox_clauses(user))
         rows = []
-        for item, nom, unit, award in s.execute(query):
+        for item, nom, unit, award, _key in found:
             row = _task_row(item, nom, unit, award, now)
             if with_schema:  # each task's form as its nomination's version has it
                 row["schema"] = versions.route_for(s, nom.process_model_id).forms.schema(item.form)
             rows.append(row)
-        extra = []
-        if not (step and step not in round_queries.ROUND_TASKS) and not (award_form or unit_id):
-            extra += [b for b in round_queries.my_ballots(s, user, now) if not step or b["name"] == step]
-        if not (step and step not in (SIGN_TASK, REGISTER_TASK)) and not unit_id:  # a decision's signature, registration
-            extra += [t for t in decision_queries.my_tasks(s, user, now, award_form) if not step or t["name"] == step]
-        if extra:
-            rows += [t for t in extra if not overdue_only or t["overdue"]]
-            rows.sort(key=lambda r: (r["due_at"] is None, r["due_at"] or now, r["created_at"], r["id"]))
-        return rows
+        others = [] if after is not None or filters.nomination_only else _subjectless(s, user, now, filters)
+        return {"items": rows, "others": others, "sort": sort,
+                "next_cursor": listing.encode_cursor(sort, *position) if position else None}
+
+
+def _subjectless(s: Session, user: Actor, now: datetime, filters: listing.Filters) -> list[dict[str, Any]]:
+    """My ballots, ties, signatures and registrations that the filters let through, by deadline."""
+    step, award_form, unit_id = filters.step, filters.award_form, filters.unit_id
+    rows = []
+    if not (step and step not in round_queries.ROUND_TASKS) and not (award_form or unit_id):
+        rows += [b for b in round_queries.my_ballots(s, user, now) if not step or b["name"] == step]
+    if not (step and step not in (SIGN_TASK, REGISTER_TASK)) and not unit_id:  # a decision's signature, registration
+        rows += [t for t in decision_queries.my_tasks(s, user, now, award_form) if not step or t["name"] == step]
+    rows = [t for t in rows if not filters.overdue or t["overdue"]]
+    rows.sort(key=lambda r: (r["due_at"] is None, r["due_at"] or now, r["created_at"], r["id"]))
+    return rows
 
 
 def task(db: Database, user_id: int, item_id: int) -> dict[str, Any]:
@@ -178,27 +215,42 @@ def _dossier(route: engine.Route, nom: Nomination) -> dict[str, Any]:
 
 
 def nominations(db: Database, user_id: int, *, state: str | None = None, award_form: str | None = None,
-                q: str | None = None, page: int = 1) -> dict[str, Any]:
+                q: str | None = None, filters: listing.Filters | None = None, sort: str | None = None,
+                cursor: str | None = None, page_size: int = listing.PAGE_SIZE) -> dict[str, Any]:
+    """One page of the nominations I may see, filtered, searched and sorted (newest change first), from ``cursor``;
+    ``total`` counts those that match up to ``listing.COUNT_CAP`` (``total_exceeds``: more). ``state``,
+    ``award_form`` and ``q`` are shorthands for ``filters``."""
+    if filters is None:
+        filters = listing.Filters(q=fold(q or ""), award_form=award_form, state=state)
+    sort, key, descending = listing.parse_sort(sort, listing.NOMINATION_SORTS, listing.NOMINATIONS_DEFAULT_SORT)
+    after = listing.decode_cursor(cursor, sort, key)
     with db.read() as s:
         user = _user(s, user_id)
-        query = select(Nomination).where(visible_filter(user))
-        if state:
-            query = query.where(Nomination.state == state)
-        if award_form:
-            query = query.where(Nomination.award_form == award_form)
-        q = (q or "").replace("\x00", "")  # PostgreSQL text cannot hold NUL; nothing stored has one
-        if q:
-            query = query.where(Nomination.nominee_name.ilike(f"%{q}%"))
-        total = s.scalar(select(func.count()).select_from(query.subquery()))
-        rows = s.scalars(query.order_by(Nomination.updated_at.desc(), Nomination.id.desc())
-                         .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-        names = dict(s.execute(select(AwardForm.code, AwardForm.name)).all())
-        return {"items": [_summary(n, names) for n in rows], "total": total, "page": page, "page_size": PAGE_SIZE}
+        where = listing.nomination_filters(s, filters)
+        if filters.state:
+            where.append(Nomination.state == filters.state)
+        if filters.step:
+            where.append(Nomination.current_step == filters.step)
+        # Counted up to a cap: an exact count of 100,000 rows would cost more than the page itself.
+        branches = visible_clauses(user)
+        total = listing.count_capped(s, select(Nomination.id).where(*where), Nomination.id, branches)
+        query = (select(Nomination, Unit.name, AwardForm.name, key.column)
+                 .join(Unit, Nomination.unit_id == Unit.id)
+                 .join(AwardForm, Nomination.award_form == AwardForm.code)
+                 .options(lazyload(Nomination.unit))
+                 .where(*where))
+        found, position = listing.keyset_page(s, query, key, Nomination.id, descending, after, page_size,
+                                              branches=branches)
+        items = [_summary(n, {n.award_form: award}, unit) for n, unit, award, _key in found]
+        return {"items": items, "total": min(total, listing.COUNT_CAP), "total_exceeds": total > listing.COUNT_CAP,
+                "sort": sort, "page_size": page_size,
+                "next_cursor": listing.encode_cursor(sort, *position) if position else None}
 
 
-def _summary(nom: Nomination, award_names: dict[str, str]) -> dict[str, Any]:
+def _summary(nom: Nomination, award_names: dict[str, str], unit_name: str | None = None) -> dict[str, Any]:
     return {
         "id": nom.id,
+        "code": listing.dossier_code(nom.id),
         "version": nom.version,
         "state": nom.state,
         "state_label": STATES.get(nom.state, nom.state),
@@ -208,8 +260,10 @@ def _summary(nom: Nomination, award_names: dict[str, str]) -> dict[str, Any]:
         "nominee_kind": nom.nominee_kind,
         "nominee_kind_label": NOMINEE_KINDS.get(nom.nominee_kind, nom.nominee_kind),
         "unit_id": nom.unit_id,
-        "unit_name": nom.unit.name,
+        "unit_name": unit_name or nom.unit.name,
         "year": nom.year,
+        "return_count": nom.return_count,
+        "returned": nom.return_count > 0,
         "current_step": nom.current_step,
         "decision_number": nom.decision_number,
         "updated_at": nom.updated_at,
@@ -321,6 +375,11 @@ def history(db: Database, user_id: int, nomination_id: int) -> list[dict[str, An
             }
             for e, full_name in rows
         ]
+
+
+def last_return(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The latest return for supplementation in a :func:`history` (each one counts in ``return_count``), or None."""
+    return next((e for e in reversed(events) if e["changes"] and "return_count" in e["changes"]), None)
 
 
 def _action_label(route, task: str | None, action: str) -> str:

@@ -19,7 +19,7 @@ from workflows import engine
 from workflows.domain.actor import Actor
 from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.domain.rules import AwardFormRule, RuleSet, iso_utc
-from workflows.persistence import storage, versions
+from workflows.persistence import search_model, storage, versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, Nomination
 from workflows.services import ballot, rounds
@@ -61,6 +61,7 @@ def create_nomination(db: Database, actor: Actor | int, data: Any) -> int:
             setattr(nom, key, dossier.get(key))
         flags = route.rules.routing_flags(award.code, step.now)
         instance = step.start(nom, route, {**flags, "council_done": False, "vote_closed": False})
+        search_model.write_terms(step.session, nom.id, nom.nominee_name, replace=False)
         step.record(instance, "created", role="unit_clerk", changes={k: [None, v] for k, v in dossier.items()})
         return step.write(instance).nomination_id
 
@@ -119,6 +120,8 @@ def _submit_dossier(step: NominationStep, acting: Acting, data: Any) -> dict[str
         if old != new:
             changes[key] = [old, new]
             setattr(nom, key, new)
+    if "nominee_name" in changes:  # what the lists' search finds it by
+        search_model.write_terms(step.session, nom.id, nom.nominee_name)
     flags: dict[str, Any] = route.rules.routing_flags(award.code, on)
     if any(key in changes for key in VOTED_ON):
         flags["council_done"] = False  # another person or award than the council approved: it votes again
