@@ -27,6 +27,7 @@ from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Timer, Unit, User
 from workflows.persistence.scope import inbox_filter, load_actor, visible_filter
+from workflows.queries import claims as claim_queries
 from workflows.queries import decisions as decision_queries
 from workflows.queries import presenting
 from workflows.queries import rounds as round_queries
@@ -97,6 +98,9 @@ def _task_row(item: TaskItem, nom: Nomination, unit_name: str, award_name: str, 
         "overdue": bool(item.due_at and item.due_at < now),
         "escalated": item.escalated_at is not None,
         "waiting": now - item.created_at,
+        "claimed_by": item.claimed_by_id,  # who took this shared task (claimed_by_name: filled by claims.name_holders)
+        "claimed_by_name": None,
+        "claimed_at": item.claimed_at,
     }
 
 
@@ -128,6 +132,7 @@ def inbox(db: Database, user_id: int, *, step: str | None = None, award_form: st
             if with_schema:  # each task's form as its nomination's version has it
                 row["schema"] = versions.route_for(s, nom.process_model_id).forms.schema(item.form)
             rows.append(row)
+        claim_queries.name_holders(s, rows)
         extra = []
         if not (step and step not in round_queries.ROUND_TASKS) and not (award_form or unit_id):
             extra += [b for b in round_queries.my_ballots(s, user, now) if not step or b["name"] == step]
@@ -165,7 +170,9 @@ def task(db: Database, user_id: int, item_id: int) -> dict[str, Any]:
         row = _task_row(item, nom, nom.unit.name, s.get(AwardForm, nom.award_form).name, now)
         route = versions.route_for(s, nom.process_model_id)
         step = route.steps.get(item.name)
-        row["can_act"] = item.state == "ready" and user.can_act(item)
+        row |= claim_queries.actions(s, user, item)
+        claim_queries.name_holders(s, [row])
+        row["can_act"] = item.state == "ready" and user.can_act(item) and not row["held_by_other"]
         row["hook"] = step.hook if step is not None else None
         row["schema"] = route.forms.schema(item.form)
         row["prefill"] = _dossier(route, nom) if step is not None and step.hook == "dossier" else {}
