@@ -17,16 +17,19 @@ from ..support import APPROVE, Driver
 from .test_concurrency import race
 
 
-def add_secretary(db: Database, username: str, full_name: str) -> int:
-    """Another person of the secretariat (the demo has one)."""
+def add_user(db: Database, username: str, full_name: str, roles=("secretariat",), like: str = "secretary") -> int:
+    """Another person (password ``demo``) in the unit of ``like``: the demo has one secretary only."""
     with db.write() as s:
-        unit_id = s.scalar(select(User.unit_id).where(User.username == "secretary"))
+        unit_id = s.scalar(select(User.unit_id).where(User.username == like))
         user = User(username=username, full_name=full_name, password_hash=PasswordHasher().hash("demo"),
                     unit_id=unit_id, session_token=username + "-token", is_demo=False)
-        user.role_rows = [UserRole(role="secretariat")]
+        user.role_rows = [UserRole(role=role) for role in roles]
         s.add(user)
         s.flush()
         return user.id
+
+
+add_secretary = add_user
 
 
 @pytest.fixture
