@@ -24,7 +24,7 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     app.extensions["vinhdanh.db"] = db or Database(app.config["DATABASE_URL"], app.config["VINHDANH_SETTINGS"])
     extensions.init_app(app)
 
-    from . import admin, auth, decisions, health, inbox, nominations, notifications, reports, rounds
+    from . import admin, auth, bulk, claims, decisions, health, inbox, nominations, notifications, reports, rounds
     from .api import bp as api_bp
 
     app.register_blueprint(admin.bp)
@@ -33,6 +33,8 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     app.context_processor(notifications.unread_for_header)
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(claims.bp)
+    app.register_blueprint(bulk.bp)
     app.register_blueprint(nominations.bp)
     app.register_blueprint(rounds.bp)
     app.register_blueprint(decisions.bp)

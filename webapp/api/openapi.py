@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from workflows import queries
+from workflows.services import bulk
 
 from ..extensions import get_db
 from . import bp
@@ -65,6 +66,10 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                "chosen": {"type": ["array", "null"], "items": {"type": "integer"}},
                "decided_by": {"type": ["string", "null"]}, "decided_at": {"type": ["string", "null"], "format": "date-time"}}}
     decision = {"$ref": "#/components/schemas/Decision"}
+    claim = {"type": "object", "properties": {
+        "task_id": {"type": "integer"}, "claimed_by": {"type": ["integer", "null"], "description": "The holder's user id"},
+        "claimed_at": {"type": ["string", "null"], "format": "date-time"},
+        "nomination_version": {"type": "integer", "description": "The nomination's version after the change"}}}
     if_match = {"name": "If-Match", "in": "header", "required": False, "description": "The decision version you read",
                 "schema": {"type": "string"}}
     round_ = {"type": "object", "description": "A council round", "properties": {
@@ -172,6 +177,39 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                     "chosen": {"type": "array", "items": {"type": "integer"}, "description": "A tie: passed by the chair"},
                     "cut": {"type": "array", "items": {"type": "integer"}, "description": "A tie: over the quota"}}})
                 | _errors(400, 401, 403, 404, 409, 422)}},
+            "/tasks/{id}/claim": {"post": {
+                "summary": "Take a shared task (secretariat, reviewer, any role-wide task): the others still see it, "
+                           "marked with its holder, and cannot complete it",
+                "description": "409 when someone else holds it (the message names them) or it is no longer ready; 422 for "
+                               "a task assigned to one person (a ballot). A claim is on the nomination's history and moves "
+                               "its version. Claiming one's own claim again changes nothing.",
+                "parameters": [id_param("id")], "responses": _ok(claim) | _errors(401, 403, 404, 409, 422)}},
+            "/tasks/{id}/release": {"post": {
+                "summary": "Give a claimed task back to its role (its holder, or an admin)",
+                "parameters": [id_param("id")], "responses": _ok(claim) | _errors(401, 403, 404, 409, 422)}},
+            "/tasks/{id}/assign": {"post": {
+                "summary": "An admin gives a shared task to another user holding its role (and unit, for a unit's role)",
+                "parameters": [id_param("id")],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["user_id"], "additionalProperties": False,
+                    "properties": {"user_id": {"type": "integer"}}}}}},
+                "responses": _ok(claim) | _errors(400, 401, 403, 404, 409, 422)}},
+            "/tasks/bulk-complete": {"post": {
+                "summary": "Complete many tasks with the same data (approve, or return with one comment)",
+                "description": f"Each task is its own locked transaction and audit event, validated against its own "
+                               f"step's form: one failing never undoes another. At most {bulk.MAX_TASKS} ids (422 beyond); "
+                               "a repeated id is answered once. 200 whatever each task's fate: `done`, `conflict` (no "
+                               "longer ready, or held by someone else), `error` (refused: the reason, in Vietnamese).",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["task_ids"], "additionalProperties": False,
+                    "properties": {"task_ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1,
+                                                "maxItems": bulk.MAX_TASKS},
+                                   "data": {"type": "object", "description": "Fields of the tasks' forms"}}}}}},
+                "responses": _ok({"type": "object", "properties": {"results": {"type": "array", "items": {
+                    "type": "object", "properties": {
+                        "task_id": {"type": "integer"}, "status": {"enum": ["done", "conflict", "error"]},
+                        "error": {"type": ["string", "null"], "description": "Why, in Vietnamese (null when done)"}}}}}})
+                | _errors(400, 401, 422)}},
             "/rounds": {
                 "get": {"summary": "Council rounds (đợt xét), newest first", "responses": _ok({"type": "object"}) | _errors(401)},
                 "post": {"summary": "Form a round from dossiers waiting for the council (secretariat)",
@@ -295,7 +333,10 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                     "unit_name": {"type": ["string", "null"]}, "award_form": {"type": ["string", "null"]},
                     "returned": {"type": "boolean", "description": "Returned for supplementation at least once"},
                     "created_at": {"type": "string", "format": "date-time"}, "overdue": {"type": "boolean"},
-                    "due_at": {"type": ["string", "null"], "format": "date-time"}}},
+                    "due_at": {"type": ["string", "null"], "format": "date-time"},
+                    "claimed_by": {"type": ["integer", "null"], "description": "Who took this shared task (POST .../claim)"},
+                    "claimed_by_name": {"type": ["string", "null"]},
+                    "claimed_at": {"type": ["string", "null"], "format": "date-time"}}},
                 "Decision": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "version": {"type": "integer"},
                     "kind": {"enum": ["decision", "submission"]}, "award_form": {"type": "string"},

@@ -57,6 +57,9 @@ def _task_json(t: dict[str, Any]) -> dict[str, Any]:
         "created_at": iso(t["created_at"]),
         "due_at": iso(t["due_at"]),
         "overdue": t["overdue"],
+        "claimed_by": t.get("claimed_by"),  # a shared task someone took: only they complete it (409 for others)
+        "claimed_by_name": t.get("claimed_by_name"),
+        "claimed_at": iso(t.get("claimed_at")),
     }
 
 

@@ -36,6 +36,9 @@ ACTIONS = {
     "decision_signed": "Lãnh đạo Bộ đã ký",
     "decision_registered": "Đăng ký số, ngày ban hành",
     "decision_cancelled": "Hủy dự thảo quyết định / tờ trình",
+    "claimed": "Nhận xử lý",
+    "released": "Trả lại nhóm",
+    "reassigned": "Giao lại người xử lý",
 }
 
 ROLES = {

@@ -291,6 +291,9 @@ class TaskItem(Base):
     escalated_at: Mapped[datetime | None]  # when its superior was told it is overdue
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Who took a shared task to work on it (the others still see it, and cannot complete it meanwhile).
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None]
     __table_args__ = (
         Index("ix_task_items_inbox_role", "state", "role", "unit_id", "due_at"),
         Index("ix_task_items_inbox_assignee", "state", "assignee_id", "due_at"),

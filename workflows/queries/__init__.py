@@ -28,6 +28,7 @@ from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Timer, Unit, User
 from workflows.persistence.scope import inbox_clauses, load_actor, visible_clauses, visible_filter
+from workflows.queries import claims as claim_queries
 from workflows.queries import decisions as decision_queries
 from workflows.queries import listing, presenting
 from workflows.queries import rounds as round_queries
@@ -110,6 +111,9 @@ def _task_row(item: TaskItem, nom: Nomination, unit_name: str, award_name: str, 
         "overdue": bool(item.due_at and item.due_at < now),
         "escalated": item.escalated_at is not None,
         "waiting": now - item.created_at,
+        "claimed_by": item.claimed_by_id,  # who took this shared task (claimed_by_name: filled by claims.name_holders)
+        "claimed_by_name": None,
+        "claimed_at": item.claimed_at,
     }
 
 
@@ -158,6 +162,7 @@ def inbox_page(db: Database, user_id: int, *, filters: listing.Filters | None = 
             if with_schema:  # each task's form as its nomination's version has it
                 row["schema"] = versions.route_for(s, nom.process_model_id).forms.schema(item.form)
             rows.append(row)
+        claim_queries.name_holders(s, rows)
         others = [] if after is not None or filters.nomination_only else _subjectless(s, user, now, filters)
         return {"items": rows, "others": others, "sort": sort,
                 "next_cursor": listing.encode_cursor(sort, *position) if position else None}
@@ -202,7 +207,9 @@ def task(db: Database, user_id: int, item_id: int) -> dict[str, Any]:
         row = _task_row(item, nom, nom.unit.name, s.get(AwardForm, nom.award_form).name, now)
         route = versions.route_for(s, nom.process_model_id)
         step = route.steps.get(item.name)
-        row["can_act"] = item.state == "ready" and user.can_act(item)
+        row |= claim_queries.actions(s, user, item)
+        claim_queries.name_holders(s, [row])
+        row["can_act"] = item.state == "ready" and user.can_act(item) and not row["held_by_other"]
         row["hook"] = step.hook if step is not None else None
         row["schema"] = route.forms.schema(item.form)
         row["prefill"] = _dossier(route, nom) if step is not None and step.hook == "dossier" else {}

@@ -18,6 +18,7 @@ FIELD_TITLES = {
     "due_at": "Hạn xử lý",
     "reminder_at": "Nhắc hạn lúc",
     "outside_result": "Kết quả của cấp trên",
+    "claimed_by": "Người xử lý",
 }
 _TIMES = {"due_at", "reminder_at"}  # ISO strings in the audit data
 

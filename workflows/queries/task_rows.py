@@ -17,4 +17,5 @@ def subjectless_row(item: TaskItem, now: datetime, **fields: Any) -> dict[str, A
         "unit_id": None, "unit_name": None, "award_form": None, "award_form_name": None,
         "created_at": item.created_at, "due_at": item.due_at, "overdue": bool(item.due_at and item.due_at < now),
         "escalated": item.escalated_at is not None, "waiting": now - item.created_at,
+        "claimed_by": None, "claimed_by_name": None, "claimed_at": None,  # such rows are not claimed
     } | fields

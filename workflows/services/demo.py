@@ -53,8 +53,16 @@ def seed_demo(db: Database) -> bool:
     """Create the demo data unless present; returns whether anything was created."""
     if not seed_people(db):
         return False
+    _demo_second_secretary(db)
     _demo_nominations(db)
     return True
+
+
+def _demo_second_secretary(db: Database) -> None:
+    """A second person of the secretariat, so a shared task's claim shows: one takes it, the other sees who."""
+    with db.write() as s:
+        people.add_user(s, None, "secretary2", "Hoàng Minh Thư", "VU_TCCB", ["secretariat"], _demo_password_hash(),
+                        is_demo=True)
 
 
 @cache

@@ -22,7 +22,7 @@ from workflows.domain.rules import AwardFormRule, RuleSet, iso_utc
 from workflows.persistence import search_model, storage, versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, Nomination
-from workflows.services import ballot, rounds
+from workflows.services import ballot, claims, rounds
 from workflows.services.unit_of_work import Acting, NominationStep, Outcome
 
 MAX_RETURNS = 20
@@ -89,6 +89,7 @@ def _complete_step(db: Database, actor: Actor | int, item_id: int, data: Any, if
             raise Forbidden("Công việc này không thuộc quyền của bạn.")
         if item.state != "ready":
             raise Conflict("Công việc đã được xử lý.")
+        claims.check_not_held(step.session, item, step.actor)
         declared = instance.route.steps[item.name]
         # A member's ballot is their own task: other members' votes move the version, never stale it.
         if if_match is not None and not declared.parallel and if_match != instance.nom.version:
