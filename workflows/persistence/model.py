@@ -270,6 +270,7 @@ class TaskItem(Base):
     role: Mapped[str] = mapped_column(String(40))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    award_form: Mapped[str | None] = mapped_column(String(60))  # the dossier's or decision's: what a delegation names
     state: Mapped[str] = mapped_column(String(20), default="ready")  # ready | completed | cancelled
     created_at: Mapped[datetime]
     due_at: Mapped[datetime | None]
@@ -540,4 +541,4 @@ class RoundBallot(Base):
     __table_args__ = (UniqueConstraint("round_id", "seq", name="uq_round_ballots_round_seq"),)
 
 
-from workflows.persistence import decision_model  # noqa: E402, F401  (its tables belong to Base.metadata)
+from workflows.persistence import decision_model, delegation_model  # noqa: E402, F401  (their tables belong to Base.metadata)
