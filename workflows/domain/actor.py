@@ -15,6 +15,8 @@ from typing import Protocol
 GLOBAL_READERS = frozenset({"secretariat", "reviewer", "minister", "deputy_minister", "council_chair", "admin", "auditor"})
 # Roles whose work belongs to one unit: the actor holds them for the units in ``units`` only.
 UNIT_ROLES = frozenset({"unit_clerk", "unit_head"})
+# Approvers who may name a substitute while absent (council roles never: a ballot is personal and secret).
+ABSENCE_ROLES = ("unit_head", "secretariat", "reviewer", "minister", "deputy_minister")
 
 
 class Assignable(Protocol):
