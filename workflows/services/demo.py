@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from workflows import services
 from workflows.domain import clock
 from workflows.persistence.db import Database
+from workflows.persistence.grants import today
 from workflows.persistence.model import TaskItem, User
-from workflows.services import decisions, people, rounds
+from workflows.services import decisions, delegations, people, rounds
 from workflows.services.accounts import hash_password
 
 DEMO_PASSWORD = "demo"  # every demo account's
@@ -54,7 +55,16 @@ def seed_demo(db: Database) -> bool:
     if not seed_people(db):
         return False
     _demo_nominations(db)
+    _demo_delegation(db)
     return True
+
+
+def _demo_delegation(db: Database) -> None:
+    """The minister delegates signing (every award form) to the deputy for 30 days from today: the decision waiting
+    for the minister's signature is in ``deputy``'s inbox too, and signs "KT. BỘ TRƯỞNG"."""
+    first = today()
+    delegations.delegate(db, _user_id(db, "minister"), "deputy", first, first + timedelta(days=29),
+                         note="Bộ trưởng đi công tác (dữ liệu mẫu)")
 
 
 @cache
