@@ -59,8 +59,9 @@ def test_the_minister_delegates_and_revokes_through_the_page(web: Flask, db: Dat
 
 def test_who_sees_the_pages(web: Flask, db: Database):
     clerk = session_client(web, db, "clerk1")
-    html = clerk.get("/inbox").get_data(as_text=True) if clerk.get("/inbox").status_code == 200 else ""
-    assert "Ủy quyền ký" not in html and "Vắng mặt</a>" not in html
+    html = clerk.get("/").get_data(as_text=True)
+    assert "Việc cần xử lý" in html and "Ủy quyền ký" not in html and "Vắng mặt</a>" not in html
+    assert 'href="/absences">Vắng mặt</a>' in session_client(web, db, "head1").get("/").get_data(as_text=True)
     assert clerk.get("/delegations").status_code == 403
     assert clerk.get("/absences").status_code == 403
     assert session_client(web, db, "council1").get("/absences").status_code == 403
@@ -137,3 +138,20 @@ def test_the_api(web: Flask, db: Database):
     assert client.get("/api/v1/absences", headers=bearer(db, "head1b")).get_json()["items"][0]["user"] == "Trần Văn Hùng"
     cancelled = client.post(f"/api/v1/absences/{made.get_json()['id']}/cancel", headers=head)
     assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+
+
+def test_the_deputy_signs_through_the_task_page_while_in_force(web: Flask, db: Database, legacy):
+    """The request's own actor (session, bearer) carries the windows: the command needs no second load."""
+    from tests.workflows.test_delegation import at_minister_sign, sign_item
+    from workflows.services import delegations
+
+    nid = at_minister_sign(legacy)
+    item = sign_item(legacy, nid)
+    deputy = session_client(web, db, "deputy")
+    assert deputy.post(f"/tasks/{item}", data={"decision": "approve"}).status_code == 403
+    delegations.delegate(db, legacy.uid("minister"), "deputy", START.date(), START.date())
+    assert f"/tasks/{item}" in deputy.get("/").get_data(as_text=True)
+    assert deputy.post(f"/tasks/{item}", data={"decision": "approve"}).status_code == 302
+    assert legacy.nomination(nid).state == "awarded"
+    page = deputy.get(f"/nominations/{nid}").get_data(as_text=True)
+    assert "Thứ trưởng (thay mặt Bộ trưởng Bộ trưởng)" in page
