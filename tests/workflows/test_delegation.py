@@ -289,6 +289,19 @@ def test_an_absent_heads_tasks_are_the_substitutes_then_return(driver: Driver, n
     assert (acted(nids[1]).actor, acted(nids[1]).on_behalf_of) == ("head1b", "head1")
     history = queries.history(driver.db, driver.uid("auditor"), nids[1])
     assert history[-1]["on_behalf_of_label"] == "thay Trần Văn Hùng"
+    # Rows assigned to the absent (a claim, say): theirs of the absence's role reach the substitute, others do not.
+    with driver.db.write() as s:
+        rows = [TaskItem(nomination_id=nids[2], task_uuid=f"held-{role}", name="held", title="Việc được giao riêng",
+                         form="held", role=role, assignee_id=driver.uid("head1"), state="ready", created_at=clock.now())
+                for role in ("unit_head", "secretariat")]
+        s.add_all(rows)
+        s.flush()
+        held = [r.id for r in rows]
+    mine = agrees(driver, sub)
+    assert held[0] in mine and held[1] not in mine
+    with driver.db.write() as s:
+        for row_id in held:
+            s.get(TaskItem, row_id).state = "cancelled"
     driver.act(nids[1], "secretary2", APPROVE)  # the secretariat's absence too
     assert (acted(nids[1]).actor, acted(nids[1]).on_behalf_of) == ("secretary2", "secretary")
     assert actor(driver, "head2").grants == ()  # a head of another unit gains nothing
