@@ -155,3 +155,20 @@ def test_the_deputy_signs_through_the_task_page_while_in_force(web: Flask, db: D
     assert legacy.nomination(nid).state == "awarded"
     page = deputy.get(f"/nominations/{nid}").get_data(as_text=True)
     assert "Thứ trưởng (thay mặt Bộ trưởng Bộ trưởng)" in page
+
+
+def test_an_admin_sets_an_absence_and_a_delegation_for_someone_else(web: Flask, db: Database):
+    people.create_user(db, None, "secretary2", "Đỗ Thư Ký", "VU_TCCB", ["secretariat"], "demo")
+    admin = session_client(web, db, "admin")
+    html = admin.get("/absences").get_data(as_text=True)
+    assert 'name="user"' in html and 'value="secretary2"' in html
+    done = admin.post("/absences", data={"user": "secretary", "role": "secretariat", "substitute": "secretary2",
+                                         "starts_on": "2026-12-01", "ends_on": "2026-12-03"})
+    assert done.status_code == 302
+    assert "Đỗ Thư Ký" in session_client(web, db, "secretary").get("/absences").get_data(as_text=True)
+    html = admin.get("/delegations").get_data(as_text=True)
+    assert 'name="minister"' in html
+    assert admin.post("/delegations", data={"minister": "minister", "deputy": "deputy", "starts_on": "2026-12-01",
+                                            "ends_on": "2026-12-03"}).status_code == 302
+    rows = session_client(web, db, "minister").get("/delegations").get_data(as_text=True)
+    assert "01/12/2026" in rows and "Thu hồi ủy quyền" in rows  # the minister may revoke what an admin made
