@@ -16,7 +16,7 @@ from workflows.domain.actor import Actor, Grant, OnBehalfOf
 from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.persistence import audit
 from workflows.persistence.decision_model import Decision
-from workflows.persistence.model import AuditEvent, AuditHead, TaskItem, User
+from workflows.persistence.model import AuditEvent, AuditHead, Notification, TaskItem, User
 from workflows.persistence.scope import inbox_filter, load_actor
 from workflows.queries import decisions as decision_queries
 from workflows.services import decisions, delegations, people
@@ -213,10 +213,12 @@ def test_two_overlapping_delegations_at_once_one_wins(driver: Driver, now):
 def test_a_batch_decision_signed_under_delegation_reads_kt_bo_truong(rd: RoundDriver, now):
     nids, _ = rd.passed(["Nguyễn Thị Hồng Nhung"])
     did = decisions.draft(rd.db, rd.uid("secretary"), nids)
-    decisions.send(rd.db, rd.uid("secretary"), did)
-    item = rd.decision_item(did)
-    assert item not in agrees(rd, actor(rd, "deputy"))
     delegations.delegate(rd.db, rd.uid("minister"), "deputy", START.date(), LAST, ["bang_khen_bo_truong"])
+    decisions.send(rd.db, rd.uid("secretary"), did)
+    with rd.db.read() as s:  # the deputy is told, as the minister is
+        told = set(s.scalars(select(Notification.user_id).where(Notification.kind == "decision")))
+    assert {rd.uid("minister"), rd.uid("deputy")} <= told
+    item = rd.decision_item(did)
     assert item in agrees(rd, actor(rd, "deputy"))
     assert item in [r["id"] for r in queries.inbox(rd.db, rd.uid("deputy"))]
     assert decision_queries.get_decision(rd.db, rd.uid("deputy"), did)["can"]["sign"]

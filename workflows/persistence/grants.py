@@ -69,3 +69,12 @@ def grant_clauses(actor: Actor) -> list[ColumnElement[bool]]:
                 pool &= TaskItem.award_form.in_(sorted(grant.award_forms))
             clauses.append(own & pool)
     return clauses
+
+
+def deputies_for(session: Session, award_form: str, on: date | None = None) -> list[User]:
+    """The active deputies who sign ``award_form`` for a minister today (whom a decision sent for signature tells)."""
+    rows = session.execute(select(SigningDelegation.award_forms, User)
+                           .join(User, User.id == SigningDelegation.deputy_id)
+                           .where(in_force(SigningDelegation, on or today()), User.active.is_(True))).all()
+    found = {user.id: user for forms, user in rows if forms is None or award_form in forms}
+    return list(found.values())

@@ -36,7 +36,7 @@ from workflows.domain.actor import Actor
 from workflows.domain.decision_forms import KIND_NAMES, REGISTER_TASK, SIGN_TASK, register_form, sign_form
 from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.domain.forms import FormSet, text_problem
-from workflows.persistence import audit, calendars, numbering, versions
+from workflows.persistence import audit, calendars, grants, numbering, versions
 from workflows.persistence.db import Database
 from workflows.persistence.decision_model import UNFINISHED, Decision, DecisionDossier
 from workflows.persistence.model import CouncilRound, RoundDossier, TaskItem
@@ -127,7 +127,9 @@ def send(db: Database, actor: Actor | int, decision_id: int, expected_version: i
         _audit(step, decision, "decision_sent", changes={"state": ["draft", "sent"],
                                                          "due_at": [None, _iso(decision.due_at)]})
         due = f", hạn ký {notify.local(decision.due_at)}" if decision.due_at else ""
-        notify.send(step.session, db.settings, notify.with_roles(step.session, {"minister"}, step.actor.unit_id), None,
+        signers = notify.with_roles(step.session, {"minister"}, step.actor.unit_id)
+        signers += [u for u in grants.deputies_for(step.session, decision.award_form) if u not in signers]
+        notify.send(step.session, db.settings, signers, None,
                     "decision", f"Trình ký {what} «{decision.title}» kèm danh sách {len(ids)} hồ sơ{due}.", now)
         return _outcome(step, decision, ids)
 
