@@ -95,7 +95,8 @@ class Actor:
 
     def can_act(self, item: Assignable) -> bool:
         """May take this task: a task assigned to someone is theirs alone (a ballot is its member's, the chair's
-        included); an unassigned one is for whoever holds its role in its unit."""
+        included); an unassigned one is for whoever holds its role in its unit; either, for whoever a window in
+        force lets act for them (:class:`Grant`)."""
         if item.assignee_id is not None and item.assignee_id == self.id:
             return True
         if item.assignee_id is None and self.holds_for_unit(item.role, item.unit_id):

@@ -20,9 +20,9 @@ from workflows.persistence.model import Nomination, RoundDossier, RoundMember, T
 COUNCIL_ROLES = frozenset({"council_member", "council_chair"})
 
 
-def actor_of(user: User, grants: tuple[Grant, ...] = ()) -> Actor:
+def actor_of(user: User, windows: tuple[Grant, ...] = ()) -> Actor:
     return Actor(id=user.id, username=user.username, full_name=user.full_name, unit_id=user.unit_id,
-                 unit_name=user.unit.name, roles=user.roles, session_token=user.session_token, grants=grants)
+                 unit_name=user.unit.name, roles=user.roles, session_token=user.session_token, grants=windows)
 
 
 def load_actor(session: Session, user_id: int) -> Actor:
