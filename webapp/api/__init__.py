@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import decisions, openapi, rounds, tasks, views  # noqa: E402, F401  (routes register on import)
+from . import decisions, delegations, openapi, rounds, tasks, views  # noqa: E402, F401  (routes register on import)

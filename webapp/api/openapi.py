@@ -302,6 +302,7 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"data": report}}}}},
                 "responses": _ok({"type": "object"}) | _errors(400, 401, 403, 404, 409, 422)}},
+            **_delegation_paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -361,6 +362,59 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                     "changes": {"type": ["object", "null"]}}},
             },
         },
+    }
+
+
+def _delegation_paths() -> dict:
+    """Delegations of signing (the minister's, to a deputy minister) and absences (an approver's, to a substitute)."""
+    day = {"type": "string", "format": "date", "description": "A day in Vietnam's calendar, included"}
+    window = {"id": {"type": "integer"}, "version": {"type": "integer"}, "starts_on": day, "ends_on": day,
+              "status": {"enum": ["active", "upcoming", "ended", "revoked", "cancelled"]}, "status_label": {"type": "string"},
+              "note": {"type": ["string", "null"]}, "created_by": {"type": "string"},
+              "created_at": {"type": "string", "format": "date-time"}}
+    delegation = {"type": "object", "properties": window | {
+        "minister_id": {"type": "integer"}, "minister": {"type": "string"}, "deputy_id": {"type": "integer"},
+        "deputy": {"type": "string"},
+        "award_forms": {"type": ["array", "null"], "items": {"type": "string"}, "description": "null: every award form"},
+        "revoked_at": {"type": ["string", "null"], "format": "date-time"}}}
+    absence = {"type": "object", "properties": window | {
+        "user_id": {"type": "integer"}, "user": {"type": "string"}, "substitute_id": {"type": "integer"},
+        "substitute": {"type": "string"}, "role": {"type": "string"}, "unit_id": {"type": ["integer", "null"]},
+        "cancelled_at": {"type": ["string", "null"], "format": "date-time"}}}
+    who = {"type": ["string", "integer"], "description": "username or id"}
+    path_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    version = {"content": {"application/json": {"schema": {"type": "object", "additionalProperties": False,
+                                                           "properties": {"version": {"type": "integer"}}}}}}
+    return {
+        "/delegations": {
+            "get": {"summary": "Delegations of signing I may read (the minister's own, a deputy's, all for admin/auditor)",
+                    "responses": _ok({"type": "object", "properties": {"items": {"type": "array", "items": delegation}}})
+                    | _errors(401, 403)},
+            "post": {"summary": "The minister (or an admin naming them) delegates signing to a deputy minister",
+                     "description": "Overlapping days and award forms of one minister are refused (409).",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["deputy", "starts_on", "ends_on"], "additionalProperties": False,
+                         "properties": {"deputy": who, "starts_on": day, "ends_on": day, "minister": who,
+                                        "award_forms": {"type": ["array", "null"], "items": {"type": "string"}},
+                                        "note": {"type": ["string", "null"]}}}}}},
+                     "responses": _ok(delegation, "Created", "201") | _errors(400, 401, 403, 409, 422)}},
+        "/delegations/{id}/revoke": {"post": {
+            "summary": "End a delegation early", "parameters": [path_id], "requestBody": version,
+            "responses": _ok(delegation) | _errors(400, 401, 404, 409)}},
+        "/absences": {
+            "get": {"summary": "Absences I set or substitute in (all for admin/auditor)",
+                    "responses": _ok({"type": "object", "properties": {"items": {"type": "array", "items": absence}}})
+                    | _errors(401, 403)},
+            "post": {"summary": "An approver (or an admin for them) is absent; a substitute of the same role and unit acts",
+                     "description": "Council roles are refused: a ballot is personal and secret.",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["substitute", "starts_on", "ends_on"], "additionalProperties": False,
+                         "properties": {"substitute": who, "starts_on": day, "ends_on": day, "user": who,
+                                        "role": {"type": ["string", "null"]}, "note": {"type": ["string", "null"]}}}}}},
+                     "responses": _ok(absence, "Created", "201") | _errors(400, 401, 403, 409, 422)}},
+        "/absences/{id}/cancel": {"post": {
+            "summary": "End an absence early", "parameters": [path_id], "requestBody": version,
+            "responses": _ok(absence) | _errors(400, 401, 404, 409)}},
     }
 
 

@@ -8,13 +8,15 @@ ask it, so they cannot disagree about who may see or do what.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 # Ministry-level roles that read every nomination and every unit's reports.
 GLOBAL_READERS = frozenset({"secretariat", "reviewer", "minister", "deputy_minister", "council_chair", "admin", "auditor"})
 # Roles whose work belongs to one unit: the actor holds them for the units in ``units`` only.
 UNIT_ROLES = frozenset({"unit_clerk", "unit_head"})
+# Approvers who may name a substitute while absent (council roles never: a ballot is personal and secret).
+ABSENCE_ROLES = ("unit_head", "secretariat", "reviewer", "minister", "deputy_minister")
 
 
 class Assignable(Protocol):
@@ -35,6 +37,31 @@ class OnBehalfOf:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """Authority held for someone else while a window is in force (loaded for today, never stored on the actor's row).
+
+    ``delegation``: the minister's unassigned signature tasks (of ``award_forms``; None: every form), signed
+    "KT. BỘ TRƯỞNG". ``absence``: an absent approver's tasks of ``role`` (theirs, and the role's in ``unit_id``
+    for a unit role). Neither reaches a council round's task (ballots and ties are personal and secret).
+    """
+
+    kind: str  # delegation | absence
+    principal: OnBehalfOf
+    role: str
+    unit_id: int | None = None
+    award_forms: frozenset[str] | None = None
+
+    def covers(self, item: Assignable) -> bool:
+        if item.role != self.role or getattr(item, "round_id", None) is not None:
+            return False
+        if item.assignee_id is not None:
+            return self.kind == "absence" and item.assignee_id == self.principal.id
+        if self.role in UNIT_ROLES and item.unit_id != self.unit_id:
+            return False
+        return self.award_forms is None or getattr(item, "award_form", None) in self.award_forms
+
+
+@dataclass(frozen=True)
 class Actor:
     """A user as the services see them, detached from any database session."""
 
@@ -47,6 +74,7 @@ class Actor:
     units: frozenset[int] = field(default=frozenset())  # where the unit roles apply; the own unit at least
     on_behalf_of: OnBehalfOf | None = None
     session_token: str = ""
+    grants: tuple[Grant, ...] = ()  # delegations and absences in force for this actor today
 
     def __post_init__(self) -> None:
         if not self.units:
@@ -67,10 +95,27 @@ class Actor:
 
     def can_act(self, item: Assignable) -> bool:
         """May take this task: a task assigned to someone is theirs alone (a ballot is its member's, the chair's
-        included); an unassigned one is for whoever holds its role in its unit."""
-        if item.assignee_id is not None:
-            return item.assignee_id == self.id
-        return self.holds_for_unit(item.role, item.unit_id)
+        included); an unassigned one is for whoever holds its role in its unit; either, for whoever a window in
+        force lets act for them (:class:`Grant`)."""
+        if item.assignee_id is not None and item.assignee_id == self.id:
+            return True
+        if item.assignee_id is None and self.holds_for_unit(item.role, item.unit_id):
+            return True
+        return self.grant_for(item) is not None
+
+    def grant_for(self, item: Assignable) -> Grant | None:
+        return next((g for g in self.grants if g.covers(item)), None)
+
+    def acting_on(self, item: Assignable) -> Actor:
+        """The actor as the history should name them on this task: "thay" whoever's window covers it.
+
+        A window that covers the task wins over the actor's own right: an absent head's tasks read
+        "(thay …)" even when the substitute, of the same role and unit, could have taken them anyway.
+        """
+        grant = self.grant_for(item)
+        if grant is None or self.on_behalf_of is not None:
+            return self
+        return replace(self, roles=self.roles | {grant.role}, on_behalf_of=grant.principal, grants=())
 
     def can_read_unit(self, unit_id: int) -> bool:
         """Unit-scoped records (quarterly reports): the unit's own people and the ministry's readers."""

@@ -285,6 +285,7 @@ class TaskItem(Base):
     role: Mapped[str] = mapped_column(String(40))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    award_form: Mapped[str | None] = mapped_column(String(60))  # the dossier's or decision's: what a delegation names
     state: Mapped[str] = mapped_column(String(20), default="ready")  # ready | completed | cancelled
     created_at: Mapped[datetime]
     due_at: Mapped[datetime | None]
@@ -562,4 +563,4 @@ class RoundBallot(Base):
 
 
 # Their tables belong to Base.metadata.
-from workflows.persistence import decision_model, search_model  # noqa: E402, F401
+from workflows.persistence import decision_model, delegation_model, search_model  # noqa: E402, F401

@@ -12,24 +12,25 @@ from sqlalchemy import ColumnElement, bindparam, exists, false, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from workflows import caches
-from workflows.domain.actor import UNIT_ROLES, Actor
+from workflows.domain.actor import UNIT_ROLES, Actor, Grant
 from workflows.domain.errors import Forbidden
+from workflows.persistence import grants
 from workflows.persistence.model import Nomination, RoundDossier, RoundMember, TaskItem, User
 
 COUNCIL_ROLES = frozenset({"council_member", "council_chair"})
 
 
-def actor_of(user: User) -> Actor:
+def actor_of(user: User, windows: tuple[Grant, ...] = ()) -> Actor:
     return Actor(id=user.id, username=user.username, full_name=user.full_name, unit_id=user.unit_id,
-                 unit_name=user.unit.name, roles=user.roles, session_token=user.session_token)
+                 unit_name=user.unit.name, roles=user.roles, session_token=user.session_token, grants=windows)
 
 
 def load_actor(session: Session, user_id: int) -> Actor:
-    """The active user as an actor (one query: user, unit and roles), or Forbidden."""
+    """The active user as an actor (one query: user, unit and roles; one more: the windows in force), or Forbidden."""
     user = session.get(User, user_id, options=[joinedload(User.role_rows)])
     if user is None or not user.active:
         raise Forbidden("Tài khoản không còn hiệu lực.")
-    return actor_of(user)
+    return actor_of(user, grants.load_grants(session, user.id))
 
 
 # An alias keeps the subquery correlated to the nomination even when the outer query also joins
@@ -109,4 +110,5 @@ def inbox_clauses(actor: Actor) -> list[ColumnElement[bool]]:
             clause &= TaskItem.unit_id.in_(sorted(actor.units))
         per_role.append(clause)
     per_role.append(TaskItem.assignee_id == actor.id)
+    per_role.extend(grants.grant_clauses(actor))
     return per_role

@@ -66,6 +66,7 @@ def sync(batch: WriteBatch, nomination: Nomination, route: engine.Route, workflo
             role=step.role,
             unit_id=nomination.unit_id if step.role in UNIT_ROLES else None,
             assignee_id=int(assignee) if assignee is not None else None,
+            award_form=nomination.award_form,
             state="ready",
             created_at=now,
             due_at=context.due(step.id),

@@ -30,6 +30,7 @@ from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomin
 from workflows.persistence.scope import inbox_clauses, load_actor, visible_clauses, visible_filter
 from workflows.queries import claims as claim_queries
 from workflows.queries import decisions as decision_queries
+from workflows.queries import delegations as delegation_queries
 from workflows.queries import listing, presenting
 from workflows.queries import rounds as round_queries
 
@@ -364,6 +365,7 @@ def history(db: Database, user_id: int, nomination_id: int) -> list[dict[str, An
         dossier = route.forms.schema(route.contract.dossier_form()).get("properties", {})
         titles = {name: prop.get("title", name) for name, prop in dossier.items()}
         award_names = {code: a.name for code, a in route.rules.award_forms.items()}
+        behalf = delegation_queries.behalf_labels(s, {e.on_behalf_of_id for e, _ in rows})
         return [
             {
                 "seq": e.seq,
@@ -379,6 +381,7 @@ def history(db: Database, user_id: int, nomination_id: int) -> list[dict[str, An
                 "changes": e.changes,
                 "change_rows": presenting.change_rows(e.changes, titles, award_names),
                 "on_behalf_of": e.on_behalf_of,
+                "on_behalf_of_label": behalf.get(e.on_behalf_of_id),
             }
             for e, full_name in rows
         ]

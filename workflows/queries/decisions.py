@@ -29,7 +29,8 @@ from workflows.persistence.db import Settings
 from workflows.persistence.decision_model import UNFINISHED, DecisionDossier
 from workflows.persistence.decision_model import Decision as DecisionRow
 from workflows.persistence.model import AuditEvent, AwardForm, CouncilRound, Nomination, RoundDossier, TaskItem, Unit, User
-from workflows.persistence.scope import load_actor
+from workflows.persistence.scope import inbox_filter, load_actor
+from workflows.queries.delegations import behalf_labels
 from workflows.queries.task_rows import subjectless_row
 
 KIND_LABELS = {"decision": "Quyết định", "submission": "Tờ trình"}
@@ -160,9 +161,11 @@ def _history(s: Session, decision_id: int) -> list[dict[str, Any]]:
     rows = s.execute(select(AuditEvent, User.full_name).outerjoin(User, AuditEvent.actor_id == User.id)
                      .where(AuditEvent.subject_type == "decision", AuditEvent.subject_id == str(decision_id))
                      .order_by(AuditEvent.seq)).all()
+    behalf = behalf_labels(s, {e.on_behalf_of_id for e, _ in rows})
     return [{"seq": e.seq, "at": e.at, "actor": e.actor, "actor_name": name or "Hệ thống",
              "action": e.action, "action_label": DECISION_ACTIONS.get(e.action, ACTIONS.get(e.action, e.action)),
-             "comment": e.comment, "changes": e.changes, "on_behalf_of": e.on_behalf_of} for e, name in rows]
+             "comment": e.comment, "changes": e.changes, "on_behalf_of": e.on_behalf_of,
+             "on_behalf_of_label": behalf.get(e.on_behalf_of_id)} for e, name in rows]
 
 
 def for_nomination(s: Session, user: Actor, nomination_id: int) -> list[dict[str, Any]]:
@@ -237,11 +240,10 @@ def task_row(s: Session, item: TaskItem, now: datetime) -> dict[str, Any]:
 
 def my_tasks(s: Session, user: Actor, now: datetime, award_form: str | None = None) -> list[dict[str, Any]]:
     """The ready rows of decisions that the user may act on (the minister's signatures, the office's registrations)."""
-    roles = sorted(user.roles - UNIT_ROLES)
-    if not roles:
+    if not (user.roles - UNIT_ROLES or user.grants):
         return []
     query = (select(TaskItem).join(DecisionRow, DecisionRow.id == TaskItem.decision_id)
-             .where(TaskItem.state == "ready", TaskItem.role.in_(roles), TaskItem.assignee_id.is_(None))
+             .where(inbox_filter(user))  # a deputy's delegated signatures too
              .order_by(TaskItem.due_at, TaskItem.id))
     if award_form:
         query = query.where(DecisionRow.award_form == award_form)

@@ -17,6 +17,7 @@ from workflows.domain import clock
 from workflows.domain.actor import Actor
 from workflows.domain.errors import AuthFailed, RateLimited
 from workflows.persistence.db import Database
+from workflows.persistence.grants import load_grants
 from workflows.persistence.model import ApiToken, LoginAttempt, User
 from workflows.persistence.scope import actor_of
 
@@ -152,13 +153,13 @@ def user_for_token(db: Database, token: str) -> Actor | None:
                 ApiToken.token_hash == _token_hash(token), ApiToken.expires_at > clock.now(), User.active.is_(True)
             )
         )
-        return actor_of(user) if user else None
+        return actor_of(user, load_grants(s, user.id)) if user else None
 
 
 def user_for_session(db: Database, session_token: str) -> Actor | None:
     with db.read() as s:
         user = s.scalar(select(User).where(User.session_token == session_token, User.active.is_(True)))
-        return actor_of(user) if user else None
+        return actor_of(user, load_grants(s, user.id)) if user else None  # a request acts with today's windows
 
 
 def rotate_session_token(db: Database, user_id: int) -> None:

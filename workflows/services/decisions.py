@@ -36,7 +36,7 @@ from workflows.domain.actor import Actor
 from workflows.domain.decision_forms import KIND_NAMES, REGISTER_TASK, SIGN_TASK, register_form, sign_form
 from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.domain.forms import FormSet, text_problem
-from workflows.persistence import audit, calendars, numbering, versions
+from workflows.persistence import audit, calendars, grants, numbering, versions
 from workflows.persistence.db import Database
 from workflows.persistence.decision_model import UNFINISHED, Decision, DecisionDossier
 from workflows.persistence.model import CouncilRound, RoundDossier, TaskItem
@@ -121,13 +121,15 @@ def send(db: Database, actor: Actor | int, decision_id: int, expected_version: i
         what = KIND_NAMES[decision.kind]
         step.session.add(TaskItem(decision_id=decision.id, task_uuid=secrets.token_hex(16), name=SIGN_TASK,
                                   title=f"Ký {what}: {decision.title}"[:255], form=SIGN_TASK, role="minister",
-                                  state="ready", created_at=now, due_at=decision.due_at))
+                                  award_form=decision.award_form, state="ready", created_at=now, due_at=decision.due_at))
         for instance in instances:
             _record(step, instance, "decision_sent", changes={"decision_id": [None, decision.id]})
         _audit(step, decision, "decision_sent", changes={"state": ["draft", "sent"],
                                                          "due_at": [None, _iso(decision.due_at)]})
         due = f", hạn ký {notify.local(decision.due_at)}" if decision.due_at else ""
-        notify.send(step.session, db.settings, notify.with_roles(step.session, {"minister"}, step.actor.unit_id), None,
+        signers = notify.with_roles(step.session, {"minister"}, step.actor.unit_id)
+        signers += [u for u in grants.deputies_for(step.session, decision.award_form) if u not in signers]
+        notify.send(step.session, db.settings, signers, None,
                     "decision", f"Trình ký {what} «{decision.title}» kèm danh sách {len(ids)} hồ sơ{due}.", now)
         return _outcome(step, decision, ids)
 
@@ -167,6 +169,7 @@ def sign(db: Database, actor: Actor | int, decision_id: int, data: Any,
             raise Conflict("Quyết định đã được ký hoặc trả lại, hoặc chưa được trình ký.")
         if not step.actor.can_act(item):
             raise Forbidden("Chỉ Lãnh đạo Bộ ký quyết định, tờ trình.")
+        step.actor = step.actor.acting_on(item)
         ids = _dossier_ids(step.session, decision.id)
         instances = step.lock_many(ids)
         now, what = step.now, KIND_NAMES[decision.kind]
@@ -185,7 +188,7 @@ def sign(db: Database, actor: Actor | int, decision_id: int, data: Any,
                     _complete(step, instance, "approve", expect="submitted", decision=decision)
             step.session.add(TaskItem(decision_id=decision.id, task_uuid=secrets.token_hex(16), name=REGISTER_TASK,
                                       title=f"Đăng ký số {what}: {decision.title}"[:255], form=REGISTER_TASK,
-                                      role="secretariat", state="ready", created_at=now))
+                                      role="secretariat", award_form=decision.award_form, state="ready", created_at=now))
             _audit(step, decision, "decision_signed", comment=comment,
                    changes={"state": ["sent", "signed"], "signed_by": [None, step.actor.username]}
                    | ({"on_behalf_of": [None, behalf.username]} if behalf else {}))

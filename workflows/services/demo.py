@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from workflows import services
 from workflows.domain import clock
 from workflows.persistence.db import Database
+from workflows.persistence.grants import today
 from workflows.persistence.model import TaskItem, User
-from workflows.services import decisions, people, rounds
+from workflows.services import decisions, delegations, people, rounds
 from workflows.services.accounts import hash_password
 
 DEMO_PASSWORD = "demo"  # every demo account's
@@ -55,6 +56,7 @@ def seed_demo(db: Database) -> bool:
         return False
     _demo_second_secretary(db)
     _demo_nominations(db)
+    _demo_delegation(db)
     return True
 
 
@@ -63,6 +65,14 @@ def _demo_second_secretary(db: Database) -> None:
     with db.write() as s:
         people.add_user(s, None, "secretary2", "Hoàng Minh Thư", "VU_TCCB", ["secretariat"], _demo_password_hash(),
                         is_demo=True)
+
+
+def _demo_delegation(db: Database) -> None:
+    """The minister delegates signing (every award form) to the deputy for 30 days from today: the decision waiting
+    for the minister's signature is in ``deputy``'s inbox too, and signs "KT. BỘ TRƯỞNG"."""
+    first = today()
+    delegations.delegate(db, _user_id(db, "minister"), "deputy", first, first + timedelta(days=29),
+                         note="Bộ trưởng đi công tác (dữ liệu mẫu)")
 
 
 @cache

@@ -87,6 +87,7 @@ def _complete_step(db: Database, actor: Actor | int, item_id: int, data: Any, if
         instance, item = step.lock_task(item_id)
         if not step.actor.can_act(item):
             raise Forbidden("Công việc này không thuộc quyền của bạn.")
+        step.actor = step.actor.acting_on(item)  # "thay …" when a delegation or an absence is why
         if item.state != "ready":
             raise Conflict("Công việc đã được xử lý.")
         claims.check_not_held(step.session, item, step.actor)
