@@ -156,3 +156,15 @@ def test_one_step_writes_its_notifications_in_one_statement(driver: Driver):
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(inserts) == 1
     assert len([u for u, k in told(db) if u.startswith("sec")]) == 16
+
+
+def test_the_actor_is_not_told_of_the_work_their_own_step_opened(driver: Driver):
+    """The secretariat's check opens the wait for a council round, a secretariat task: the other secretary is told."""
+    db = driver.db
+    add_user(db, "secretary2", "VU_TCCB", ["secretariat"])
+    nid = driver.create()
+    driver.submit(nid)
+    mark = last_id(db)
+    driver.act(nid, "secretary", APPROVE)
+    assert driver.ready_steps(nid) == ["council_round"]
+    assert told(db, mark) == {("secretary2", "task")}

@@ -98,3 +98,19 @@ def test_the_main_path_follows_the_award_forms_rules(driver: Driver):
     plain = [sid for sid, _t, _h in stepper.main_path(route, {"needs_vote": False, "needs_disclosure": False,
                                                                "above_ministry": False})]
     assert plain == ["draft", "head_review", "secretariat_check", "appraisal", "await_decision"]
+
+
+def test_a_dossier_submitted_above_waits_at_the_outside_result(driver: Driver):
+    from datetime import datetime
+
+    from workflows.domain import clock
+    from workflows.domain.clock import VN_TZ
+
+    with clock.frozen(datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ)) as advance:
+        nid = driver.submitted_above(advance)
+        data = queries.nomination(driver.db, driver.uid("clerk1"), nid)["stepper"]
+    statuses = [(s["id"], s["status"]) for s in data["steps"]]
+    assert statuses[-1] == ("outside_result", "current") and all(st == "done" for _id, st in statuses[:-1])
+    assert not data["ended"]
+    current = data["steps"][-1]
+    assert current["holder"] == "Bộ phận TĐKT (Vụ TCCB)" and current["since"] is not None

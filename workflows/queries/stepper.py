@@ -65,7 +65,10 @@ def build(s: Session, route: engine.Route, nom: Nomination, open_items: list[Tas
     open_by_step: dict[str, list[TaskItem]] = {}
     for item in open_items:
         open_by_step.setdefault(item.name, []).append(item)
-    current_ids = set(open_by_step) or ({nom.current_step} if nom.current_step and nom.state not in ENDS else set())
+    current_ids = set(open_by_step)
+    waits = route.contract.waits
+    if not current_ids and nom.current_step in waits:  # waiting for a message (the outside result): no task row
+        current_ids = {nom.current_step}
     ids = [sid for sid, _title, _hook in path]
     for sid in current_ids - set(ids):  # a step off the main path holds the dossier: show it where it is
         ids.append(sid)
@@ -89,6 +92,8 @@ def build(s: Session, route: engine.Route, nom: Nomination, open_items: list[Tas
             entry |= {"who": event.full_name, "at": event.at}
         elif status == "current":
             entry |= _current(sid, hook, open_by_step.get(sid, []), holders, nom, council_round, ballot_progress)
+            if sid in waits and waits[sid].role:
+                entry["holder"] = ROLES.get(waits[sid].role, waits[sid].role)
         steps.append(entry)
     result = None
     if ended:
