@@ -11,7 +11,7 @@ import logging
 from rq import Retry
 
 from workflows import services
-from workflows.services import outbox, reports, rounds
+from workflows.services import digest, outbox, reports, rounds
 
 from .runtime import database
 
@@ -27,6 +27,7 @@ RETRIES = {
     "open_quarterly_reports": Retry(max=5),
     "remind_quarterly_reports": Retry(max=3),
     "sweep_rounds": Retry(max=3),
+    "send_digests": Retry(max=3),
 }
 
 
@@ -58,6 +59,11 @@ def open_quarterly_reports() -> int:
 def sweep_rounds() -> int:
     """Council rounds: reminders to members who have not voted, and the end of voting at the deadline."""
     return rounds.sweep(database())
+
+
+def send_digests() -> int:
+    """The daily notification digests (from 07:00 Vietnam time); each user's day is written once."""
+    return digest.send_digests(database())
 
 
 def enqueue(queue, name: str, *args: object):

@@ -31,6 +31,7 @@ SCHEDULE: list[tuple[Callable[[], int], int]] = [
     (jobs.open_quarterly_reports, 3600),
     (jobs.remind_quarterly_reports, 300),
     (jobs.sweep_rounds, 60),
+    (jobs.send_digests, 600),  # acts once a day, from 07:00 Vietnam time
 ]
 
 log = logging.getLogger("workers.scheduler")

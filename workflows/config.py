@@ -37,4 +37,5 @@ def settings(instance: Path = INSTANCE) -> Settings:
         smtp_password=env("SMTP_PASSWORD") or None,
         smtp_starttls=env("SMTP_STARTTLS", "1") == "1",
         mail_from=env("MAIL_FROM", "vinhdanh@localhost"),
+        public_url=env("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
     )

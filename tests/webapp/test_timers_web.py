@@ -32,9 +32,14 @@ def test_a_reminder_reaches_the_clerk_in_the_page_and_the_api(db: Database, driv
     nid = reminded(driver)
     app = make_app(db)
     page = session_client(app, db, "clerk1").get("/notifications/")
-    assert page.status_code == 200 and "Nhắc hạn" in page.text and f"/nominations/{nid}" in page.text
+    assert page.status_code == 200 and "Nhắc hạn" in page.text
+    with db.read() as s:
+        note = s.scalar(select(Notification.id))
+    assert f'action="/notifications/{note}/open"' in page.text  # opening it marks it read and leads to the dossier
+    assert session_client(app, db, "clerk1").post(f"/notifications/{note}/open").headers["Location"].endswith(
+        f"/nominations/{nid}")
     header = session_client(app, db, "clerk1").get("/").text
-    assert 'Thông báo <span class="badge overdue">1</span>' in header
+    assert 'Thông báo <span class="badge overdue">' not in header  # read when opened
     api = app.test_client().get("/api/v1/notifications", headers=bearer(db, "clerk1")).get_json()
     assert [n["kind"] for n in api["items"]] == ["reminder"]
     assert api["items"][0]["created_at"].endswith("+07:00")

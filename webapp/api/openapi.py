@@ -293,7 +293,8 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                                                                     "of the year)"},
                         "date": {"type": "string", "format": "date", "description": "Default: today (Vietnam)"}}}}}},
                 "responses": _ok(decision) | _errors(400, 401, 403, 404, 409, 422)}},
-            "/notifications": {"get": {"summary": "My notifications, newest first (reminders, escalations, windows)",
+            "/notifications": {"get": {"summary": "My notifications, newest first (work arrived, dossier returned, "
+                                                   "awarded, rejected, reminders, escalations, windows)",
                                        "responses": _ok({"type": "object"}) | _errors(401)}},
             "/reports": {"get": {"summary": "My unit's open quarterly reports (unit clerks)",
                                  "responses": _ok({"type": "object"}) | _errors(401)}},

@@ -93,6 +93,7 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = True
     mail_from: str = "vinhdanh@localhost"
+    public_url: str = "http://127.0.0.1:5000"  # where the links in e-mails lead (no trailing slash)
     org_name: str = "BỘ KHOA HỌC VÀ CÔNG NGHỆ"  # printed at the head of the council's minutes and decisions
     org_title: str = "Bộ Khoa học và Công nghệ"  # the same name in running text ("... kính trình Thủ tướng")
     council_name: str = "Hội đồng Thi đua - Khen thưởng Bộ Khoa học và Công nghệ"

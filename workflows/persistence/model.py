@@ -82,6 +82,8 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(255))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # How notifications reach them by e-mail: event (one each), digest (once a day) or none (the web page only).
+    notify_mode: Mapped[str] = mapped_column(String(20), default="event", server_default="event")
     unit: Mapped[Unit] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(lazy="selectin", cascade="all, delete-orphan")
 
@@ -434,6 +436,7 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]  # set when its e-mail (its own, or a digest's) went to the outbox
     __table_args__ = (Index("ix_notifications_user", "user_id", "read_at", "created_at"),)
 
 
@@ -563,4 +566,4 @@ class RoundBallot(Base):
 
 
 # Their tables belong to Base.metadata.
-from workflows.persistence import decision_model, delegation_model, search_model  # noqa: E402, F401
+from workflows.persistence import decision_model, delegation_model, notify_model, search_model  # noqa: E402, F401

@@ -31,7 +31,7 @@ from workflows.persistence.scope import inbox_clauses, load_actor, visible_claus
 from workflows.queries import claims as claim_queries
 from workflows.queries import decisions as decision_queries
 from workflows.queries import delegations as delegation_queries
-from workflows.queries import listing, presenting
+from workflows.queries import listing, presenting, stepper
 from workflows.queries import rounds as round_queries
 
 PAGE_SIZE = listing.PAGE_SIZE
@@ -316,6 +316,8 @@ def nomination(db: Database, user_id: int, nomination_id: int) -> dict[str, Any]
         data["result_round"] = rounds["counted"]
         data["can_form_round"] = data["at_round_step"] and data["council_round"] is None and "secretariat" in user.roles
         data["can_attach"] = user.can_attach(nom.state, nom.unit_id)
+        data["stepper"] = stepper.build(s, route, nom, list(open_items), clock.now(), data["council_round"],
+                                        data["ballot_progress"])
         data |= _outside(route, nom, user)
         data["decisions"] = decision_queries.for_nomination(s, user, nom.id)
         data["attachments"] = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from workflows.domain.actor import Actor
@@ -44,15 +44,50 @@ def assignees(session: Session, nomination: Nomination, open_items: list[TaskIte
 
 
 def send(session: Session, settings: Settings, users: list[User] | list[Actor], nomination: Nomination | None, kind: str,
-         message: str, now: datetime) -> None:
+         message: str, now: datetime, *, exclude: int | None = None) -> int:
+    """One notification per user (not to ``exclude``, the actor), in one insert; e-mail to those who want each event.
+
+    Returns how many were written.
+    """
+    notes, mails = rows(settings, users, nomination.id if nomination else None, kind, message, now, exclude=exclude)
+    if notes:
+        session.execute(insert(Notification), notes)
+    if mails:
+        session.execute(insert(OutboxMessage), mails)
+    return len(notes)
+
+
+def rows(settings: Settings, users: list[User] | list[Actor], nomination_id: int | None, kind: str, message: str,
+         now: datetime, *, exclude: int | None = None) -> tuple[list[dict], list[dict]]:
+    """The notification rows and outbox rows for ``users``, each user once.
+
+    E-mail goes only with SMTP configured, to a user with an address whose preference is one e-mail per
+    event (an actor read without a preference counts as per event); a digest user's rows wait for the digest.
+    """
+    notes, mails, seen = [], [], set()
     for user in users:
-        session.add(Notification(user_id=user.id, nomination_id=nomination.id if nomination else None, kind=kind,
-                                 message=message, created_at=now))
+        if user.id == exclude or user.id in seen:
+            continue
+        seen.add(user.id)
         email = getattr(user, "email", None)
-        if settings.smtp_host and email:
-            session.add(OutboxMessage(to_address=email, subject=f"[Vinh danh] {header_text(message, 180)}",
-                                      body=f"Kính gửi {user.full_name},\n\n{message}\n\n— Hệ thống thi đua, khen thưởng",
-                                      created_at=now, next_attempt_at=now, attempts=0))
+        mailed = bool(settings.smtp_host and email and (getattr(user, "notify_mode", None) or "event") == "event")
+        notes.append({"user_id": user.id, "nomination_id": nomination_id, "kind": kind, "message": message,
+                      "created_at": now, "read_at": None, "emailed_at": now if mailed else None})
+        if mailed:
+            link = link_for(settings, nomination_id)
+            mails.append({"to_address": email, "subject": f"[Vinh danh] {header_text(message, 180)}",
+                          "body": f"Kính gửi {user.full_name},\n\n{message}\n\nXem tại: {link}\n\n"
+                                  f"Thay đổi cách nhận thông báo: {settings.public_url}/notifications/settings\n\n"
+                                  "— Hệ thống thi đua, khen thưởng",
+                          "created_at": now, "next_attempt_at": now, "attempts": 0})
+    return notes, mails
+
+
+def link_for(settings: Settings, nomination_id: int | None) -> str:
+    """The page a notification leads to: its dossier, else the notifications page."""
+    if nomination_id is not None:
+        return f"{settings.public_url}/nominations/{nomination_id}"
+    return f"{settings.public_url}/notifications/"
 
 
 def header_text(value: str, limit: int) -> str:

@@ -177,6 +177,10 @@ def open_round(db: Database, actor: Actor | int, round_id: int) -> None:
         s.add_all(TaskItem(round_id=round_id, task_uuid=secrets.token_hex(16), name=BALLOT_TASK,
                            title=f"Phiếu bầu: {council_round.title}", form=BALLOT_FORM, role="council_member",
                            assignee_id=member, state="ready", created_at=now, due_at=deadline) for member in members)
+        called = list(s.scalars(select(User).where(User.id.in_(members))))
+        notify.send(s, db.settings, called, None, "task",
+                    f"Mời bỏ phiếu: đợt xét «{council_round.title}» của Hội đồng Thi đua - Khen thưởng, "
+                    f"hạn bỏ phiếu lúc {notify.local(deadline)}.", now, exclude=who.id)
         audit.record_subject(s, "round", round_id, at=now, actor=who, action="round_opened",
                              changes={"members_called": [None, len(members)], "deadline_at": [None, deadline.isoformat()],
                                       "key_fingerprint": [None, council_round.box_head]})
@@ -315,6 +319,10 @@ def close_round(db: Database, actor: Actor | int, round_id: int, passphrase: Any
             s.add(TaskItem(round_id=round_id, task_uuid=secrets.token_hex(16), name=TIE_TASK,
                            title=f"Quyết định trường hợp đồng phiếu: {council_round.title}", form=TIE_FORM,
                            role="council_chair", state="ready", created_at=now))
+            chairs = list(s.scalars(select(User).join(UserRole).where(UserRole.role == "council_chair", User.active.is_(True))))
+            notify.send(s, db.settings, chairs, None, "task",
+                        f"Đợt xét «{council_round.title}» có hồ sơ đồng phiếu tại giới hạn số lượng: mời Chủ tịch Hội đồng "
+                        "quyết định.", now, exclude=step.actor.id)
             changes["tied"] = [None, sorted(tied)]
             changes["seats"] = [None, sum(g["seats"] for g in seats.values())]
         audit.record_subject(s, "round", round_id, at=now, actor=step.actor, action="round_tie" if tied else "round_closed",

@@ -38,12 +38,13 @@ from workflows.engine.scripting import RouteContext
 from workflows.persistence import audit, calendars, versions
 from workflows.persistence.batch import WriteBatch, changed_columns, mark_written, new_rows, primary_key
 from workflows.persistence.db import Database
-from workflows.persistence.model import AuditEvent, InstanceState, Nomination, ProcessModel, TaskItem
+from workflows.persistence.model import AuditEvent, InstanceState, Nomination, Notification, OutboxMessage, ProcessModel, TaskItem
 from workflows.persistence.scope import load_actor, visible_clause, visible_filter, visible_params, visible_shape
 from workflows.projections import inbox, timers
-from workflows.services import endings
+from workflows.services import alerts, endings
 
 NOMINATIONS, STATES, TASK_ITEMS = Nomination.__table__, InstanceState.__table__, TaskItem.__table__
+NOTIFICATIONS, OUTBOX = Notification.__table__, OutboxMessage.__table__
 
 
 @dataclass
@@ -276,6 +277,7 @@ class NominationStep:
             endings.finish(self, instance, end)
         elif wait := engine.waiting_at(instance.workflow, instance.route.contract.waits.keys()):
             endings.waiting(self, instance, wait)
+        notes, mails = alerts.for_step(self, instance, change.opened, end)
         state = {"state": engine.dumps(instance.workflow), "serializer_version": engine.SERIALIZER_VERSION}
         if instance.stored:
             batch.update(STATES, {"nomination_id": nom.id}, state)
@@ -286,6 +288,10 @@ class NominationStep:
         inserted = batch.insert(*new_rows(new_items), returning=("task_uuid", "id")) if new_items else None
         if instance.events:
             batch.insert(*new_rows(instance.events))
+        if notes:
+            batch.insert(NOTIFICATIONS, notes)
+        if mails:
+            batch.insert(OUTBOX, mails)
         nom.updated_at = now
         row = changed_columns(nom) | {"version": nom.version + 1}
         written = batch.update(NOMINATIONS, {"id": nom.id, "version": nom.version}, row, returning=("version",))
