@@ -66,6 +66,9 @@ class Unit(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(255))
     is_ministry_office: Mapped[bool] = mapped_column(Boolean, default=False)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("emulation_clusters.id"))  # reference_model
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class User(Base):
@@ -80,6 +83,7 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(255))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # admins' edits are optimistic
     unit: Mapped[Unit] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(lazy="selectin", cascade="all, delete-orphan")
 
@@ -540,4 +544,4 @@ class RoundBallot(Base):
     __table_args__ = (UniqueConstraint("round_id", "seq", name="uq_round_ballots_round_seq"),)
 
 
-from workflows.persistence import decision_model  # noqa: E402, F401  (its tables belong to Base.metadata)
+from workflows.persistence import decision_model, reference_model  # noqa: E402, F401  (their tables belong to Base.metadata)
