@@ -23,7 +23,8 @@ from workflows.domain.decision_forms import REGISTER_TASK, SIGN_TASK
 from workflows.domain.errors import Forbidden, NotFound
 from workflows.domain.labels import ACTIONS, NOMINEE_KINDS, STATES
 from workflows.engine.contract import OUTSIDE_RESULT
-from workflows.persistence import reference, versions
+from workflows.persistence import reference as reference_data
+from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Timer, Unit, User
 from workflows.persistence.scope import inbox_filter, load_actor, visible_filter
@@ -78,7 +79,7 @@ def dossier_form(db: Database) -> dict[str, Any]:
 
 
 def field_choices(session: Session, keep: str | None = None) -> dict[str, list[str]] | None:
-    names = reference.field_choices(session, keep)
+    names = reference_data.field_choices(session, keep)
     return {"field": names} if names is not None else None
 
 

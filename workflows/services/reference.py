@@ -60,7 +60,7 @@ def _order(value: Any) -> int:
 
 def locked(session: Session, model: type, row_id: int, version: int | None, missing: str) -> Any:
     """The row, locked for this transaction, at the version the admin edited."""
-    row = session.execute(select(model).where(model.id == row_id).with_for_update()
+    row = session.execute(select(model).where(model.id == row_id).with_for_update(of=model)
                           .execution_options(populate_existing=True)).scalar_one_or_none()
     if row is None:
         raise NotFound(missing)
