@@ -157,3 +157,14 @@ def test_posts_need_the_csrf_token(db):
     token = csrf_token_in(admin.get("/admin/fields").get_data(as_text=True))
     assert admin.post("/admin/fields", data={"name": "Có token", "csrf_token": token}).status_code == 302
     assert not app.config["SERVED_5XX"]
+
+
+def test_the_demo_clusters_show_on_the_pages(web, db):
+    from workflows.services.demo import _demo_clusters
+
+    _demo_clusters(db)
+    html = session_client(web, db, "auditor").get("/admin/clusters?year=2026").get_data(as_text=True)
+    assert "Cụm các Cục chuyên ngành" in html and "Khối các cơ quan quản lý nhà nước" in html
+    assert "Cục Bưu điện Trung ương, Cục Viễn thông" in html
+    units = session_client(web, db, "admin").get("/admin/units").get_data(as_text=True)
+    assert "Cụm các đơn vị sự nghiệp" in units

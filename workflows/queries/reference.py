@@ -13,7 +13,7 @@ from workflows.domain.labels import ROLES
 from workflows.persistence.db import Database
 from workflows.persistence.model import Nomination, Unit, User, UserRole
 from workflows.persistence.reference_model import ClusterLeader, EmulationBlock, EmulationCluster, Field
-from workflows.persistence.scope import load_actor
+from workflows.persistence.scope import actor_of, load_actor
 
 USER_PAGE = 100
 
@@ -107,6 +107,13 @@ def user(db: Database, user_id: int, subject_id: int) -> dict[str, Any]:
         if found is None:
             raise NotFound("Không tìm thấy tài khoản.")
         return _user(found)
+
+
+def actor(db: Database, user_id: int) -> Actor | None:
+    """The account as it is now (its new session token included), if still active."""
+    with db.read() as s:
+        found = s.get(User, user_id)
+        return actor_of(found) if found is not None and found.active else None
 
 
 def _user(u: User) -> dict[str, Any]:
