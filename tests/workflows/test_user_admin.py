@@ -162,3 +162,16 @@ def test_search_ignores_case_and_filters(db, admin):
     assert [u["username"] for u in ref_queries.users(db, admin, q="lan")] == ["clerk1"]
     assert [u["username"] for u in ref_queries.users(db, admin, unit_id=unit(db, "CUC_VT"))] == ["clerk2", "head2"]
     assert [u["username"] for u in ref_queries.users(db, admin, role="auditor")] == ["auditor"]
+
+
+def test_nobody_is_placed_in_an_inactive_unit(db, admin):
+    from workflows.services import reference
+
+    uid, _ = new_clerk(db, admin)
+    tt = unit(db, "TT_CNTT")
+    reference.update_unit(db, admin, tt, 1, name="Trung tâm Công nghệ thông tin", cluster_id=None, active=False)
+    with pytest.raises(Invalid) as exc:
+        user_service.update_user(db, admin, uid, 1, full_name="Ngô Thị Mai", email="", unit_id=tt, active=True)
+    assert exc.value.fields == {"unit_id": "Chọn một đơn vị đang hoạt động."}
+    with pytest.raises(Invalid):
+        user_service.create_user(db, admin, username="newbie", full_name="Người mới", unit_id=tt, roles=["unit_clerk"])

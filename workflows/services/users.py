@@ -53,10 +53,13 @@ def _roles(values: Iterable[str]) -> list[str]:
     return roles
 
 
-def _unit(s: Session, unit_id: Any) -> Unit:
+def _unit(s: Session, unit_id: Any, current: int | None = None) -> Unit:
+    """The chosen unit; an inactive one only where the user already is."""
     unit = s.get(Unit, unit_id) if isinstance(unit_id, int) and not isinstance(unit_id, bool) else None
     if unit is None:
         raise Invalid("Chọn đơn vị.", {"unit_id": "Chọn một đơn vị trong danh sách."})
+    if not unit.active and unit.id != current:
+        raise Invalid(f"Đơn vị {unit.name} đã ngừng hoạt động.", {"unit_id": "Chọn một đơn vị đang hoạt động."})
     return unit
 
 
@@ -88,8 +91,8 @@ def update_user(db: Database, admin_id: int, user_id: int, version: int | None, 
     full_name, email = text(full_name, "full_name", max_length=255), _email(email)
     with db.write() as s:
         actor = admin_of(s, admin_id)
-        unit = _unit(s, unit_id)
         user = locked(s, User, user_id, version, MISSING)
+        unit = _unit(s, unit_id, user.unit_id)
         if user.id == actor.id and not active:
             raise Invalid("Bạn không thể tự ngừng kích hoạt tài khoản của mình.", {"active": "Đây là tài khoản của bạn."})
         changes = apply(s, actor, user, "user", "user_updated",
