@@ -213,8 +213,11 @@ def new_user():
     return _user_page(subject, 201, done=f"Đã tạo tài khoản {subject['username']}.", temporary_password=password)
 
 
-@bp.get("/users/<int:user_id>")
+# One rule for both methods: two rules on one ``<int:>`` path answer an out-of-range id with 405, not 404.
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user(user_id: int):
+    if request.method == "POST":
+        return _update_user(user_id)
     return _user_page(queries.user(get_db(), current_user.id, user_id))
 
 
@@ -240,8 +243,7 @@ def _user_change(user_id: int, change: Callable[[], Any], done: str):
     return redirect(url_for("admin_reference.user", user_id=user_id))
 
 
-@bp.post("/users/<int:user_id>")
-def update_user(user_id: int):
+def _update_user(user_id: int):
     return _user_change(user_id, lambda: users.update_user(
         get_db(), current_user.id, user_id, _id("version"), full_name=request.form.get("full_name", ""),
         email=request.form.get("email", ""), unit_id=_id("unit_id"), active=_active()), "Đã lưu tài khoản.")
