@@ -37,6 +37,7 @@ def test_admin_reads_every_page_and_the_nav_links_them(web, db):
         assert page.status_code == 200, path
     html = admin.get("/admin/fields").get_data(as_text=True)
     assert "Danh mục" in html and "Báo cáo quý" in html and "Ứng dụng CNTT / Chuyển đổi số" in html
+    assert "Bạn chỉ có quyền xem" not in html
 
 
 def test_auditor_reads_without_forms_and_cannot_post(web, db):
@@ -45,6 +46,7 @@ def test_auditor_reads_without_forms_and_cannot_post(web, db):
         page = auditor.get(path)
         assert page.status_code == 200, path
         assert 'method="post"' not in page.get_data(as_text=True).split("<main>")[1]
+        assert "Bạn chỉ có quyền xem danh mục này." in page.get_data(as_text=True)
     posts = [("/admin/fields", {"name": "Năng lượng"}), (f"/admin/users/{user_id(db, 'clerk1')}/password", {"version": "1"}),
              ("/admin/units", {"code": "X", "name": "X"}), ("/admin/users/new", {"username": "x"})]
     for path, data in posts:
