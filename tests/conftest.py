@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from workflows import caches
-from workflows.persistence import migrate, versions
+from workflows.persistence import migrate, reference, versions
 from workflows.persistence.db import Database, Settings
 from workflows.persistence.decision_model import Decision
 from workflows.persistence.model import AwardRecord, Base, CouncilRound, Nomination, ProcessModel
@@ -129,19 +129,26 @@ def _empty(db: Database) -> None:
             conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
 
 
+def _seed(db: Database) -> None:
+    """The demo people, and the reference rows tests may change (fields): emptied with the rest, loaded again."""
+    seed_people(db)
+    with db.write() as s:
+        reference.ensure_fields(s)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest) -> Database:
     """An empty database with the demo people (units and accounts), on each backend."""
     database = request.getfixturevalue("_sqlite_db" if request.param == "sqlite" else "_pg_db")
     _empty(database)
-    seed_people(database)
+    _seed(database)
     return database
 
 
 @pytest.fixture
 def sqlite_db(_sqlite_db: Database) -> Database:
     _empty(_sqlite_db)
-    seed_people(_sqlite_db)
+    _seed(_sqlite_db)
     return _sqlite_db
 
 

@@ -24,10 +24,25 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     app.extensions["vinhdanh.db"] = db or Database(app.config["DATABASE_URL"], app.config["VINHDANH_SETTINGS"])
     extensions.init_app(app)
 
-    from . import admin, auth, bulk, claims, decisions, delegations, health, inbox, nominations, notifications, reports, rounds
+    from . import (
+        admin,
+        admin_reference,
+        auth,
+        bulk,
+        claims,
+        decisions,
+        delegations,
+        health,
+        inbox,
+        nominations,
+        notifications,
+        reports,
+        rounds,
+    )
     from .api import bp as api_bp
 
     app.register_blueprint(admin.bp)
+    app.register_blueprint(admin_reference.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(reports.bp)
     app.context_processor(notifications.unread_for_header)

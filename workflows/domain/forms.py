@@ -52,6 +52,7 @@ class FormSet:
     def __init__(self, schemas: dict[str, dict[str, Any]]) -> None:
         self.schemas = dict(schemas)
         self._validators: dict[str, Draft202012Validator] = {}
+        self._overlays: dict[tuple, Draft202012Validator] = {}
         for name, schema in self.schemas.items():
             try:
                 Draft202012Validator.check_schema(schema)
@@ -73,7 +74,31 @@ class FormSet:
         spec = self.schemas[name].get("properties", {}).get(field, {})
         return {c["const"]: c.get("title", c["const"]) for c in spec.get("oneOf", []) if "const" in c}
 
-    def errors(self, name: str, data: Any) -> dict[str, str]:
+    def with_choices(self, name: str, choices: dict[str, list[str]] | None) -> dict[str, Any]:
+        """The form with the choices of its ``oneOf`` fields replaced (reference data the admins keep, such as
+        the fields): a version's form keeps its own list where ``choices`` names no field it has."""
+        schema = self.schemas[name]
+        props = schema.get("properties", {})
+        swap = {f: values for f, values in (choices or {}).items() if "oneOf" in props.get(f, {})}
+        if not swap:
+            return schema
+        props = dict(props) | {f: {k: v for k, v in props[f].items() if k != "oneOf"}
+                               | {"oneOf": [{"const": c, "title": c} for c in values]} for f, values in swap.items()}
+        return dict(schema) | {"properties": props}
+
+    def _validator(self, name: str, choices: dict[str, list[str]] | None) -> Draft202012Validator:
+        schema = self.with_choices(name, choices)
+        if schema is self.schemas[name]:
+            return self._validators[name]
+        key = (name, tuple(sorted((f, tuple(v)) for f, v in (choices or {}).items())))
+        validator = self._overlays.get(key)
+        if validator is None:
+            if len(self._overlays) > 64:  # the lists change rarely: an old one is not worth keeping
+                self._overlays.clear()
+            validator = self._overlays[key] = Draft202012Validator(schema)
+        return validator
+
+    def errors(self, name: str, data: Any, choices: dict[str, list[str]] | None = None) -> dict[str, str]:
         """Field → Vietnamese message for every problem; empty when the data is valid."""
         if not isinstance(data, dict):
             return {"": "Dữ liệu biểu mẫu phải là một đối tượng JSON."}
@@ -84,15 +109,15 @@ class FormSet:
             problem = text_problem(value, multiline=multiline) if isinstance(value, str) else None
             if problem:
                 found[key] = problem
-        for err in sorted(self._validators[name].iter_errors(data), key=lambda e: list(e.absolute_path)):
+        for err in sorted(self._validator(name, choices).iter_errors(data), key=lambda e: list(e.absolute_path)):
             if err.validator in ("if", "then", "allOf"):
                 continue
             field, message = _message(err)
             found.setdefault(field, message)
         return found
 
-    def validate(self, name: str, data: Any) -> dict[str, Any]:
-        found = self.errors(name, data)
+    def validate(self, name: str, data: Any, choices: dict[str, list[str]] | None = None) -> dict[str, Any]:
+        found = self.errors(name, data, choices)
         if found:
             raise Invalid("Biểu mẫu có lỗi, vui lòng kiểm tra lại.", found)
         return data

@@ -68,6 +68,9 @@ class Unit(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(255))
     is_ministry_office: Mapped[bool] = mapped_column(Boolean, default=False)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("emulation_clusters.id"))  # reference_model
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class User(Base):
@@ -84,6 +87,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # How notifications reach them by e-mail: event (one each), digest (once a day) or none (the web page only).
     notify_mode: Mapped[str] = mapped_column(String(20), default="event", server_default="event")
+    version: Mapped[int] = mapped_column(Integer, default=1)  # admins' edits are optimistic
     unit: Mapped[Unit] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(lazy="selectin", cascade="all, delete-orphan")
 
@@ -566,4 +570,10 @@ class RoundBallot(Base):
 
 
 # Their tables belong to Base.metadata.
-from workflows.persistence import decision_model, delegation_model, notify_model, search_model  # noqa: E402, F401
+from workflows.persistence import (  # noqa: E402, F401
+    decision_model,
+    delegation_model,
+    notify_model,
+    reference_model,
+    search_model,
+)

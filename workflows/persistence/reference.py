@@ -21,6 +21,7 @@ from workflows.domain.rules import AwardFormRule, RuleSet, iso_utc
 from workflows.domain.rules import CouncilRule as CouncilRuleData
 from workflows.domain.rules import StepDeadline as StepDeadlineData
 from workflows.persistence.model import AwardForm, CouncilRule, EscalationRule, StepDeadline
+from workflows.persistence.reference_model import Field
 
 # code, Vietnamese name, subject, level, needs ministry council vote
 AWARD_FORMS = [
@@ -39,6 +40,11 @@ AWARD_FORMS = [
     ("huan_chuong_lao_dong_hang_nhi", "Huân chương Lao động hạng Nhì", "both", "above", True),
     ("huan_chuong_lao_dong_hang_nhat", "Huân chương Lao động hạng Nhất", "both", "above", True),
 ]
+
+# Fields (lĩnh vực) after the merger into the Ministry of Science and Technology (domain.md), in display order;
+# "Khác" last, as the dossier forms of versions deployed before the fields table offer it.
+FIELDS = ["Bưu chính", "Viễn thông", "Ứng dụng CNTT / Chuyển đổi số", "An toàn thông tin mạng", "Kinh tế số",
+          "Công nghiệp ICT", "Báo chí – truyền thông", "Xuất bản", "Khác"]
 
 # award form → (threshold kind, percent of all members); quorum 2/3 of members for all [V]
 COUNCIL_THRESHOLDS = {
@@ -99,6 +105,25 @@ def ensure_reference_data(session: Session) -> None:
     for step, form, days in STEP_DEADLINES:
         if (step, form) not in known_steps:
             session.add(StepDeadline(step=step, award_form=form, working_days=days))
+    ensure_fields(session)
+
+
+def ensure_fields(session: Session) -> None:
+    """The shipped fields, only into an empty table: once admins rename or add one, the list is theirs."""
+    if session.scalar(select(Field.id).limit(1)) is None:
+        session.add_all(Field(name=name, sort_order=order, active=True, version=1) for order, name in enumerate(FIELDS))
+        session.flush()
+
+
+def field_choices(session: Session, keep: str | None = None) -> list[str] | None:
+    """The fields a dossier may name now, in order: the active ones, and ``keep`` (the dossier's own value, even if
+    deactivated since, so resubmitting it unchanged never fails). None while the table is empty: then the
+    version's own form decides."""
+    rows = session.execute(select(Field.name, Field.active).order_by(Field.sort_order, Field.id)).all()
+    if not rows:
+        return None
+    names = [name for name, active in rows if active]
+    return names + ([keep] if keep and keep not in names else [])
 
 
 def shipped_catalogue() -> RuleSet:

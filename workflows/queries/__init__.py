@@ -24,6 +24,7 @@ from workflows.domain.errors import Forbidden, NotFound
 from workflows.domain.folding import fold
 from workflows.domain.labels import ACTIONS, NOMINEE_KINDS, STATES
 from workflows.engine.contract import OUTSIDE_RESULT
+from workflows.persistence import reference as reference_data
 from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Timer, Unit, User
@@ -84,7 +85,13 @@ def current_form(db: Database, name: str) -> dict[str, Any]:
 def dossier_form(db: Database) -> dict[str, Any]:
     with db.read() as s:
         route = versions.latest_route(s)[1]
-    return route.forms.schema(route.contract.dossier_form())
+        choices = field_choices(s)
+    return route.forms.with_choices(route.contract.dossier_form(), choices)
+
+
+def field_choices(session: Session, keep: str | None = None) -> dict[str, list[str]] | None:
+    names = reference_data.field_choices(session, keep)
+    return {"field": names} if names is not None else None
 
 
 def _task_row(item: TaskItem, nom: Nomination, unit_name: str, award_name: str, now: datetime) -> dict[str, Any]:
@@ -212,8 +219,10 @@ def task(db: Database, user_id: int, item_id: int) -> dict[str, Any]:
         claim_queries.name_holders(s, [row])
         row["can_act"] = item.state == "ready" and user.can_act(item) and not row["held_by_other"]
         row["hook"] = step.hook if step is not None else None
-        row["schema"] = route.forms.schema(item.form)
-        row["prefill"] = _dossier(route, nom) if step is not None and step.hook == "dossier" else {}
+        dossier_step = step is not None and step.hook == "dossier"
+        row["schema"] = route.forms.with_choices(item.form, field_choices(s, nom.field)) if dossier_step \
+            else route.forms.schema(item.form)
+        row["prefill"] = _dossier(route, nom) if dossier_step else {}
         return row
 
 

@@ -16,8 +16,8 @@ from workflows import services
 from workflows.domain import clock
 from workflows.persistence.db import Database
 from workflows.persistence.grants import today
-from workflows.persistence.model import TaskItem, User
-from workflows.services import decisions, delegations, people, rounds
+from workflows.persistence.model import TaskItem, Unit, User
+from workflows.services import decisions, delegations, people, reference, rounds
 from workflows.services.accounts import hash_password
 
 DEMO_PASSWORD = "demo"  # every demo account's
@@ -55,6 +55,7 @@ def seed_demo(db: Database) -> bool:
     if not seed_people(db):
         return False
     _demo_second_secretary(db)
+    _demo_clusters(db)
     _demo_nominations(db)
     _demo_delegation(db)
     return True
@@ -73,6 +74,20 @@ def _demo_delegation(db: Database) -> None:
     first = today()
     delegations.delegate(db, _user_id(db, "minister"), "deputy", first, first + timedelta(days=29),
                          note="Bộ trưởng đi công tác (dữ liệu mẫu)")
+
+
+def _demo_clusters(db: Database) -> None:
+    """One emulation block with two clusters of the demo units; Cục Viễn thông leads its cluster in 2026."""
+    admin = _user_id(db, "admin")
+    block = reference.create_block(db, admin, "KHOI_QLNN", "Khối các cơ quan quản lý nhà nước")
+    agencies = reference.create_cluster(db, admin, "CUM_CUC", "Cụm các Cục chuyên ngành", block_id=block)
+    services_cluster = reference.create_cluster(db, admin, "CUM_SN", "Cụm các đơn vị sự nghiệp", block_id=block)
+    with db.read() as s:
+        units = {u.code: (u.id, u.name, u.version) for u in s.scalars(select(Unit))}
+    for code, cluster in (("CUC_BDDT", agencies), ("CUC_VT", agencies), ("TT_CNTT", services_cluster)):
+        unit_id, name, version = units[code]
+        reference.update_unit(db, admin, unit_id, version, name=name, cluster_id=cluster, active=True)
+    reference.set_cluster_leader(db, admin, agencies, 1, 2026, units["CUC_VT"][0])
 
 
 @cache

@@ -19,7 +19,7 @@ from workflows import engine
 from workflows.domain.actor import Actor
 from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.domain.rules import AwardFormRule, RuleSet, iso_utc
-from workflows.persistence import search_model, storage, versions
+from workflows.persistence import reference, search_model, storage, versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, Nomination
 from workflows.services import ballot, claims, rounds
@@ -45,6 +45,13 @@ def award_form(rules: RuleSet, code: str, nominee_kind: str, on: datetime) -> Aw
     return award
 
 
+def _field_choices(session, keep: str | None = None) -> dict[str, list[str]] | None:
+    """The fields a dossier may name now: the admins' active list (and the dossier's own, kept), whatever
+    list the version's form shipped with."""
+    names = reference.field_choices(session, keep)
+    return {"field": names} if names is not None else None
+
+
 def create_nomination(db: Database, actor: Actor | int, data: Any) -> int:
     """A unit clerk opens a dossier for their own unit; the drafting task waits pre-filled."""
     with NominationStep(db, actor) as step:
@@ -52,7 +59,7 @@ def create_nomination(db: Database, actor: Actor | int, data: Any) -> int:
             raise Forbidden("Chỉ cán bộ TĐKT đơn vị được lập hồ sơ đề nghị.")
         pm_id, route = versions.latest_route(step.session)
         form = route.contract.dossier_form()
-        dossier = route.forms.validate(form, data)
+        dossier = route.forms.validate(form, data, _field_choices(step.session))
         award = award_form(route.rules, dossier["award_form"], dossier["nominee_kind"], step.now)
         nom = Nomination(process_model_id=pm_id, unit_id=step.actor.unit_id, created_by_id=step.actor.id,
                          state="in_progress", created_at=step.now, updated_at=step.now, return_count=0,
@@ -113,7 +120,7 @@ def _submit_dossier(step: NominationStep, acting: Acting, data: Any) -> dict[str
     if extra:
         raise Invalid("Biểu mẫu có trường không hợp lệ.", {k: "Trường không thuộc biểu mẫu này." for k in extra})
     current = {k: getattr(nom, k) for k in fields if getattr(nom, k) is not None}
-    merged = route.forms.validate(declared.form, current | data)
+    merged = route.forms.validate(declared.form, current | data, _field_choices(step.session, nom.field))
     on = instance.rules_on(step.now)
     award = award_form(route.rules, merged["award_form"], merged["nominee_kind"], on)
     changes = {}

@@ -39,7 +39,7 @@ def create_for_quarter(db: Database, today: date | None = None) -> int:
     now = clock.now()
     year, quarter = quarter_of(today or now.astimezone(VN_TZ).date())
     with db.write() as s:
-        units = s.scalars(select(Unit.id).where(Unit.is_ministry_office.is_(False))).all()
+        units = s.scalars(select(Unit.id).where(Unit.is_ministry_office.is_(False), Unit.active.is_(True))).all()
         if not units:
             return 0
         insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
