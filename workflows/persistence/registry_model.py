@@ -18,9 +18,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workflows.persistence.model import Base
+from workflows.persistence.model import AwardRecord, Base
 
 ONE_OF = ("(CASE WHEN person_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN collective_id IS NULL THEN 0 ELSE 1 END) = 1")
 
@@ -68,6 +68,9 @@ class HeldAward(Base):
     award_record_id: Mapped[int | None] = mapped_column(ForeignKey("award_registry.id"), unique=True)
     natural_key: Mapped[str] = mapped_column(String(400), unique=True)
     __table_args__ = (CheckConstraint(ONE_OF, name="one_subject"),)
+
+    # Set with the registry row in the step that awards, before either has an id.
+    award_record: Mapped[AwardRecord | None] = relationship(lazy="raise")
 
 
 class Rating(Base):
