@@ -24,7 +24,7 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     app.extensions["vinhdanh.db"] = db or Database(app.config["DATABASE_URL"], app.config["VINHDANH_SETTINGS"])
     extensions.init_app(app)
 
-    from . import admin, auth, decisions, health, inbox, nominations, notifications, reports, rounds
+    from . import admin, auth, decisions, health, inbox, nominations, notifications, registry, reports, rounds
     from .api import bp as api_bp
 
     app.register_blueprint(admin.bp)
@@ -36,6 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     app.register_blueprint(nominations.bp)
     app.register_blueprint(rounds.bp)
     app.register_blueprint(decisions.bp)
+    app.register_blueprint(registry.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
     extensions.csrf.exempt(api_bp)  # the API accepts Bearer tokens only, never the session cookie

@@ -11,7 +11,7 @@ import logging
 from rq import Retry
 
 from workflows import services
-from workflows.services import outbox, reports, rounds
+from workflows.services import outbox, registry_import, reports, rounds
 
 from .runtime import database
 
@@ -27,6 +27,7 @@ RETRIES = {
     "open_quarterly_reports": Retry(max=5),
     "remind_quarterly_reports": Retry(max=3),
     "sweep_rounds": Retry(max=3),
+    "import_registry": Retry(max=1),
 }
 
 
@@ -58,6 +59,11 @@ def open_quarterly_reports() -> int:
 def sweep_rounds() -> int:
     """Council rounds: reminders to members who have not voted, and the end of voting at the deadline."""
     return rounds.sweep(database())
+
+
+def import_registry(import_id: int) -> dict:
+    """A registry CSV import the secretariat started: all rows or none (a second run finds it claimed)."""
+    return registry_import.execute(database(), import_id)
 
 
 def enqueue(queue, name: str, *args: object):

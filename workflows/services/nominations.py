@@ -126,7 +126,7 @@ def _submit_dossier(step: NominationStep, acting: Acting, data: Any) -> dict[str
             changes[key] = [old, new]
             setattr(nom, key, new)
     flags: dict[str, Any] = route.rules.routing_flags(award.code, on)
-    nom.eligibility = registry.check(step.session, nom, step.now)  # again at submission: the registry may have changed
+    nom.eligibility = registry.check(step.session, nom, step.now, rules_on=on)  # again: the registry may have changed
     if any(key in changes for key in VOTED_ON):
         flags["council_done"] = False  # another person or award than the council approved: it votes again
         if nom.council_result is not None:  # and the old result is void, not shown as this dossier's

@@ -26,16 +26,7 @@ from sqlalchemy.orm import Session
 from workflows.domain import clock
 from workflows.domain.actor import Actor
 from workflows.domain.errors import Forbidden, Invalid, NotFound
-from workflows.domain.labels import STATES
-from workflows.domain.registry import (
-    award_key,
-    fold,
-    hold_message,
-    in_force,
-    person_key,
-    same_achievement,
-    subject_key,
-)
+from workflows.domain.registry import award_key, fold, person_key, subject_key
 from workflows.persistence import audit
 from workflows.persistence import registry as reads
 from workflows.persistence.db import Database
@@ -43,7 +34,7 @@ from workflows.persistence.model import AwardForm, AwardRecord, Nomination
 from workflows.persistence.registry_model import Collective, HeldAward, Person
 
 SUBJECT_KEYS = ("person_id", "collective_id", "new_person")
-UNLINKED = "Không đối chiếu được với sổ khen thưởng: hồ sơ chưa gắn với cá nhân hoặc tập thể trong sổ."
+check = reads.check  # the proposal's check, a read the services enforce and the queries show
 
 
 def split_subject(data: Any) -> tuple[Any, dict[str, Any]]:
@@ -135,53 +126,6 @@ def upsert_person(session: Session, actor: Actor | None, full_name: str, birth_d
                                   "birth_date": [None, birth_date.isoformat() if birth_date else None],
                                   "staff_id": [None, staff_id]})
     return person
-
-
-def check(session: Session, nom: Nomination, on: datetime, *, enforce: bool = True) -> dict[str, Any]:
-    """The proposal's check: holds and duplicates refuse it (``enforce``), the chains' result is returned
-    (and kept on the dossier by the caller), with the warnings for the clerk."""
-    if nom.person_id is None and nom.collective_id is None:
-        return {"status": "unlinked", "branches": [], "used_initiatives": [], "warnings": [UNLINKED], "blocks": []}
-    day = on.astimezone(clock.VN_TZ).date()
-    if enforce:  # one check of this subject at a time: a competitor's dossier is committed or not yet begun
-        model, key = (Person, nom.person_id) if nom.person_id is not None else (Collective, nom.collective_id)
-        session.execute(select(model.id).where(model.id == key).with_for_update())
-    name = reads.subject_name(session, nom.person_id, nom.collective_id)
-    blocks = [hold_message(name, h.kind, h.starts_on, h.ends_on, h.note)
-              for h in reads.holds(session, nom.person_id, nom.collective_id) if in_force(h.starts_on, h.ends_on, day)]
-    blocks += _duplicates(session, nom, name)
-    if blocks and enforce:
-        raise Invalid(blocks[0], {"nominee_name": " ".join(blocks)})
-    result = reads.evaluate(session, award_form=nom.award_form, nominee_kind=nom.nominee_kind, year=nom.year, on=day,
-                            person_id=nom.person_id, collective_id=nom.collective_id, exclude_nomination=nom.id)
-    out = result.as_dict()
-    warnings = []
-    if result.status == "unmet":
-        warnings.append("Chưa đáp ứng điều kiện nào của hình thức khen thưởng theo sổ khen thưởng (xem từng điều kiện); "
-                        "hồ sơ vẫn được gửi, Vụ Tổ chức cán bộ sẽ xem xét các tiêu chuẩn khác.")
-    elif result.status == "no_rules":
-        warnings.append("Hình thức này không có chuỗi điều kiện để sổ khen thưởng tự kiểm tra.")
-    return out | {"warnings": warnings, "blocks": blocks, "checked_on": day.isoformat()}
-
-
-def _duplicates(session: Session, nom: Nomination, name: str) -> list[str]:
-    form = session.get(AwardForm, nom.award_form)
-    form_name = form.name if form else nom.award_form
-    found = []
-    for other in reads.competing(session, nom.person_id, nom.collective_id, nom.id):
-        state = STATES.get(other.state, other.state)
-        if other.award_form == nom.award_form and other.year == nom.year:
-            found.append(f"Trùng hồ sơ: {name} đã được đề nghị {form_name} năm {nom.year} tại hồ sơ số {other.id} "
-                         f"({state}).")
-        elif same_achievement(other.achievements or "", nom.achievements or ""):
-            found.append(f"Trùng thành tích: thành tích này đã được đề nghị tại hồ sơ số {other.id} ({state}); "
-                         "một thành tích chỉ được khen thưởng một lần.")
-    for award in reads.held(session, nom.person_id, nom.collective_id, nom.award_form, nom.year):
-        if award.award_record_id is not None and session.get(AwardRecord, award.award_record_id).nomination_id == nom.id:
-            continue
-        number = f" (quyết định số {award.decision_number})" if award.decision_number else ""
-        found.append(f"Trùng khen thưởng: {name} đã được tặng {form_name} năm {nom.year}{number} theo sổ khen thưởng.")
-    return found
 
 
 def preview(db: Database, actor: Actor, data: Any) -> dict[str, Any]:
