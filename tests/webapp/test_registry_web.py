@@ -141,3 +141,28 @@ def test_imports_through_the_pages_and_who_may(web: Flask, db):
     missing = secretary.post("/registry/imports", data={"kind": "persons", "file": (io.BytesIO(b"ten\nA\n"), "x.csv")},
                              content_type="multipart/form-data")
     assert missing.status_code == 422 and "Tệp thiếu cột: ho_ten, ma_don_vi" in missing.get_data(as_text=True)
+
+
+def test_the_api_names_the_person_and_answers_the_check(web: Flask, db):
+    from datetime import date
+
+    from .helpers import bearer, json_error
+
+    h = History(db)
+    person = h.person()
+    h.award(person, "chien_si_thi_dua_co_so", 2024, 2025)
+    api = web.test_client()
+    headers = bearer(db, "clerk1")
+    created = api.post("/api/v1/nominations", json=DOSSIER | {"person_id": person}, headers=headers)
+    assert created.status_code == 201
+    body = created.get_json()
+    assert body["person_id"] == person and body["eligibility"]["status"] == "met"
+    assert body["eligibility"]["branches"][0]["conditions"][0]["records"][0]["type"] == "award"
+    again = api.post("/api/v1/nominations", json=DOSSIER | {"person_id": person}, headers=headers)
+    assert "Trùng hồ sơ" in json_error(again, 422)["message"]
+    h.hold(person, "discipline", date(2026, 1, 1))
+    held = api.post("/api/v1/nominations", json=DOSSIER | {"person_id": person, "year": 2025}, headers=headers)
+    assert "đang bị xem xét kỷ luật" in json_error(held, 422)["message"]
+    spec = api.get("/api/v1/openapi.json").get_json()
+    request_schema = spec["paths"]["/nominations"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert {"person_id", "collective_id", "new_person"} <= set(request_schema["properties"])
