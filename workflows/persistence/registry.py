@@ -1,4 +1,5 @@
-"""Reads of the registry for eligibility: the rules document, a subject's history, holds, competing dossiers."""
+"""Reads of the registry for eligibility: the rules document, a subject's history, holds, competing dossiers, and
+the proposal's check built on them (:func:`check`: the services enforce it, the queries show it)."""
 
 from __future__ import annotations
 
