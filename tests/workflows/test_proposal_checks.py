@@ -217,3 +217,31 @@ def test_an_award_the_product_issues_enters_the_persons_history(driver, db, h):
         [held] = s.scalars(select(HeldAward).where(HeldAward.person_id == person)).all()
         assert (held.award_form, held.year, held.level, held.source) == ("bang_khen_bo_truong", 2026, "ministry", "issued")
         assert held.decision_number == s.get(Nomination, nid).decision_number and held.award_record_id is not None
+
+
+def test_two_clerks_typing_the_same_new_person_at_once_make_one_person(db):
+    from workflows.domain.errors import Conflict
+
+    from ..support import DOSSIER, Driver
+
+    clerk = Driver(db).uid("clerk1")
+    start, results = threading.Barrier(2), []
+
+    def propose(i: int) -> None:
+        start.wait()
+        try:
+            results.append(services.create_nomination(db, clerk, DOSSIER | {
+                "nominee_name": "Hà Thị Xuân", "new_person": {"birth_date": "1988-04-30"},
+                "achievements": f"Thành tích riêng số {i} của chị Xuân trong năm."}))
+        except (Conflict, Invalid) as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=propose, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(isinstance(r, int) for r in results) == 1, results
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Person)) == 1
+        assert s.scalar(select(func.count()).select_from(Nomination)) == 1

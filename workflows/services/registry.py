@@ -21,11 +21,12 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflows.domain import clock
 from workflows.domain.actor import Actor
-from workflows.domain.errors import Forbidden, Invalid, NotFound
+from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.domain.registry import award_key, fold, person_key, subject_key
 from workflows.persistence import audit
 from workflows.persistence import registry as reads
@@ -119,8 +120,12 @@ def upsert_person(session: Session, actor: Actor | None, full_name: str, birth_d
         return person
     person = Person(full_name=full_name, name_key=fold(full_name), birth_date=birth_date, unit_id=unit_id,
                     staff_id=staff_id, natural_key=key, created_at=now)
-    session.add(person)
-    session.flush()
+    try:
+        with session.begin_nested():  # another clerk typing the same new person at once: theirs is the one
+            session.add(person)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("Người này vừa được ghi vào sổ khen thưởng; chọn lại trong danh sách rồi gửi lại.") from None
     audit.record_subject(session, "registry_person", person.id, at=now, actor=actor, action="created",
                          changes={"full_name": [None, full_name], "unit_id": [None, unit_id],
                                   "birth_date": [None, birth_date.isoformat() if birth_date else None],
