@@ -22,6 +22,7 @@ from workflows.persistence import migrate, reference, versions
 from workflows.persistence.db import Database, Settings
 from workflows.persistence.decision_model import Decision
 from workflows.persistence.model import AwardRecord, Base, CouncilRound, Nomination, ProcessModel
+from workflows.persistence.registry_model import HeldAward
 from workflows.services import rounds
 from workflows.services.demo import seed_people
 
@@ -182,7 +183,7 @@ def rd(db) -> Iterator[RoundDriver]:
 def _drop_deployed(db: Database) -> None:
     """Later tests expect only the bundled version: what ran on the extra one goes with it."""
     with db.write() as s:
-        for table in (AwardRecord, Decision, CouncilRound, Nomination):
+        for table in (HeldAward, AwardRecord, Decision, CouncilRound, Nomination):  # registry rows name their award
             s.execute(table.__table__.delete())
         s.execute(ProcessModel.__table__.delete().where(ProcessModel.version > 1))
 

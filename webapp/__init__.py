@@ -36,6 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
         inbox,
         nominations,
         notifications,
+        registry,
         reports,
         rounds,
     )
@@ -54,6 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     app.register_blueprint(rounds.bp)
     app.register_blueprint(decisions.bp)
     app.register_blueprint(delegations.bp)
+    app.register_blueprint(registry.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
     extensions.csrf.exempt(api_bp)  # the API accepts Bearer tokens only, never the session cookie

@@ -35,3 +35,28 @@ def from_html(schema: dict[str, Any], form: MultiDict, prefix: str = "") -> dict
         else:
             data[key] = raw
     return data
+
+
+def registry_subject(form: MultiDict) -> tuple[dict[str, Any], dict[str, str]]:
+    """Whom a new dossier names in the registry: ``registry_subject`` is ``p:<id>``, ``c:<id>``, ``new`` (a person
+    typed in, with ``new_person.birth_date`` as dd/mm/yyyy and ``new_person.staff_id``) or empty (by name only).
+    Returns the service's keys and the raw values to show the form again."""
+    raw = {k: form.get(k, "").strip() for k in ("registry_subject", "new_person.birth_date", "new_person.staff_id")}
+    choice = raw["registry_subject"]
+    if choice.startswith("p:"):
+        return {"person_id": choice[2:]}, raw
+    if choice.startswith("c:"):
+        return {"collective_id": choice[2:]}, raw
+    if choice == "new":
+        return {"new_person": {"birth_date": _iso_day(raw["new_person.birth_date"]),
+                               "staff_id": raw["new_person.staff_id"]}}, raw
+    return {}, raw
+
+
+def _iso_day(text: str) -> str:
+    """dd/mm/yyyy as pages write dates, to ISO (anything else is passed on for the service to refuse)."""
+    parts = text.split("/")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        day, month, year = parts
+        return f"{year.zfill(4)}-{month.zfill(2)}-{day.zfill(2)}"
+    return text

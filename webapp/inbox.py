@@ -11,6 +11,7 @@ from workflows import queries, services
 from workflows.domain.errors import Conflict, Invalid
 from workflows.domain.labels import task_buttons
 from workflows.queries import listing
+from workflows.queries import registry as registry_queries
 from workflows.queries import reports as report_queries
 from workflows.queries.rounds import TIE_TASK
 
@@ -81,7 +82,15 @@ def task(item_id: int):
         errors=errors,
         award_forms=queries.award_forms(db, proposable_only=True),
         buttons=task_buttons(item["name"], item["form"], item.get("schema")),
+        eligibility=_eligibility(item),
     ), status
+
+
+def _eligibility(item: dict[str, Any]) -> dict[str, Any] | None:
+    """The registry's check where it is made: the clerk's draft and the secretariat's check."""
+    if item["state"] != "ready" or not (item.get("hook") == "dossier" or item.get("role") == "secretariat"):
+        return None
+    return registry_queries.dossier_check(get_db(), current_user.id, item["nomination_id"])
 
 
 def _if_match() -> int | None:

@@ -10,12 +10,13 @@ from workflows.domain import clock
 from workflows.domain.errors import Conflict, Invalid
 from workflows.domain.labels import STATES
 from workflows.queries import listing
-from workflows.services import outside
+from workflows.queries import registry as registry_queries
+from workflows.services import outside, registry
 
 from .auth import acting_user
 from .downloads import send_attachment
 from .extensions import get_db
-from .formdata import from_html
+from .formdata import from_html, registry_subject
 from .inbox import listing_args
 
 bp = Blueprint("nominations", __name__, url_prefix="/nominations")
@@ -45,22 +46,34 @@ def new():
         abort(403)
     db = get_db()
     schema = queries.dossier_form(db)
-    values, errors, status = {"year": _this_year()}, {}, 200
+    values, errors, status, check, subject_values = {"year": _this_year()}, {}, 200, None, {}
     if request.method == "POST":
         data = from_html(schema, request.form)
+        subject, subject_values = registry_subject(request.form)
+        check_only = request.form.get("action") == "check"  # "Kiểm tra điều kiện": nothing is created
         try:
-            nomination_id = services.create_nomination(db, acting_user(), data)
+            if check_only:
+                check, values = registry.preview(db, acting_user(), data | subject), data
+            else:
+                nomination_id = services.create_nomination(db, acting_user(), data | subject)
         except Invalid as exc:
             values, errors, status = data, exc.fields or {"": exc.message}, 422
             flash(exc.message, "error")
         else:
+            if check_only:
+                return _new_page(db, schema, values, errors, check, subject_values), 200
             detail = queries.nomination(db, current_user.id, nomination_id)
             flash("Đã tạo hồ sơ. Kiểm tra lại và nộp hồ sơ cho thủ trưởng đơn vị.", "success")
             if detail["my_tasks"]:
                 return redirect(url_for("inbox.task", item_id=detail["my_tasks"][0]["id"]))
             return redirect(url_for("nominations.detail", nomination_id=nomination_id))
-    return render_template("new.html", schema=schema, values=values, errors=errors,
-                           award_forms=queries.award_forms(db, proposable_only=True)), status
+    return _new_page(db, schema, values, errors, check, subject_values), status
+
+
+def _new_page(db, schema, values, errors, check, subject_values):
+    return render_template("new.html", schema=schema, values=values, errors=errors, eligibility=check,
+                           subject=subject_values, people=registry_queries.unit_people(db, current_user.id),
+                           award_forms=queries.award_forms(db, proposable_only=True))
 
 
 def _this_year() -> int:

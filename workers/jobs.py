@@ -11,7 +11,7 @@ import logging
 from rq import Retry
 
 from workflows import services
-from workflows.services import digest, outbox, reports, rounds
+from workflows.services import digest, outbox, registry_import, reports, rounds
 
 from .runtime import database
 
@@ -28,6 +28,7 @@ RETRIES = {
     "remind_quarterly_reports": Retry(max=3),
     "sweep_rounds": Retry(max=3),
     "send_digests": Retry(max=3),
+    "import_registry": Retry(max=1),
 }
 
 
@@ -64,6 +65,11 @@ def sweep_rounds() -> int:
 def send_digests() -> int:
     """The daily notification digests (from 07:00 Vietnam time); each user's day is written once."""
     return digest.send_digests(database())
+
+
+def import_registry(import_id: int) -> dict:
+    """A registry CSV import the secretariat started: all rows or none (a second run finds it claimed)."""
+    return registry_import.execute(database(), import_id)
 
 
 def enqueue(queue, name: str, *args: object):

@@ -45,6 +45,17 @@ def _ok(schema: dict, description: str = "OK", status: str = "200") -> dict:
     return {status: {"description": description, "content": {"application/json": {"schema": schema}}}}
 
 
+def _with_registry_subject(dossier: dict) -> dict:
+    """The dossier form plus whom it names in the award registry (kept apart from the route's form)."""
+    props = dict(dossier.get("properties", {}))
+    props["person_id"] = {"type": "integer", "description": "A person of the clerk's unit in the registry"}
+    props["collective_id"] = {"type": "integer", "description": "A collective of the clerk's unit in the registry"}
+    props["new_person"] = {"type": "object", "description": "A person to add to the registry (name: nominee_name)",
+                           "properties": {"birth_date": {"type": "string", "format": "date"},
+                                          "staff_id": {"type": "string"}}}
+    return dossier | {"properties": props}
+
+
 def document(dossier: dict | None = None, report: dict | None = None, outside: dict | None = None) -> dict:
     """The document, with the current version's forms as request bodies (or the ones given)."""
     if dossier is None or report is None:
@@ -109,7 +120,10 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                             "total_exceeds": {"type": "boolean", "description": "More than `total` match"},
                             "page_size": {"type": "integer"}}}) | _errors(401, 422)},
                 "post": {"summary": "A unit clerk opens a dossier for their own unit",
-                         "requestBody": {"required": True, "content": {"application/json": {"schema": dossier}}},
+                         "description": "Holds in force and duplicates of a registry person or collective answer 422; "
+                                        "`eligibility` in the answer is the registry's check (warnings never block).",
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": _with_registry_subject(dossier)}}},
                          "responses": _ok(nomination, "Created", "201") | _errors(400, 401, 403, 422)}},
             "/nominations/{id}": {"get": {"summary": "One nomination", "parameters": [id_param("id")],
                                           "responses": _ok(nomination) | _errors(401, 404)}},
@@ -323,7 +337,11 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                     "submitted_above_at": {"type": ["string", "null"], "format": "date-time"},
                     "awaiting_outside": {"type": "boolean", "description": "Submitted above, waiting for the outside result"},
                     "outside_result": {"type": ["object", "null"], "description": "The outside result as recorded"},
-                    "attachments": {"type": "array"}}},
+                    "attachments": {"type": "array"},
+                    "person_id": {"type": ["integer", "null"]}, "collective_id": {"type": ["integer", "null"]},
+                    "eligibility": {"type": ["object", "null"], "description":
+                                    "The registry's check at proposal: status met | unmet | no_rules | unlinked, "
+                                    "branches of conditions each with met and the records used, warnings, blocks"}}},
                 "Task": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "nomination_id": {"type": ["integer", "null"]},
                     "round_id": {"type": ["integer", "null"], "description": "A round's ballot or tie (round_tie)"},

@@ -22,7 +22,8 @@ from .bodies import if_match, json_body, json_object
 
 NOMINATION_FIELDS = ["id", "version", "state", "award_form", "nominee_name", "nominee_kind", "nominee_position",
                      "nominee_unit", "unit_id", "movement", "field", "year", "achievements", "decision_number",
-                     "council_result", "current_tasks", "return_count", "awaiting_outside", "outside_result"]
+                     "council_result", "current_tasks", "return_count", "awaiting_outside", "outside_result",
+                     "person_id", "collective_id", "eligibility"]
 
 
 def _nomination_json(n: dict[str, Any]) -> dict[str, Any]:

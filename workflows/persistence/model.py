@@ -223,6 +223,11 @@ class Nomination(Base):
     field: Mapped[str | None] = mapped_column(String(120))
     year: Mapped[int] = mapped_column(Integer)
     achievements: Mapped[str] = mapped_column(Text)
+    # The registry's person or collective this dossier proposes (NULL: by name only, not checked against the registry).
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("registry_persons.id"), index=True)
+    collective_id: Mapped[int | None] = mapped_column(ForeignKey("registry_collectives.id"), index=True)
+    # The last eligibility check (workflows.domain.eligibility), with the initiatives its met branch used.
+    eligibility: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     return_count: Mapped[int] = mapped_column(Integer, default=0)
     # The running tally of the secret ballot: counts only, never who chose what.
     votes_agree: Mapped[int] = mapped_column(Integer, default=0)
@@ -575,5 +580,6 @@ from workflows.persistence import (  # noqa: E402, F401
     delegation_model,
     notify_model,
     reference_model,
+    registry_model,
     search_model,
 )

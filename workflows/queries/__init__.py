@@ -300,6 +300,7 @@ def nomination(db: Database, user_id: int, nomination_id: int) -> dict[str, Any]
         data["field"] = nom.field
         data["achievements"] = nom.achievements
         data["return_count"] = nom.return_count
+        data["person_id"], data["collective_id"], data["eligibility"] = nom.person_id, nom.collective_id, nom.eligibility
         data["created_at"] = nom.created_at
         open_items = s.scalars(select(TaskItem).where(TaskItem.nomination_id == nom.id, TaskItem.state == "ready")
                                .order_by(TaskItem.id)).all()

@@ -58,6 +58,7 @@ def seed_demo(db: Database) -> bool:
     _demo_clusters(db)
     _demo_nominations(db)
     _demo_delegation(db)
+    _demo_registry(db)
     return True
 
 
@@ -88,6 +89,33 @@ def _demo_clusters(db: Database) -> None:
         unit_id, name, version = units[code]
         reference.update_unit(db, admin, unit_id, version, name=name, cluster_id=cluster, active=True)
     reference.set_cluster_leader(db, admin, agencies, 1, 2026, units["CUC_VT"][0])
+
+
+# Past years for the registry, as the secretariat would import them (one file per kind).
+DEMO_REGISTRY = {
+    "persons": "ho_ten,ngay_sinh,ma_don_vi,ma_can_bo\nTrịnh Văn Bảo,12/03/1979,CUC_BDDT,BD-0001\n"
+               "Nguyễn Thị Hồng Nhung,02/09/1985,CUC_BDDT,BD-0002\nPhạm Quỳnh Anh,20/11/1990,CUC_VT,VT-0107\n",
+    "collectives": "tap_the,ma_don_vi\nPhòng Kế hoạch - Tài chính,CUC_BDDT\n",
+    "awards": "ma_can_bo,ma_don_vi,tap_the,hinh_thuc,nam,cap,loai\n"
+              "BD-0001,,,chien_si_thi_dua_co_so,2023,unit,merit\nBD-0001,,,chien_si_thi_dua_co_so,2024,unit,merit\n"
+              "BD-0001,,,chien_si_thi_dua_co_so,2025,unit,merit\nBD-0002,,,chien_si_thi_dua_co_so,2025,unit,merit\n"
+              ",CUC_BDDT,Phòng Kế hoạch - Tài chính,tap_the_lao_dong_xuat_sac,2024,ministry,merit\n"
+              ",CUC_BDDT,Phòng Kế hoạch - Tài chính,tap_the_lao_dong_xuat_sac,2025,ministry,merit\n",
+    "ratings": "ma_can_bo,nam,xep_loai\nBD-0001,2024,xuat_sac\nBD-0001,2025,xuat_sac\nBD-0002,2025,tot\n",
+    "initiatives": "ma_can_bo,ten_sang_kien,nam,pham_vi\nBD-0001,Số hóa quy trình chấp nhận bưu gửi,2024,bo\n",
+    "holds": "ma_can_bo,loai,tu_ngay,ghi_chu\nVT-0107,discipline,01/10/2026,Đang xem xét theo Biên bản số 03/BB-CVT\n",
+}
+
+
+def _demo_registry(db: Database) -> None:
+    """Trịnh Văn Bảo meets Chiến sĩ thi đua cấp Bộ, Nguyễn Thị Hồng Nhung does not yet, Phạm Quỳnh Anh is held."""
+    from workflows.services import registry_import
+
+    admin = _user_id(db, "admin")
+    for kind, text in DEMO_REGISTRY.items():
+        import_id = registry_import.upload(db, admin, kind, f"demo_{kind}.csv", text.encode("utf-8"))
+        registry_import.start(db, admin, import_id)
+        registry_import.execute(db, import_id)
 
 
 @cache

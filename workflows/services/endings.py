@@ -16,7 +16,7 @@ from workflows.engine.lint import OUTCOMES
 from workflows.persistence import numbering
 from workflows.persistence.model import AwardRecord, TaskItem
 from workflows.projections.timers import FiredTimer
-from workflows.services import notify
+from workflows.services import notify, registry
 
 if TYPE_CHECKING:
     from workflows.services.unit_of_work import Instance, NominationStep
@@ -119,6 +119,7 @@ def finish(step: NominationStep, instance: Instance, end: str) -> None:
             record.decision_date = now.astimezone(clock.VN_TZ).date()
         nom.decision_number = record.decision_number
         step.session.add(record)
+        registry.record_issued(step.session, nom, record, instance.route.rules.level(nom.award_form, now))
         changes["decision_number"] = [None, nom.decision_number]
         step.record(instance, "decision_issued", actor=None, task=where, changes=changes)
     elif end == "submitted":  # versions whose route ends when submitted above (no outside result on record)
@@ -134,11 +135,13 @@ def _finish_outside(step: NominationStep, instance: Instance, end: str, result: 
     if end != expected:  # a route whose gateway contradicts the result: refuse rather than record a wrong end
         raise RuntimeError(f"route ended {end!r} after an outside result {result['result']!r}")
     if end == "awarded":
-        step.session.add(AwardRecord(nomination_id=nom.id, award_form=nom.award_form, nominee_name=nom.nominee_name,
-                                     nominee_kind=nom.nominee_kind, unit_id=nom.unit_id, year=nom.year,
-                                     decision_number=result["decision_number"], decided_at=now,
-                                     signed_by_id=None, issuer=result["issuer"],
-                                     decision_date=date.fromisoformat(result["decision_date"])))
+        record = AwardRecord(nomination_id=nom.id, award_form=nom.award_form, nominee_name=nom.nominee_name,
+                             nominee_kind=nom.nominee_kind, unit_id=nom.unit_id, year=nom.year,
+                             decision_number=result["decision_number"], decided_at=now,
+                             signed_by_id=None, issuer=result["issuer"],
+                             decision_date=date.fromisoformat(result["decision_date"]))
+        step.session.add(record)
+        registry.record_issued(step.session, nom, record, "above")
         step.record(instance, "awarded_above", actor=None, task=where, changes=changes)
     else:
         step.record(instance, "refused_above", actor=None, task=where, changes=changes)

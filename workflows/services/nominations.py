@@ -22,7 +22,7 @@ from workflows.domain.rules import AwardFormRule, RuleSet, iso_utc
 from workflows.persistence import reference, search_model, storage, versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, Nomination
-from workflows.services import ballot, claims, rounds
+from workflows.services import ballot, claims, registry, rounds
 from workflows.services.unit_of_work import Acting, NominationStep, Outcome
 
 MAX_RETURNS = 20
@@ -59,13 +59,19 @@ def create_nomination(db: Database, actor: Actor | int, data: Any) -> int:
             raise Forbidden("Chỉ cán bộ TĐKT đơn vị được lập hồ sơ đề nghị.")
         pm_id, route = versions.latest_route(step.session)
         form = route.contract.dossier_form()
-        dossier = route.forms.validate(form, data, _field_choices(step.session))
+        fields, subject = registry.split_subject(data)
+        if subject:
+            fields = registry.fill_name(step.session, fields, subject)
+        dossier = route.forms.validate(form, fields, _field_choices(step.session))
         award = award_form(route.rules, dossier["award_form"], dossier["nominee_kind"], step.now)
+        person_id, collective_id = registry.resolve(step.session, step.actor, subject, dossier["nominee_kind"],
+                                                    dossier["nominee_name"], step.now)
         nom = Nomination(process_model_id=pm_id, unit_id=step.actor.unit_id, created_by_id=step.actor.id,
                          state="in_progress", created_at=step.now, updated_at=step.now, return_count=0,
-                         votes_agree=0, votes_disagree=0)
+                         votes_agree=0, votes_disagree=0, person_id=person_id, collective_id=collective_id)
         for key in route.forms.field_names(form):
             setattr(nom, key, dossier.get(key))
+        nom.eligibility = registry.check(step.session, nom, step.now)  # a hold or a duplicate refuses it here
         flags = route.rules.routing_flags(award.code, step.now)
         instance = step.start(nom, route, {**flags, "council_done": False, "vote_closed": False})
         search_model.write_terms(step.session, nom.id, nom.nominee_name, replace=False)
@@ -132,6 +138,7 @@ def _submit_dossier(step: NominationStep, acting: Acting, data: Any) -> dict[str
     if "nominee_name" in changes:  # what the lists' search finds it by
         search_model.write_terms(step.session, nom.id, nom.nominee_name)
     flags: dict[str, Any] = route.rules.routing_flags(award.code, on)
+    nom.eligibility = registry.check(step.session, nom, step.now, rules_on=on)  # again: the registry may have changed
     if any(key in changes for key in VOTED_ON):
         flags["council_done"] = False  # another person or award than the council approved: it votes again
         if nom.council_result is not None:  # and the old result is void, not shown as this dossier's
