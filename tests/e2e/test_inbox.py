@@ -56,13 +56,13 @@ def test_search_sort_and_filter_the_inbox(page: Page):
     expect(dossier_rows(page).filter(has_text="Nguyễn Văn An")).to_have_count(1)
 
     # sort by name, then the other way: the column heading says which
-    page.get_by_role("link", name=re.compile("^Người / tập thể được đề nghị")).click()
+    page.locator("th a[data-sort=nominee]").click()
     assert query_of(page)["sort"] == ["nominee"]
     heading = page.locator("th[aria-sort=ascending]")
     expect(heading).to_contain_text("Người / tập thể được đề nghị")
     names = [n.strip() for n in dossier_rows(page).locator("td:nth-child(2) a").all_inner_texts()]
     assert names.index("Hoàng Thị Dung") < names.index("Nguyễn Văn An"), names
-    page.get_by_role("link", name=re.compile("^Người / tập thể được đề nghị")).click()
+    page.locator("th a[data-sort=nominee]").click()
     assert query_of(page)["sort"] == ["-nominee"]
     expect(page.locator("th[aria-sort=descending]")).to_contain_text("Người / tập thể")
     names = [n.strip() for n in dossier_rows(page).locator("td:nth-child(2) a").all_inner_texts()]
