@@ -1,7 +1,7 @@
 """the award registry knows people: persons, collectives, awards held, ratings, initiatives, holds, CSV imports
 
-Revision ID: 0013
-Revises: 0015
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01 17:30:00
 
 A nomination may name the registry's person or collective it proposes (``nominations.person_id`` /
@@ -12,8 +12,8 @@ A nomination may name the registry's person or collective it proposes (``nominat
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0013'
-down_revision = '0015'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """reference data as data: fields, emulation blocks and clusters, clusters' leaders; units and users editable
 
-Revision ID: 0015
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-01 17:30:00
 
@@ -13,7 +13,7 @@ and ``version``; a user gets ``version`` (admins' edits are optimistic).
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0015'
+revision = '0013'
 down_revision = '0012'
 branch_labels = None
 depends_on = None
