@@ -24,7 +24,7 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     app.extensions["vinhdanh.db"] = db or Database(app.config["DATABASE_URL"], app.config["VINHDANH_SETTINGS"])
     extensions.init_app(app)
 
-    from . import admin, auth, decisions, health, inbox, nominations, notifications, reports, rounds
+    from . import admin, auth, decisions, drafts, health, inbox, nominations, notifications, reports, rounds
     from .api import bp as api_bp
 
     app.register_blueprint(admin.bp)
@@ -40,6 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     app.register_blueprint(api_bp)
     extensions.csrf.exempt(api_bp)  # the API accepts Bearer tokens only, never the session cookie
     errors.register(app)
+    drafts.register(app)  # its handler for 413 (by code) answers before the generic HTTPException one
     security.init_app(app)
     cli.register(app)
     app.jinja_env.filters.update(filters.ALL)

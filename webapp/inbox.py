@@ -13,6 +13,7 @@ from workflows.domain.labels import task_buttons
 from workflows.queries import reports as report_queries
 from workflows.queries.rounds import TIE_TASK
 
+from . import drafts
 from .auth import acting_user
 from .extensions import get_db
 from .formdata import from_html
@@ -47,6 +48,12 @@ def task(item_id: int):
     values, errors, status = item["prefill"], {}, 200
     if request.method == "POST":
         data = from_html(item["schema"], request.form)
+        kept = drafts.keep_work(item, data)  # the draft step's "Lưu nháp", upload and delete keep what was typed
+        if kept.response is not None:
+            return kept.response
+        if kept.errors:
+            values, errors, status = {**values, **data}, kept.errors, 422
+    if request.method == "POST" and kept.proceed:
         try:
             services.complete_task(db, acting_user(), item_id, data, _if_match())
         except Invalid as exc:
