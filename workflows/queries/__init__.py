@@ -345,7 +345,7 @@ def attachment(db: Database, user_id: int, nomination_id: int, attachment_id: in
         if att is None or att.nomination_id != nomination_id:
             raise NotFound("Không tìm thấy tệp đính kèm.")
         return {"id": att.id, "name": att.original_name, "stored_name": att.stored_name,
-                "content_type": att.content_type, "size": att.size}
+                "content_type": att.content_type, "size": att.size, "kind": att.kind}
 
 
 def overdue_timers(db: Database) -> dict[str, Any]:
