@@ -32,6 +32,7 @@ class Kept:
     response: Response | None = None  # the action is done: where to go
     errors: dict[str, str] = field(default_factory=dict)  # show the page again with these, the values as typed
     proceed: bool = False  # go on and complete the task
+    if_match: int | None = None  # the version the completion must find, when the file attached moved it
 
 
 PROCEED = Kept(proceed=True)
@@ -72,8 +73,15 @@ def keep_work(item: dict[str, Any], data: dict[str, Any]) -> Kept:
     if action == "submit" and delete_id is None:
         if not chosen:
             return PROCEED
+        # The page's version must still be the dossier's before the file moves it by one (under the row lock).
+        read = ascii_int(request.form.get("_version"))
+        if read is not None and read != queries.nomination(db, current_user.id, nomination_id)["version"]:
+            flash("Hồ sơ đã thay đổi, vui lòng tải lại.", "warning")
+            return Kept(response=redirect(here))
         errors = _attach(db, nomination_id, upload)
-        return Kept(errors=errors) if errors else PROCEED
+        if errors:
+            return Kept(errors=errors)
+        return Kept(proceed=True, if_match=read + 1 if read is not None else None)
     errors: dict[str, str] = {}
     try:
         services.save_draft(db, acting_user(), nomination_id, data, ascii_int(request.form.get("_version")))

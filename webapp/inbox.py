@@ -55,7 +55,7 @@ def task(item_id: int):
             values, errors, status = {**values, **data}, kept.errors, 422
     if request.method == "POST" and kept.proceed:
         try:
-            services.complete_task(db, acting_user(), item_id, data, _if_match())
+            services.complete_task(db, acting_user(), item_id, data, kept.if_match or _if_match())
         except Invalid as exc:
             values, errors, status = {**values, **data}, exc.fields or {"": exc.message}, 422
             flash(exc.message, "error")

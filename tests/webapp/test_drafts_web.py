@@ -175,11 +175,23 @@ def test_submitting_without_the_documents_names_what_is_missing(web: Flask, db):
 def test_a_file_chosen_with_nộp_hồ_sơ_is_attached_then_submitted(web: Flask, db):
     driver = Driver(db)
     nid = driver.create(award_form="ky_niem_chuong", documents=False)
-    response = session_client(web, db, "clerk1").post(
-        the_task(driver, nid), data=fields(award_form="ky_niem_chuong", kind="to_trinh",
-                                           file=(io.BytesIO(TINY_PDF), "Tờ trình.pdf")),
-        content_type="multipart/form-data")
+    client, stale = session_client(web, db, "clerk1"), version(driver, nid)
+    response = client.post(the_task(driver, nid), data=fields(award_form="ky_niem_chuong", kind="to_trinh", _version=stale,
+                                                              file=(io.BytesIO(TINY_PDF), "Tờ trình.pdf")),
+                           content_type="multipart/form-data")
     assert response.status_code == 302 and driver.ready_steps(nid) == ["head_review"]
+    assert attachments(driver, nid) == [("Tờ trình.pdf", "to_trinh")]
+    # A page read before another change is refused before its file is attached.
+    other = driver.create(award_form="ky_niem_chuong", documents=False)
+    stale = version(driver, other)
+    # another tab saves the draft meanwhile
+    client.post(the_task(driver, other), data=fields(award_form="ky_niem_chuong", nominee_position="Tab khác",
+                                                     _action="save_draft"))
+    response = client.post(the_task(driver, other), data=fields(award_form="ky_niem_chuong", kind="to_trinh",
+                                                                _version=stale, file=(io.BytesIO(TINY_PDF), "x.pdf")),
+                           content_type="multipart/form-data", follow_redirects=True)
+    assert "Hồ sơ đã thay đổi" in response.get_data(as_text=True)
+    assert attachments(driver, other) == [] and driver.ready_steps(other) == ["draft"]
 
 
 # --- the API -------------------------------------------------------------------------------------
