@@ -40,6 +40,8 @@ def save_draft(db: Database, actor: Actor | int, nomination_id: int, data: Any, 
     with NominationStep(db, actor) as step:
         instance = step.lock(nomination_id)
         nom, route = instance.nom, instance.route
+        if step.actor.has("auditor"):
+            raise Forbidden("Thanh tra, kiểm tra chỉ được xem hồ sơ, không được sửa.")
         item = _dossier_item(step, nom.id, route)
         if item is None:
             raise Conflict(NOT_A_DRAFT)
