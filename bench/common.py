@@ -9,8 +9,10 @@ from pathlib import Path
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from workflows import services
 from workflows.persistence import migrate
 from workflows.persistence.db import Database
+from workflows.persistence.required_documents import required_kinds
 
 DOSSIER = {
     "nominee_name": "Nguyễn Văn Bench",
@@ -27,6 +29,16 @@ DOSSIER = {
 # The route as it was before batch decisions: the minister signs each dossier, which ends it "awarded"
 # (what the lifecycle benchmarks measure step by step; a batch decision is one command for many dossiers).
 PER_DOSSIER_ROUTE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "nomination_per_dossier_ballot.bpmn"
+
+
+# The smallest file the content check takes for a PDF.
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def attach_documents(db: Database, clerk: int, nomination_id: int, award_form: str | None = None) -> None:
+    """The documents the award form requires (checked when the draft is submitted), one small PDF each."""
+    for kind in required_kinds(award_form or DOSSIER["award_form"]):
+        services.add_attachment(db, clerk, nomination_id, f"{kind}.pdf", PDF, kind=kind)
 
 
 def deploy_per_dossier_route(db: Database) -> None:

@@ -54,7 +54,7 @@ from collections import Counter  # noqa: E402
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bench.common import DOSSIER, deploy_per_dossier_route, fresh_database  # noqa: E402
+from bench.common import DOSSIER, attach_documents, deploy_per_dossier_route, fresh_database  # noqa: E402
 from bench.lifecycle import Client, _code_version, reachable_pg_url  # noqa: E402
 from tests.system.product import APPROVE, COUNCIL, Api, Product  # noqa: E402
 from workflows import services  # noqa: E402
@@ -105,6 +105,7 @@ def in_process(db: Database, users: dict[str, int], nominations: int) -> dict:
     started = time.perf_counter()
     for _ in range(nominations):
         nid = services.create_nomination(db, client.actors["clerk1"], dict(DOSSIER))
+        attach_documents(db, client.actors["clerk1"], nid)
         for step, actor, data in ROUTE:
             item = client.ready_item(nid, actor)
             t0 = time.perf_counter()
@@ -146,6 +147,7 @@ class Level:
                     return self._error(f"create: {status} {body}")
                 nid = body["id"]
                 mine.append(nid)
+                self.api.attach_documents(nid, self.tokens["clerk1"], DOSSIER["award_form"])
                 for step, actor, data in ROUTE:
                     t0 = time.perf_counter()
                     item = self.api.task_for(self.tokens[actor], step, nid)

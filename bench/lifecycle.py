@@ -134,7 +134,7 @@ from sqlalchemy import (  # noqa: E402
 from sqlalchemy.engine import Connection, make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
-from bench.common import DOSSIER, PER_DOSSIER_ROUTE, deploy_per_dossier_route, fresh_database  # noqa: E402
+from bench.common import DOSSIER, PER_DOSSIER_ROUTE, attach_documents, deploy_per_dossier_route, fresh_database  # noqa: E402
 from workflows import engine, services  # noqa: E402
 from workflows.domain.actor import Actor  # noqa: E402
 from workflows.domain.calendar import WorkingCalendar  # noqa: E402
@@ -348,8 +348,14 @@ class Client:
     def step(self, nomination_id: int, username: str, data: dict) -> services.Outcome:
         return self.complete(username, self.ready_item(nomination_id, username), data)
 
-    def create(self) -> int:
+    def create_only(self) -> int:
         return services.create_nomination(self.db, self.actors["clerk1"], dict(DOSSIER))
+
+    def create(self) -> int:
+        """A new dossier with its required documents (attached outside any timer)."""
+        nomination_id = self.create_only()
+        attach_documents(self.db, self.actors["clerk1"], nomination_id)
+        return nomination_id
 
     def to_head_review(self) -> int:
         nomination_id = self.create()
@@ -389,7 +395,8 @@ class Client:
             statements[kind] = self.statements - before
             return result
 
-        nomination_id = timed("create", self.create)
+        nomination_id = timed("create", self.create_only)
+        attach_documents(self.db, self.actors["clerk1"], nomination_id)  # untimed: the submission checks them
         outcome = None
         for kind, username, data in ROUTE:
             before = self.statements

@@ -39,7 +39,7 @@ from types import SimpleNamespace  # noqa: E402
 
 from sqlalchemy import select  # noqa: E402
 
-from bench.common import DOSSIER, fresh_database  # noqa: E402
+from bench.common import DOSSIER, attach_documents, fresh_database  # noqa: E402
 from workflows import services  # noqa: E402
 from workflows.domain import secret_ballot  # noqa: E402
 from workflows.persistence.model import TaskItem, User  # noqa: E402
@@ -123,6 +123,7 @@ def waiting_dossiers(db, ids: dict[str, int], count: int) -> list[int]:
     out = []
     for n in range(count):
         nid = services.create_nomination(db, ids["clerk1"], DOSSIER | {"nominee_name": f"Nguyễn Văn Bench {n}"})
+        attach_documents(db, ids["clerk1"], nid)
         act(nid, "clerk1", {})
         act(nid, "head1", APPROVE)
         act(nid, "secretary", APPROVE)

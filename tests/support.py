@@ -16,6 +16,7 @@ from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Nomination, OfficerKey, TaskItem, Timer, User
 from workflows.persistence.reference import shipped_rules
+from workflows.persistence.required_documents import required_kinds
 from workflows.persistence.scope import load_actor
 from workflows.persistence.versions import NOMINATION_ROUTE, shipped_forms
 from workflows.services import decisions, rounds
@@ -92,6 +93,16 @@ def per_dossier_route_xml() -> str:
 legacy_route_xml = per_dossier_route_xml  # the same route: votes and signatures one dossier at a time
 
 
+# The smallest file the content check takes for a PDF: enough for tests that only need a document attached.
+TINY_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def attach_required(db: Database, actor: int, nomination_id: int, award_form: str) -> list[int]:
+    """Attach one small PDF per document the award form requires, as a clerk would before submitting."""
+    return [services.add_attachment(db, actor, nomination_id, f"{kind}.pdf", TINY_PDF, kind=kind)
+            for kind in required_kinds(award_form)]
+
+
 class Driver:
     """Acts as the demo users: ``act(nid, "head1", APPROVE)`` completes head1's ready task."""
 
@@ -105,8 +116,13 @@ class Driver:
                 self._ids[username] = s.scalar(select(User.id).where(User.username == username))
         return self._ids[username]
 
-    def create(self, clerk: str = "clerk1", **fields: Any) -> int:
-        return services.create_nomination(self.db, self.uid(clerk), DOSSIER | fields)
+    def create(self, clerk: str = "clerk1", *, documents: bool = True, **fields: Any) -> int:
+        """A new dossier with the documents its award form requires attached (``documents=False``: none)."""
+        data = DOSSIER | fields
+        nomination_id = services.create_nomination(self.db, self.uid(clerk), data)
+        if documents:
+            attach_required(self.db, self.uid(clerk), nomination_id, data["award_form"])
+        return nomination_id
 
     def item_for(self, nomination_id: int, username: str) -> int:
         """The ready task row of this nomination that ``username`` may act on."""

@@ -32,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
         claims,
         decisions,
         delegations,
+        drafts,
         health,
         inbox,
         nominations,
@@ -60,6 +61,7 @@ def create_app(overrides: dict[str, Any] | None = None, db: Database | None = No
     app.register_blueprint(api_bp)
     extensions.csrf.exempt(api_bp)  # the API accepts Bearer tokens only, never the session cookie
     errors.register(app)
+    drafts.register(app)  # its handler for 413 (by code) answers before the generic HTTPException one
     security.init_app(app)
     cli.register(app)
     app.jinja_env.filters.update(filters.ALL)

@@ -15,6 +15,7 @@ from workflows.queries import registry as registry_queries
 from workflows.queries import reports as report_queries
 from workflows.queries.rounds import TIE_TASK
 
+from . import drafts
 from .auth import acting_user
 from .extensions import get_db
 from .formdata import from_html
@@ -60,8 +61,14 @@ def task(item_id: int):
     values, errors, status = item["prefill"], {}, 200
     if request.method == "POST":
         data = from_html(item["schema"], request.form)
+        kept = drafts.keep_work(item, data)  # the draft step's "Lưu nháp", upload and delete keep what was typed
+        if kept.response is not None:
+            return kept.response
+        if kept.errors:
+            values, errors, status = {**values, **data}, kept.errors, 422
+    if request.method == "POST" and kept.proceed:
         try:
-            services.complete_task(db, acting_user(), item_id, data, _if_match())
+            services.complete_task(db, acting_user(), item_id, data, kept.if_match or _if_match())
         except Invalid as exc:
             values, errors, status = {**values, **data}, exc.fields or {"": exc.message}, 422
             flash(exc.message, "error")

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from workflows import queries, services
-from workflows.domain import clock
+from workflows.domain import attachment_kinds, clock
 from workflows.domain.errors import Conflict, Invalid
 from workflows.domain.labels import STATES
 from workflows.queries import listing
@@ -128,7 +128,8 @@ def upload(nomination_id: int):
         flash("Chưa chọn tệp.", "error")
     else:
         try:
-            services.add_attachment(get_db(), acting_user(), nomination_id, upload.filename, upload.read())
+            services.add_attachment(get_db(), acting_user(), nomination_id, upload.filename, upload.read(),
+                                    kind=request.form.get("kind") or attachment_kinds.DEFAULT_KIND)
         except Invalid as exc:
             flash(exc.message, "error")
         else:

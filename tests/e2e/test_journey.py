@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.support import TINY_PDF as PDF
 from workflows.services.demo import DEMO_BALLOT_PASSPHRASE, DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -147,6 +148,13 @@ def test_nomination_journey_through_every_role(page: Page, request: pytest.Fixtu
     assert counts["Tạo hồ sơ"] == 1 and counts["Nộp hồ sơ"] == 0, counts
 
     open_task(page, NOMINEE)
+    page.get_by_role("button", name="Nộp hồ sơ").click()  # refused: the documents a Bằng khen requires are missing
+    expect(page.locator(".flash.error")).to_contain_text("Còn thiếu: Tờ trình, Báo cáo thành tích, Biên bản họp xét.")
+    for kind, name in (("Tờ trình", "to-trinh.pdf"), ("Báo cáo thành tích", "bao-cao.pdf"), ("Biên bản họp xét", "bien-ban.pdf")):
+        page.locator("select[name=kind]").select_option(label=kind)
+        page.locator("input[name=file]").set_input_files({"name": name, "mimeType": "application/pdf", "buffer": PDF})
+        page.get_by_role("button", name="Tải lên").click()
+        expect(page.locator("ul.checklist")).to_contain_text(f"{kind}: đã có")
     page.get_by_role("button", name="Nộp hồ sơ").click()
     finish_review(page, NOMINEE)
     counts = assert_step_recorded(page, nomination_url, counts, "Nộp hồ sơ")
@@ -345,7 +353,8 @@ def test_nomination_journey_through_every_role(page: Page, request: pytest.Fixtu
     decision_number = page.locator("dl.dossier dt:text-is('Số quyết định') + dd").inner_text().strip()
     assert decision_number == proposal, decision_number
     expect(page.get_by_text("Không có việc nào của bạn ở hồ sơ này.")).to_be_visible()
-    assert counts == Counter({"Tạo hồ sơ": 1, "Nộp hồ sơ": 1, "Đồng ý trình Bộ": 1, "Hồ sơ đầy đủ, tiếp nhận": 1,
+    assert counts == Counter({"Tạo hồ sơ": 1, "Thêm tệp đính kèm": 3, "Nộp hồ sơ": 1, "Đồng ý trình Bộ": 1,
+                              "Hồ sơ đầy đủ, tiếp nhận": 1,
                               "Đưa vào đợt xét của Hội đồng": 1, "Kết quả bỏ phiếu": 1,
                               "Thẩm định đạt, trình Bộ trưởng": 1, "Đưa vào dự thảo quyết định / tờ trình": 1,
                               "Trình Lãnh đạo Bộ ký": 1, "Lãnh đạo Bộ đã ký": 1, "Đăng ký số, ngày ban hành": 1,

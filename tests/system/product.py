@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.support import TINY_PDF
 from tests.workers.helpers import ROOT, Proc, Procs
+from workflows.persistence.required_documents import required_kinds
 from workflows.services.demo import DEMO_BALLOT_PASSPHRASE
 
 BIN = Path(sys.executable).parent  # the venv's python, flask, gunicorn, rq, honcho
@@ -269,7 +271,20 @@ class Api:
             conn.close()
         self._local.conn = None
 
-    def request(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    def attach_documents(self, nomination_id: int, token: str, award_form: str) -> None:
+        """Upload one small PDF per document the award form requires (the submission checks them)."""
+        for kind in required_kinds(award_form):
+            boundary = uuid.uuid4().hex
+            body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n"
+                    f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{kind}.pdf\"\r\n"
+                    "Content-Type: application/pdf\r\n\r\n").encode() + TINY_PDF + f"\r\n--{boundary}--\r\n".encode()
+            status, answer = self.request("POST", f"/api/v1/nominations/{nomination_id}/attachments", token=token,
+                                          multipart=(body, f"multipart/form-data; boundary={boundary}"))
+            if status != 201:
+                raise ProductError(f"attach {kind} to {nomination_id}: {status} {answer}")
+
+    def request(self, method: str, path: str, body: Any = None, token: str | None = None, *,
+                multipart: tuple[bytes, str] | None = None) -> tuple[int, Any]:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -277,6 +292,8 @@ class Api:
         if body is not None:
             payload = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        if multipart is not None:
+            payload, headers["Content-Type"] = multipart
         for attempt in (1, 2):
             conn = self._connection()
             try:

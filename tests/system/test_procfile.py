@@ -180,6 +180,7 @@ class Run:
                     return self.fail(f"create: {status} {body}")
                 with self.lock:
                     self.nominations.append(body["id"])
+                self.api.attach_documents(body["id"], self.tokens["clerk1"], DOSSIER["award_form"])
                 self.drive(body["id"])
         except Exception as exc:
             self.fail(f"client crashed: {type(exc).__name__}: {exc}")

@@ -141,6 +141,7 @@ def test_a_council_round_survives_a_restart_of_every_process(products: Callable[
                                       token=tokens["clerk1"])
         assert status == 201, created
         nids.append(created["id"])
+        api.attach_documents(created["id"], tokens["clerk1"], DOSSIER["award_form"])
         drive(api, tokens, created["id"], ROUTE[:AT_COUNCIL])
     status, refused = api.set_passphrase(tokens[CHAIR], "một mật khẩu kiểm phiếu khác")
     assert status == 409, f"the passphrase changed while the demo's round sealed to it is open: {status} {refused}"

@@ -142,6 +142,16 @@ ROWS = [
     R("secretary", "POST /api/v1/rounds/{round}/open", 409),
     R("minister", "POST /api/v1/rounds/{round}/close", 200),
     R("minister", "POST /rounds/{round}/close", 302),
+    # --- drafts: saved and files deleted only at the draft step ({a} is submitted), never by others ---
+    R(ANON, "PUT /api/v1/nominations/{a}/draft", 401),
+    R(ANON, "DELETE /api/v1/nominations/{a}/attachments/{att}", 401),
+    R("clerk1", "PUT /api/v1/nominations/{a}/draft", 409),
+    R("clerk1", "DELETE /api/v1/nominations/{a}/attachments/{att}", 409),
+    R("head1", "DELETE /api/v1/nominations/{a}/attachments/{att}", 403),
+    R("clerk2", "PUT /api/v1/nominations/{a}/draft", 404),
+    R("clerk2", "DELETE /api/v1/nominations/{a}/attachments/{att}", 404),
+    R("auditor", "PUT /api/v1/nominations/{a}/draft", 403),
+    R("auditor", "DELETE /api/v1/nominations/{a}/attachments/{att}", 403),
     # --- the auditor reads everything and changes nothing ---
     R("auditor", "GET /nominations/", 200, listed=True),
     R("auditor", "GET /nominations/{a}", 200),
@@ -202,6 +212,8 @@ def build(db: Database) -> Scenario:
 
 def _body(method: str, template: str, api: bool, scenario: Scenario) -> dict:
     """What each request sends: a valid form or file, so that only the policy can refuse it."""
+    if method == "PUT":  # a saved draft
+        return {"json": {"nominee_position": "Phó Trưởng phòng"}}
     if method != "POST" or template.endswith("/close-vote") or template.endswith("/open"):
         return {}
     if template.endswith("/close"):

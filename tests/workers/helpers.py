@@ -177,7 +177,7 @@ def create_due(db: Database, n: int) -> list[int]:
     """``n`` drafts created ``PAST`` ago: ``2n`` timers, all pending and already due by the real clock."""
     driver = Driver(db)
     with clock.frozen(datetime.now(UTC) - PAST):
-        nids = [driver.create() for _ in range(n)]
+        nids = [driver.create(documents=False) for _ in range(n)]  # drafts that only wait for their timers
     assert timer_states(db) == {"pending": 2 * n}
     assert pending_due(db) == 2 * n, "every timer must be due by the real clock"
     return nids

@@ -18,7 +18,7 @@ from workflows.persistence import audit
 from workflows.persistence.db import Database
 from workflows.persistence.model import AuditEvent
 
-from ..support import APPROVE, COUNCIL, DOSSIER, Driver, returned
+from ..support import APPROVE, COUNCIL, DOSSIER, Driver, attach_required, returned
 
 NEW_ACHIEVEMENTS = "Bổ sung: chủ trì đề tài cấp Bộ năm 2025, hai sáng kiến cấp cơ sở đã được công nhận."
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
@@ -51,10 +51,10 @@ def test_a_full_lifecycle_leaves_an_intact_chain(driver: Driver):
     nid = lifecycle(driver)
     history = events(driver.db, nid)
     assert [e.seq for e in history] == list(range(1, len(history) + 1))
-    # created, submitted and approved, returned, resubmitted and approved, accepted, joined a round and its
-    # result (the ballots are the round's events, not the dossier's), appraised, then the decision: drafted,
-    # sent, signed, registered and issued
-    assert len(history) == 1 + 2 + 1 + 2 + 1 + 1 + 1 + 1 + 5
+    # created with the three documents a Bằng khen requires, submitted and approved, returned, resubmitted and
+    # approved, accepted, joined a round and its result (the ballots are the round's events, not the dossier's),
+    # appraised, then the decision: drafted, sent, signed, registered and issued
+    assert len(history) == 1 + 3 + 2 + 1 + 2 + 1 + 1 + 1 + 1 + 5
     assert history[0].prev_hash == audit.GENESIS
     assert all(later.prev_hash == earlier.hash for earlier, later in pairwise(history))
     assert len({e.hash for e in history}) == len(history)
@@ -73,10 +73,13 @@ def test_each_action_writes_exactly_one_event_with_who_what_and_the_change(drive
         seen[:] = events(db, nid)
         return [row(e) for e in seen[before:]]
 
-    nid = driver.create()
+    nid = driver.create(documents=False)
     seen[:] = events(db, nid)
     assert [row(e) for e in seen] == [("clerk1", "unit_clerk", None, "created", None,
                                        {k: [None, v] for k, v in DOSSIER.items()})]
+    documents = step(lambda: attach_required(db, driver.uid("clerk1"), nid, DOSSIER["award_form"]))
+    assert [(e[0], e[3], e[5]["attachment"][1]["kind"]) for e in documents] == [
+        ("clerk1", "attachment_added", kind) for kind in ("to_trinh", "bao_cao_thanh_tich", "bien_ban")]
     assert step(lambda: driver.act(nid, "clerk1", {})) == [("clerk1", "unit_clerk", "draft", "submitted", None, None)]
     submitted = step(lambda: driver.act(nid, "head1", APPROVE))  # the submission: its date picks the rule set
     assert submitted == [("head1", "unit_head", "head_review", "approve", None,
@@ -92,7 +95,7 @@ def test_each_action_writes_exactly_one_event_with_who_what_and_the_change(drive
     digest = hashlib.sha256(PDF).hexdigest()
     assert attached == [("secretary", None, None, "attachment_added", None,
                          {"attachment": [None, {"id": attached[0][5]["attachment"][1]["id"], "name": "Tờ trình.pdf",
-                                                "sha256": digest}]})]
+                                                "sha256": digest, "kind": "khac", "kind_label": "Khác"}]})]
     assert step(lambda: driver.act(nid, "secretary", APPROVE)) == [
         ("secretary", "secretariat", "secretariat_check", "approve", None, None)]
     driver.ensure_passphrase()

@@ -16,9 +16,10 @@ from ..support import APPROVE, Driver, returned
 
 
 def history(driver: Driver, nid: int) -> list[tuple[str, str | None]]:
+    """The route's events: the documents the driver attaches before submitting are left out."""
     with driver.db.read() as s:
         return [(e.action, e.task) for e in s.scalars(select(AuditEvent).where(AuditEvent.nomination_id == nid)
-                                                      .order_by(AuditEvent.seq))]
+                                                      .order_by(AuditEvent.seq)) if e.action != "attachment_added"]
 
 
 def registry(driver: Driver, nid: int) -> AwardRecord | None:

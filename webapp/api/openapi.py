@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from workflows import queries
+from workflows.domain import attachment_kinds
 from workflows.services import bulk
 
 from ..extensions import get_db
@@ -132,14 +133,31 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                 "parameters": [id_param("id")],
                 "responses": _ok({"type": "object", "properties": {"items": {"type": "array", "items": {
                     "$ref": "#/components/schemas/Event"}}}}) | _errors(401, 404)}},
+            "/nominations/{id}/draft": {"put": {
+                "summary": "Save the dossier at its draft step (or back for supplementation) without submitting it: "
+                           "values are checked (types, lengths, choices), required fields are not; audited as "
+                           "`draft_saved` with the changed fields. The body is the dossier's fields (or {\"data\": {...}})",
+                "parameters": [id_param("id"), {"name": "If-Match", "in": "header", "required": False,
+                                                "description": "The nomination version you read", "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    **{k: v for k, v in dossier.items() if k != "required"}}}}},
+                "responses": _ok(nomination) | _errors(400, 401, 403, 404, 409, 422)}},
             "/nominations/{id}/attachments": {"post": {
-                "summary": "Attach a PDF, DOCX, JPEG or PNG (type checked by content)", "parameters": [id_param("id")],
+                "summary": "Attach a PDF, DOCX, JPEG or PNG (type checked by content) of a kind; 413 over the size limit",
+                "parameters": [id_param("id")],
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                    "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                    "type": "object", "required": ["file"], "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "kind": {"enum": list(attachment_kinds.KINDS), "default": attachment_kinds.DEFAULT_KIND,
+                                 "description": "; ".join(f"{k}: {v}" for k, v in attachment_kinds.KINDS.items())}}}}}},
                 "responses": _ok({"type": "object"}, "Created", "201") | _errors(401, 403, 404, 413, 422)}},
-            "/nominations/{id}/attachments/{attachment_id}": {"get": {
-                "summary": "Download an attachment", "parameters": [id_param("id"), id_param("attachment_id")],
-                "responses": {"200": {"description": "The file"}} | _errors(401, 404)}},
+            "/nominations/{id}/attachments/{attachment_id}": {
+                "get": {"summary": "Download an attachment", "parameters": [id_param("id"), id_param("attachment_id")],
+                        "responses": {"200": {"description": "The file"}} | _errors(401, 404)},
+                "delete": {"summary": "The unit's clerk deletes an attachment while the dossier is at its draft step "
+                                      "(409 once submitted); the audit event keeps its name, kind and SHA-256",
+                           "parameters": [id_param("id"), id_param("attachment_id")],
+                           "responses": {"204": {"description": "Deleted"}} | _errors(401, 403, 404, 409)}},
             "/nominations/{id}/close-vote": {"post": {
                 "summary": "The secretariat closes the council ballot (absent members count as absent)",
                 "parameters": [id_param("id")], "responses": _ok(nomination) | _errors(401, 403, 404, 409, 422)}},
@@ -337,11 +355,14 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
                     "submitted_above_at": {"type": ["string", "null"], "format": "date-time"},
                     "awaiting_outside": {"type": "boolean", "description": "Submitted above, waiting for the outside result"},
                     "outside_result": {"type": ["object", "null"], "description": "The outside result as recorded"},
-                    "attachments": {"type": "array"},
-                    "person_id": {"type": ["integer", "null"]}, "collective_id": {"type": ["integer", "null"]},
-                    "eligibility": {"type": ["object", "null"], "description":
-                                    "The registry's check at proposal: status met | unmet | no_rules | unlinked, "
-                                    "branches of conditions each with met and the records used, warnings, blocks"}}},
+                    "attachments": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "name": {"type": "string"}, "content_type": {"type": "string"},
+                        "size": {"type": "integer"}, "kind": {"enum": list(attachment_kinds.KINDS)},
+                        "kind_label": {"type": "string"}, "uploaded_at": {"type": "string", "format": "date-time"}}}},
+                    "required_documents": {"type": "array", "description": "The documents the award form requires, "
+                                           "checked at submission", "items": {"type": "object", "properties": {
+                                               "kind": {"type": "string"}, "label": {"type": "string"},
+                                               "met": {"type": "boolean"}}}}}},
                 "Task": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "nomination_id": {"type": ["integer", "null"]},
                     "round_id": {"type": ["integer", "null"], "description": "A round's ballot or tie (round_tie)"},

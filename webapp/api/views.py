@@ -8,6 +8,7 @@ from flask import jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from workflows import queries, services
+from workflows.domain import attachment_kinds
 from workflows.domain.errors import Invalid
 from workflows.queries import iso, listing
 from workflows.queries import notifications as notification_queries
@@ -33,9 +34,11 @@ def _nomination_json(n: dict[str, Any]) -> dict[str, Any]:
     out["updated_at"] = iso(n["updated_at"])
     out["submitted_above_at"] = iso(n.get("submitted_above_at"))
     out["attachments"] = [
-        {**{k: a[k] for k in ("id", "name", "content_type", "size")}, "uploaded_at": iso(a["uploaded_at"])}
+        {**{k: a[k] for k in ("id", "name", "content_type", "size", "kind", "kind_label")},
+         "uploaded_at": iso(a["uploaded_at"])}
         for a in n["attachments"]
     ]
+    out["required_documents"] = n["documents"]
     return out
 
 
@@ -124,9 +127,31 @@ def add_attachment(nomination_id: int):
     if upload is None or not upload.filename:
         raise Invalid("Cần một tệp trong trường 'file' (multipart/form-data).", {"file": "Trường này là bắt buộc."})
     db = get_db()
-    attachment_id = services.add_attachment(db, api_user(), nomination_id, upload.filename, upload.read())
+    kind = request.form.get("kind") or attachment_kinds.DEFAULT_KIND
+    attachment_id = services.add_attachment(db, api_user(), nomination_id, upload.filename, upload.read(), kind=kind)
     att = queries.attachment(db, api_user().id, nomination_id, attachment_id)
-    return jsonify({k: att[k] for k in ("id", "name", "content_type", "size")}), 201
+    return jsonify({k: att[k] for k in ("id", "name", "content_type", "size", "kind")}), 201
+
+
+@bp.delete("/nominations/<int:nomination_id>/attachments/<int:attachment_id>")
+@token_required
+def delete_attachment(nomination_id: int, attachment_id: int):
+    """The unit's clerk takes a file back while the dossier is a draft or back for supplementation."""
+    services.delete_attachment(get_db(), api_user(), nomination_id, attachment_id)
+    return "", 204
+
+
+@bp.put("/nominations/<int:nomination_id>/draft")
+@token_required
+def save_draft(nomination_id: int):
+    """Save the dossier's fields at its draft step without submitting it (If-Match: the version read)."""
+    body = json_body()
+    data = body.get("data", body) if isinstance(body, dict) and set(body) == {"data"} else body
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object of the dossier's fields")
+    db = get_db()
+    services.save_draft(db, api_user(), nomination_id, data, if_match())
+    return jsonify(_nomination_json(queries.nomination(db, api_user().id, nomination_id)))
 
 
 @bp.get("/nominations/<int:nomination_id>/attachments/<int:attachment_id>")

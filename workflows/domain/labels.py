@@ -25,6 +25,8 @@ ACTIONS = {
     "awarded_above": "Vào sổ khen thưởng theo quyết định của cấp trên",
     "refused_above": "Cấp trên không khen thưởng",
     "attachment_added": "Thêm tệp đính kèm",
+    "attachment_deleted": "Xóa tệp đính kèm",
+    "draft_saved": "Lưu nháp",
     "objection": "Có ý kiến phản ánh",
     "reminder_sent": "Nhắc hạn",
     "escalated": "Báo quá hạn cho cấp trên",

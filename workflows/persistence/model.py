@@ -376,6 +376,8 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime]
+    # What the file is to the dossier (workflows.domain.attachment_kinds): the documents an award form requires.
+    kind: Mapped[str] = mapped_column(String(40), default="khac", server_default="khac")
 
 
 class Counter(Base):

@@ -32,6 +32,15 @@ EXTENSIONS = {
 MAX_NAME_LENGTH = 255
 
 
+def limits_text(max_bytes: int) -> str:
+    """What a person reads before choosing a file: "Tối đa 20 MB; PDF, DOCX, JPEG, PNG"."""
+    return f"Tối đa {max_bytes // (1024 * 1024)} MB; {', '.join(ALLOWED_TYPES.values())}"
+
+
+def accepted_extensions() -> list[str]:
+    return [ext for exts in EXTENSIONS.values() for ext in exts]
+
+
 @dataclass(frozen=True)
 class StoredFile:
     stored_name: str

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
 from workflows import engine
-from workflows.domain import clock
+from workflows.domain import attachment_kinds, clock
 from workflows.domain.actor import Actor
 from workflows.domain.decision_forms import REGISTER_TASK, SIGN_TASK
 from workflows.domain.errors import Forbidden, NotFound
@@ -32,6 +32,7 @@ from workflows.persistence.scope import inbox_clauses, load_actor, visible_claus
 from workflows.queries import claims as claim_queries
 from workflows.queries import decisions as decision_queries
 from workflows.queries import delegations as delegation_queries
+from workflows.queries import drafts as draft_queries
 from workflows.queries import listing, presenting, stepper
 from workflows.queries import rounds as round_queries
 
@@ -332,9 +333,12 @@ def nomination(db: Database, user_id: int, nomination_id: int) -> dict[str, Any]
         data["decisions"] = decision_queries.for_nomination(s, user, nom.id)
         data["attachments"] = [
             {"id": a.id, "name": a.original_name, "content_type": a.content_type, "size": a.size,
-             "uploaded_at": a.uploaded_at}
+             "uploaded_at": a.uploaded_at, "kind": a.kind, "kind_label": attachment_kinds.label(a.kind)}
             for a in s.scalars(select(Attachment).where(Attachment.nomination_id == nom.id).order_by(Attachment.id))
         ]
+        data["documents"] = draft_queries.checklist(nom.award_form, [a["kind"] for a in data["attachments"]])
+        data["drafting"] = draft_queries.at_dossier_step(route, set(steps))
+        data["can_delete_attachments"] = draft_queries.may_delete(user, nom.unit_id, nom.state, data["drafting"])
         return data
 
 
@@ -422,7 +426,7 @@ def attachment(db: Database, user_id: int, nomination_id: int, attachment_id: in
         if att is None or att.nomination_id != nomination_id:
             raise NotFound("Không tìm thấy tệp đính kèm.")
         return {"id": att.id, "name": att.original_name, "stored_name": att.stored_name,
-                "content_type": att.content_type, "size": att.size}
+                "content_type": att.content_type, "size": att.size, "kind": att.kind}
 
 
 def overdue_timers(db: Database) -> dict[str, Any]:

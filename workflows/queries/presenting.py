@@ -48,7 +48,8 @@ def _value(key: str, value: Any, award_names: dict[str, str]) -> str:
     if key == "round" and isinstance(value, dict):
         return str(value.get("title", ""))
     if key == "attachment" and isinstance(value, dict):
-        return str(value.get("name", ""))
+        kind = value.get("kind_label")
+        return f"{value.get('name', '')} ({kind})" if kind else str(value.get("name", ""))
     if key == "outside_result" and isinstance(value, dict):
         return outside(value)
     return str(value)

@@ -10,6 +10,7 @@ May import everything in ``workflows``; never Flask, RQ or Redis.
 """
 
 from workflows.services.ballot import close_vote
+from workflows.services.drafts import delete_attachment, save_draft
 from workflows.services.firing import fire_batch, fire_due_timers, fire_timers_of
 from workflows.services.nominations import MAX_RETURNS, add_attachment, complete_task, create_nomination
 from workflows.services.outside import record_outside_result
@@ -23,8 +24,10 @@ __all__ = [
     "close_vote",
     "complete_task",
     "create_nomination",
+    "delete_attachment",
     "fire_batch",
     "fire_due_timers",
     "fire_timers_of",
     "record_outside_result",
+    "save_draft",
 ]

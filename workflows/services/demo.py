@@ -13,7 +13,8 @@ from functools import cache
 from sqlalchemy import func, select
 
 from workflows import services
-from workflows.domain import clock
+from workflows.domain import attachment_kinds, clock
+from workflows.persistence import required_documents
 from workflows.persistence.db import Database
 from workflows.persistence.grants import today
 from workflows.persistence.model import TaskItem, Unit, User
@@ -160,17 +161,19 @@ def _demo_nominations(db: Database) -> None:
     clerk1, clerk2 = _user_id(db, "clerk1"), _user_id(db, "clerk2")
     approve = {"decision": "approve"}
 
-    def new(clerk: int, name: str, kind: str, form: str, achievements: str) -> int:
-        return services.create_nomination(db, clerk, {
+    def new(clerk: int, name: str, kind: str, form: str, achievements: str, documents: int | None = None) -> int:
+        nomination_id = services.create_nomination(db, clerk, {
             "nominee_name": name, "nominee_kind": kind, "award_form": form, "year": 2026,
             "nominee_position": "Chuyên viên" if kind == "individual" else "",
             "movement": "Phong trào thi đua yêu nước năm 2026", "field": "Bưu chính",
             "achievements": achievements,
         })
+        _demo_documents(db, clerk, nomination_id, form, documents)
+        return nomination_id
 
-    # 1. Waiting in clerk1's inbox, drafted.
+    # 1. Waiting in clerk1's inbox, drafted: the tờ trình attached, the other documents still missing.
     new(clerk1, "Nguyễn Văn An", "individual", "bang_khen_bo_truong",
-        "Hoàn thành xuất sắc nhiệm vụ năm 2025 và 2026; hai sáng kiến cấp cơ sở được công nhận.")
+        "Hoàn thành xuất sắc nhiệm vụ năm 2025 và 2026; hai sáng kiến cấp cơ sở được công nhận.", documents=1)
     # 2. Waiting for head1.
     n2 = new(clerk1, "Phòng Kế hoạch - Tài chính", "collective", "tap_the_lao_dong_xuat_sac",
              "Tập thể hoàn thành xuất sắc nhiệm vụ hai năm liên tục, 100% thành viên hoàn thành nhiệm vụ.")
@@ -231,6 +234,36 @@ def _demo_nominations(db: Database) -> None:
                              (third, "clerk2", "head2"), (waiting[0], "clerk1", "head1"), (waiting[1], "clerk2", "head2")]:
         _accept(db, nid, clerk, head)
     _demo_rounds(db, closed=[passed, failed], opened=[n3, second, third])
+
+
+def _demo_pdf(title: str) -> bytes:
+    """A one-page PDF whose page says which demo document it stands for (ASCII: the core fonts only)."""
+    text = title.encode("ascii", "replace").replace(b"(", b"[").replace(b")", b"]")
+    stream = b"BT /F1 14 Tf 72 760 Td (" + text + b") Tj ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += str(number).encode() + b" 0 obj\n" + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 " + str(len(objects) + 1).encode() + b"\n0000000000 65535 f \n"
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += b"trailer\n<< /Size " + str(len(objects) + 1).encode() + b" /Root 1 0 R >>\nstartxref\n"
+    out += str(xref).encode() + b"\n%%EOF\n"
+    return bytes(out)
+
+
+def _demo_documents(db: Database, clerk: int, nomination_id: int, award_form: str, count: int | None = None) -> None:
+    """The documents the award form requires (the first ``count`` of them), so the demo's dossiers submit."""
+    names = {"to_trinh": "To trinh de nghi khen thuong", "bao_cao_thanh_tich": "Bao cao thanh tich",
+             "bien_ban": "Bien ban hop xet khen thuong", "chung_nhan_sang_kien": "Chung nhan sang kien"}
+    for kind in required_documents.required_kinds(award_form)[:count]:
+        title = names.get(kind, kind)
+        services.add_attachment(db, clerk, nomination_id, f"{attachment_kinds.label(kind)}.pdf", _demo_pdf(title), kind=kind)
 
 
 def _accept(db: Database, nomination_id: int, clerk: str, head: str) -> None:

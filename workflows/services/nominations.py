@@ -15,11 +15,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from workflows import engine
+from workflows.domain import attachment_kinds
 from workflows.domain.actor import Actor
 from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.domain.rules import AwardFormRule, RuleSet, iso_utc
-from workflows.persistence import reference, search_model, storage, versions
+from workflows.persistence import reference, required_documents, search_model, storage, versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, Nomination
 from workflows.services import ballot, claims, registry, rounds
@@ -129,6 +132,7 @@ def _submit_dossier(step: NominationStep, acting: Acting, data: Any) -> dict[str
     merged = route.forms.validate(declared.form, current | data, _field_choices(step.session, nom.field))
     on = instance.rules_on(step.now)
     award = award_form(route.rules, merged["award_form"], merged["nominee_kind"], on)
+    _require_documents(step, nom.id, award.code)
     changes = {}
     for key in fields:
         old, new = getattr(nom, key), merged.get(key)
@@ -146,6 +150,19 @@ def _submit_dossier(step: NominationStep, acting: Acting, data: Any) -> dict[str
             nom.council_result = None
     step.record(instance, "submitted", role=item.role, task=item.name, changes=changes)
     return flags
+
+
+def _require_documents(step: NominationStep, nomination_id: int, award_code: str) -> None:
+    """A dossier counts as received only when complete: every document its award form requires is attached.
+
+    The nomination row is locked, and attaching or deleting a file locks it too, so the files read here are
+    the ones the submission goes with.
+    """
+    present = step.session.scalars(select(Attachment.kind).where(Attachment.nomination_id == nomination_id)).all()
+    missing = attachment_kinds.missing(required_documents.required_kinds(award_code), present)
+    if missing:
+        message = attachment_kinds.missing_message(missing)
+        raise Invalid(f"Hồ sơ chưa đủ tài liệu. {message}", {"attachments": message})
 
 
 def _review(step: NominationStep, acting: Acting, data: Any) -> dict[str, Any]:
@@ -186,8 +203,11 @@ HOOKS = {"dossier": _submit_dossier, "review": _review, "ballot": ballot.vote, "
          "decision": _awaits_decision}
 
 
-def add_attachment(db: Database, actor: Actor | int, nomination_id: int, original_name: str, content: bytes) -> int:
+def add_attachment(db: Database, actor: Actor | int, nomination_id: int, original_name: str, content: bytes,
+                   kind: str = attachment_kinds.DEFAULT_KIND) -> int:
     """Attach a file to a dossier the actor is working on; the file and its row land together."""
+    if kind not in attachment_kinds.KINDS:
+        raise Invalid("Loại tài liệu không hợp lệ.", {"kind": "Chọn loại tài liệu trong danh sách."})
     content_type = storage.check(original_name, content, db.settings.max_upload_bytes)
     stored = None
     try:
@@ -199,11 +219,12 @@ def add_attachment(db: Database, actor: Actor | int, nomination_id: int, origina
             stored = storage.save(db.settings.upload_dir, content, content_type)
             att = Attachment(nomination_id=nom.id, original_name=original_name, stored_name=stored.stored_name,
                              content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
-                             uploaded_by_id=step.actor.id, uploaded_at=step.now)
+                             uploaded_by_id=step.actor.id, uploaded_at=step.now, kind=kind)
             step.session.add(att)
             step.session.flush()
             step.record(instance, "attachment_added",
-                        changes={"attachment": [None, {"id": att.id, "name": original_name, "sha256": stored.sha256}]})
+                        changes={"attachment": [None, {"id": att.id, "name": original_name, "sha256": stored.sha256,
+                                                       "kind": kind, "kind_label": attachment_kinds.label(kind)}]})
             return att.id
     except BaseException:
         if stored is not None:
