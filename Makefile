@@ -36,13 +36,17 @@ test: $(STAMP) browser pdf-libs
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-## Debian's Chromium for the browser tests (Playwright cannot download its own here)
-browser:
+## Debian's Chromium for the browser tests (Playwright cannot download its own here), and axe-core (package-lock.json)
+## for the accessibility tests; npm ci runs again only when the lockfile changed
+browser: node_modules/.package-lock.json
 	@tools/ensure-chromium.sh
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
 ## Debian's Pango, HarfBuzz and DejaVu fonts for WeasyPrint's PDF documents, poppler-utils for their tests
 pdf-libs:
 	@tools/ensure-pdf-libs.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules

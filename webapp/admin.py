@@ -17,6 +17,7 @@ from workflows.domain import clock, forms
 from workflows.domain.errors import Conflict, Invalid
 from workflows.services import admin
 
+from . import jobs_view
 from .extensions import get_db
 from .params import ascii_int
 
@@ -102,8 +103,8 @@ def jobs():
             if job is None:
                 continue
             result = job.latest_result()
-            failed.append({"id": job.id, "func": job.func_name, "ended_at": job.ended_at,
-                           "error": (result.exc_string if result else "") or ""})
+            failed.append(jobs_view.describe(job.id, job.func_name, (result.exc_string if result else "") or "",
+                                             job.ended_at, job.enqueued_at))
     return render_template("admin_jobs.html", enabled=queue is not None, failed=failed)
 
 
@@ -117,7 +118,7 @@ def retry_job(job_id: str):
             raise NoSuchJobError(job_id)
         queue.failed_job_registry.requeue(job_id)
     except (NoSuchJobError, InvalidJobOperation):
-        flash("Không tìm thấy công việc lỗi này (có thể đã được chạy lại).", "warning")
+        flash("Không tìm thấy tác vụ lỗi này (có thể đã được chạy lại).", "warning")
     else:
-        flash("Đã đưa công việc vào hàng đợi để chạy lại.", "success")
+        flash("Đã đưa tác vụ vào hàng đợi: hệ thống sẽ chạy lại trong giây lát.", "success")
     return redirect(url_for("admin.jobs"))

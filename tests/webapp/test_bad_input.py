@@ -347,8 +347,10 @@ def test_page_form_errors_are_a_422_page_with_vietnamese_messages(web: Flask, db
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Biểu mẫu có lỗi, vui lòng kiểm tra lại." in html
-    assert '<p class="error-text">Cần ít nhất 20 ký tự.</p>' in html
-    assert '<p class="error-text">Phải là số nguyên.</p>' in html
+    # each message has the id its field's aria-describedby names
+    assert '<p class="error-text" id="f-achievements-error">Cần ít nhất 20 ký tự.</p>' in html
+    assert '<p class="error-text" id="f-year-error">Phải là số nguyên.</p>' in html
+    assert 'aria-invalid="true" aria-describedby="f-achievements-error"' in html
     assert "Quá ngắn" in html  # what was typed is shown again, not lost
     assert record(db, nid) == before
 
@@ -361,7 +363,8 @@ def test_returning_without_a_comment_on_the_page_is_422(web: Flask, db: Database
         response = client.post(f"/tasks/{head}", data=data)
         assert response.status_code == 422
         html = response.get_data(as_text=True)
-        assert re.search(r'<p class="error-text">(Trường này là bắt buộc\.|Không được để trống\.)</p>', html), html
+        required = r'(Trường này là bắt buộc\.|Không được để trống\.)'
+        assert re.search(rf'<p class="error-text" id="f-(comment|decision)-error">{required}</p>', html), html
     assert record(db, nid) == before
     ok = client.post(f"/tasks/{head}", data={"decision": "return", "comment": "Bổ sung minh chứng"})
     assert ok.status_code == 302
@@ -374,7 +377,7 @@ def test_new_nomination_page_errors_are_422_and_create_nothing(web: Flask, db: D
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     for message in ("Trường này là bắt buộc.", "Phải là số nguyên.", "Cần ít nhất 2 ký tự."):
-        assert f'<p class="error-text">{message}</p>' in html
+        assert re.search(rf'<p class="error-text" id="f-\w+-error">{re.escape(message)}</p>', html), message
     response = client.post("/nominations/new", data={k: str(v) for k, v in DOSSIER.items()} | {"award_form": "khong_co"})
     assert response.status_code == 422
     assert "Không có hình thức khen thưởng này." in response.get_data(as_text=True)

@@ -64,7 +64,7 @@ def test_the_pages_refuse_a_nominee_name_with_a_line_break_or_bidi_control(web: 
     for name, message in (("Nguyễn Văn\r\nAn", NO_BREAK), ("Nguyễn \u202eVăn An", NO_BIDI)):
         response = client.post("/nominations/new", data=form | {"nominee_name": name})
         assert response.status_code == 422
-        assert f'<p class="error-text">{message}</p>' in response.get_data(as_text=True)
+        assert f'<p class="error-text" id="f-nominee_name-error">{message}</p>' in response.get_data(as_text=True)
     assert nomination_count(db) == 0
 
     nid = driver.create()
@@ -72,7 +72,7 @@ def test_the_pages_refuse_a_nominee_name_with_a_line_break_or_bidi_control(web: 
     before = snapshot(db)
     response = client.post(f"/tasks/{draft}", data=form | {"movement": "Phong trào\nthi đua"})
     assert response.status_code == 422
-    assert f'<p class="error-text">{NO_BREAK}</p>' in response.get_data(as_text=True)
+    assert f'<p class="error-text" id="f-movement-error">{NO_BREAK}</p>' in response.get_data(as_text=True)
     assert snapshot(db) == before
 
 
