@@ -70,3 +70,10 @@ def test_minister_delegates_and_the_deputy_signs_kt_bo_truong(page: Page) -> Non
     text = flowing(pdf.body())
     assert "KT. BỘ TRƯỞNG" in text and "THỨ TRƯỞNG" in text, text[-600:]
     logout(page)
+
+    # The office registers it, as for any signed decision (the shared demo leaves no registration waiting).
+    login(page, "secretary")
+    page.goto(decision_url)
+    page.get_by_role("button", name="Đăng ký số, ngày ban hành").click()
+    expect(page.locator(".flash.success")).to_contain_text("Số ")
+    logout(page)

@@ -290,3 +290,11 @@ def test_approving_keeps_the_folded_name(db: Database, driver: Driver):
     driver.act(nid, "secretary", APPROVE)
     with db.read() as s:
         assert s.scalar(select(Nomination.search_text).where(Nomination.id == nid)) == "ha huy tap"
+
+
+def test_counts_stop_at_the_cap(db: Database, driver: Driver, drafts: dict[str, int], monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(listing, "COUNT_CAP", 4)
+    page = queries.nominations(db, driver.uid("secretary"), page_size=2)
+    assert (page["total"], page["total_exceeds"]) == (4, True)
+    clerk = queries.nominations(db, driver.uid("clerk2"))  # one dossier: under the cap, exact
+    assert (clerk["total"], clerk["total_exceeds"]) == (1, False)
