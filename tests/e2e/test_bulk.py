@@ -7,32 +7,18 @@ in Chromium: ``secretary`` and ``secretary2`` (the demo's second secretariat acc
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from .api import api, attach_documents, token
 from .conftest import LiveServer
-from .test_journey import PASSWORD, login
+from .test_journey import login
 
 pytestmark = pytest.mark.e2e
 
 HOLDER = "Đỗ Thu Trang"  # the demo's secretary
-
-
-def api(server: LiveServer, path: str, body: dict[str, Any], token: str | None = None) -> dict[str, Any]:
-    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
-    request = urllib.request.Request(f"{server.url}/api/v1{path}", data=json.dumps(body).encode(), headers=headers,
-                                     method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
-def token(server: LiveServer, username: str) -> str:
-    return api(server, "/auth/token", {"username": username, "password": PASSWORD})["token"]
 
 
 def at_secretariat(server: LiveServer, names: list[str]) -> dict[str, int]:
@@ -45,6 +31,7 @@ def at_secretariat(server: LiveServer, names: list[str]) -> dict[str, int]:
             "award_form": "bang_khen_bo_truong", "movement": "Phong trào thi đua năm 2026", "field": "Bưu chính",
             "year": 2026, "achievements": "Hoàn thành xuất sắc nhiệm vụ hai năm liên tục."}, clerk)
         [draft] = nomination["current_tasks"]
+        attach_documents(server, nomination["id"], "bang_khen_bo_truong", clerk)
         [review] = api(server, f"/tasks/{draft['id']}/complete", {"data": {}}, clerk)["next_tasks"]
         [check] = api(server, f"/tasks/{review}/complete", {"data": {"decision": "approve"}}, head)["next_tasks"]
         tasks[name] = check
