@@ -60,12 +60,12 @@ def test_search_sort_and_filter_the_inbox(page: Page):
     assert query_of(page)["sort"] == ["nominee"]
     heading = page.locator("th[aria-sort=ascending]")
     expect(heading).to_contain_text("Người / tập thể được đề nghị")
-    names = [n.strip() for n in dossier_rows(page).locator("td:nth-child(2) a").all_inner_texts()]
+    names = [n.strip() for n in dossier_rows(page).locator("td.nominee a").all_inner_texts()]
     assert names.index("Hoàng Thị Dung") < names.index("Nguyễn Văn An"), names
     page.locator("th a[data-sort=nominee]").click()
     assert query_of(page)["sort"] == ["-nominee"]
     expect(page.locator("th[aria-sort=descending]")).to_contain_text("Người / tập thể")
-    names = [n.strip() for n in dossier_rows(page).locator("td:nth-child(2) a").all_inner_texts()]
+    names = [n.strip() for n in dossier_rows(page).locator("td.nominee a").all_inner_texts()]
     assert names.index("Nguyễn Văn An") < names.index("Hoàng Thị Dung"), names
 
     # the "returned" filter keeps the sort and lists only the returned dossier
