@@ -19,7 +19,7 @@ from workflows.persistence.decision_model import Decision
 from workflows.persistence.model import AuditEvent, AuditHead, Notification, TaskItem, User
 from workflows.persistence.scope import inbox_filter, load_actor
 from workflows.queries import decisions as decision_queries
-from workflows.services import decisions, delegations, people
+from workflows.services import claims, decisions, delegations, people
 
 from ..support import APPROVE, Driver, RoundDriver
 from .test_concurrency import race
@@ -311,6 +311,34 @@ def test_an_absent_heads_tasks_are_the_substitutes_then_return(driver: Driver, n
     assert actor(driver, "head1b").grants == ()
     driver.act(nids[2], "head1b", APPROVE)
     assert (acted(nids[2]).actor, acted(nids[2]).on_behalf_of) == ("head1b", None)
+
+
+def test_a_task_the_absent_holder_claimed_is_the_substitutes_until_the_absence_ends(driver: Driver, now):
+    add_user(driver, "secretary2", "VU_TCCB", ["secretariat"], "Đỗ Thư Ký")
+    add_user(driver, "secretary3", "VU_TCCB", ["secretariat"], "Lê Thư Ba")
+    nids = [driver.create(nominee_name=f"Người {n}") for n in range(2)]
+    items = []
+    for nid in nids:
+        driver.submit(nid)
+        items.append(driver.item_for(nid, "secretary"))
+        claims.claim(driver.db, driver.uid("secretary"), items[-1])
+    delegations.set_absence(driver.db, driver.uid("secretary"), "secretary2", FIRST, LAST)
+    with pytest.raises(Conflict):  # not yet in force: the claim is the holder's alone
+        services.complete_task(driver.db, driver.uid("secretary2"), items[0], APPROVE)
+    move_to(now, datetime(2026, 12, 2, 8, 0, tzinfo=clock.VN_TZ))
+    assert queries.task(driver.db, driver.uid("secretary2"), items[0])["can_act"]
+    assert not queries.task(driver.db, driver.uid("secretary3"), items[0])["can_act"]  # same role, no window
+    with pytest.raises(Conflict):
+        services.complete_task(driver.db, driver.uid("secretary3"), items[0], APPROVE)
+    services.complete_task(driver.db, driver.uid("secretary2"), items[0], APPROVE)
+    with driver.db.read() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.nomination_id == nids[0])
+                          .order_by(AuditEvent.seq.desc())).first()
+    assert (event.actor, event.on_behalf_of) == ("secretary2", "secretary")
+    move_to(now, datetime(2026, 12, 5, 8, 0, tzinfo=clock.VN_TZ))  # ended: the other claimed task is the holder's again
+    with pytest.raises(Conflict):
+        services.complete_task(driver.db, driver.uid("secretary2"), items[1], APPROVE)
+    services.complete_task(driver.db, driver.uid("secretary"), items[1], APPROVE)
 
 
 def test_cancelling_an_absence_hands_back_at_once(driver: Driver, now):

@@ -103,6 +103,15 @@ class Actor:
             return True
         return self.grant_for(item) is not None
 
+    def stands_for(self, user_id: int | None, role: str) -> bool:
+        """Whether work held by ``user_id`` in ``role`` (a claimed task) is this actor's: their own, or that of the absent
+        holder they substitute for (a claim is part of the work an absence hands over, and comes back when it ends)."""
+        if user_id is None:
+            return False
+        if user_id == self.id or (self.on_behalf_of is not None and self.on_behalf_of.id == user_id):
+            return True
+        return any(g.kind == "absence" and g.role == role and g.principal.id == user_id for g in self.grants)
+
     def grant_for(self, item: Assignable) -> Grant | None:
         return next((g for g in self.grants if g.covers(item)), None)
 

@@ -29,7 +29,7 @@ def actions(session: Session, user: Actor, item: TaskItem) -> dict[str, Any]:
     holder = item.claimed_by_id
     out = {
         "claimable": shared,
-        "held_by_other": shared and holder is not None and holder != user.id,
+        "held_by_other": shared and holder is not None and not user.stands_for(holder, item.role),
         "can_claim": shared and holder is None and user.can_act(item),
         "can_release": shared and holder is not None and (holder == user.id or user.can_administer()),
         "can_assign": shared and user.can_administer(),

@@ -44,7 +44,7 @@ def held_message(name: str, since: datetime | None) -> str:
 
 def check_not_held(session: Session, item: TaskItem, actor: Actor) -> None:
     """Conflict when someone else holds this task (the caller holds the nomination's lock)."""
-    if item.claimed_by_id is not None and item.claimed_by_id != actor.id and item.state == "ready":
+    if item.claimed_by_id is not None and item.state == "ready" and not actor.stands_for(item.claimed_by_id, item.role):
         raise Conflict(held_message(_name(session, item.claimed_by_id), item.claimed_at))
 
 
