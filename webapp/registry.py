@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from redis import Redis
+from rq import Queue
 
-from workers import QUEUE
+from workers import QUEUE, jobs
 from workflows.domain.errors import Conflict, Invalid
 from workflows.queries import registry as registry_queries
 from workflows.services import registry_import
@@ -102,11 +104,6 @@ def import_start(import_id: int):
         return redirect(url_for("registry.import_detail", import_id=import_id))
     url = current_app.config.get("REDIS_URL")
     if url:  # a worker imports it; the page polls the progress stored on the import row
-        from redis import Redis
-        from rq import Queue
-
-        from workers import jobs
-
         jobs.enqueue(Queue(QUEUE, connection=Redis.from_url(url)), "import_registry", import_id)
         flash("Đã bắt đầu nhập dữ liệu; trang tự cập nhật tiến độ.", "success")
     else:  # embedded mode: no worker, the import runs in this request

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from workflows.domain.errors import Invalid
 from workflows.domain.folding import fold
-from workflows.persistence import search_model
+from workflows.persistence import search_model, versions
 from workflows.persistence.model import AwardForm, Nomination, TaskItem, Unit
 
 PAGE_SIZE = 50
@@ -298,7 +298,6 @@ def _row_id(row: Any) -> int:
 
 def step_choices(session: Session) -> list[dict[str, str]]:
     """The current route's user steps (a task's ``name``) with their titles, for the step filter."""
-    from workflows.persistence import versions  # the route is parsed once per process
 
     route = versions.latest_route(session)[1]
     return [{"code": step_id, "name": route.titles.get(step_id, step_id)} for step_id in route.steps]

@@ -18,7 +18,7 @@ from workflows.persistence import required_documents
 from workflows.persistence.db import Database
 from workflows.persistence.grants import today
 from workflows.persistence.model import TaskItem, Unit, User
-from workflows.services import decisions, delegations, people, reference, rounds
+from workflows.services import decisions, delegations, people, reference, registry_import, rounds
 from workflows.services.accounts import hash_password
 
 DEMO_PASSWORD = "demo"  # every demo account's
@@ -110,8 +110,6 @@ DEMO_REGISTRY = {
 
 def _demo_registry(db: Database) -> None:
     """Trịnh Văn Bảo meets Chiến sĩ thi đua cấp Bộ, Nguyễn Thị Hồng Nhung does not yet, Phạm Quỳnh Anh is held."""
-    from workflows.services import registry_import
-
     admin = _user_id(db, "admin")
     for kind, text in DEMO_REGISTRY.items():
         import_id = registry_import.upload(db, admin, kind, f"demo_{kind}.csv", text.encode("utf-8"))
