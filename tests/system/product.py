@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support import TINY_PDF
+from tests.support import DOSSIER, TINY_PDF
 from tests.workers.helpers import ROOT, Proc, Procs
 from workflows.persistence.required_documents import required_kinds
 from workflows.services.demo import DEMO_BALLOT_PASSPHRASE
@@ -70,6 +70,7 @@ DECISION_ROWS = [(SIGN_TASK, SIGNER), (REGISTER_TASK, "secretary")]
 # not the dossier's: the dossier records the round it joined (the secretariat's act) and the council's result.
 AUDIT_TRAIL: list[tuple[str | None, str, str]] = [
     (None, "clerk1", "created"),
+    *((None, "clerk1", "attachment_added") for _ in required_kinds(DOSSIER["award_form"])),  # what submission requires
     ("draft", "clerk1", "submitted"),
     ("head_review", "head1", "approve"),
     ("secretariat_check", "secretary", "approve"),
@@ -82,7 +83,7 @@ AUDIT_TRAIL: list[tuple[str | None, str, str]] = [
     (DECISION_STEP, "secretary", "decision_registered"),
     ("issue_decision", "system", "decision_issued"),
 ]
-COUNCIL_TRAIL = 6  # a dossier the council rejects ends there: AUDIT_TRAIL[:COUNCIL_TRAIL]
+COUNCIL_TRAIL = AUDIT_TRAIL.index((ROUND_STEP, "system", "council_result")) + 1  # a dossier the council rejects ends there
 
 
 def round_trail(voters: Iterable[str]) -> list[tuple[str, str]]:

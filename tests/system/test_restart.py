@@ -55,8 +55,11 @@ pytestmark = pytest.mark.system
 BEFORE_RESTART = 4  # members who vote before every process is stopped; the five others vote after
 NOMINEES = ["Trần Thị Bình", "Đặng Thị Ngọc Hằng", "Lê Văn Tám"]
 # A task as the API gives it (``_task_json``): the form, never the data it was completed with.
+# What the API says of a task (a ballot's row included): never a choice. The lists added the dossier's code, its unit's
+# name and whether it was returned; claims, who holds a shared task.
 TASK_FIELDS = {"id", "nomination_id", "round_id", "decision_id", "name", "title", "state", "form", "nominee_name", "unit_id",
-               "award_form", "created_at", "due_at", "overdue"}
+               "award_form", "created_at", "due_at", "overdue", "code", "unit_name", "returned", "claimed_by",
+               "claimed_by_name", "claimed_at"}
 AGREE_COUNTS = [9, 5, 4]  # agree votes of the nine members per dossier: passed, passed (5 of 9 present), rejected
 
 
