@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from workflows import queries
 from workflows.domain import clock
@@ -270,12 +270,17 @@ def test_rows_of_no_dossier_stay_in_their_own_section(db: Database, driver: Driv
 def test_the_migration_folds_the_names_already_stored(db: Database, driver: Driver):
     nid = driver.create(nominee_name="Đoàn Thị Điểm")
     cfg = migrate.alembic_config()
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0008")
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    with db.engine.connect() as conn:
+        if db.is_sqlite:  # batch migrations copy and drop tables others reference, as migrate.upgrade knows
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.downgrade(cfg, "0008")
+                command.upgrade(cfg, "head")
+        finally:
+            if db.is_sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
     with db.read() as s:
         assert s.scalar(select(Nomination.search_text).where(Nomination.id == nid)) == "doan thi diem"
         stored = set(s.scalars(select(NominationTerm.term).where(NominationTerm.nomination_id == nid)))
@@ -298,3 +303,29 @@ def test_counts_stop_at_the_cap(db: Database, driver: Driver, drafts: dict[str, 
     assert (page["total"], page["total_exceeds"]) == (4, True)
     clerk = queries.nominations(db, driver.uid("clerk2"))  # one dossier: under the cap, exact
     assert (clerk["total"], clerk["total_exceeds"]) == (1, False)
+
+
+def test_a_task_completed_between_the_pages_two_reads_is_left_out(db: Database, driver: Driver, drafts: dict[str, int]):
+    """The inbox reads a page's ids (one scan per way a task is mine), then the rows: each statement sees what was
+    committed before it, so a task another user completes in between is simply not on the page (it was a 500)."""
+    before = _names(_inbox(db, driver)["items"])
+    gone = driver.item_for(drafts[before[0]], "clerk1")
+    fired = []
+
+    def complete_in_between(conn, cursor, statement, parameters, context, executemany):
+        if "row_id" in statement and not fired:  # the ids are read: another user's commit lands now
+            fired.append(True)
+            with db.engine.begin() as other:
+                other.execute(update(TaskItem).where(TaskItem.id == gone).values(state="completed"))
+
+    event.listen(db.engine, "after_cursor_execute", complete_in_between)
+    try:
+        page = _inbox(db, driver)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", complete_in_between)
+    assert fired
+    if db.is_sqlite:  # one read transaction, one snapshot: the page as it was when the reads began
+        assert _names(page["items"]) == before
+    else:
+        assert gone not in [r["id"] for r in page["items"]]
+        assert _names(page["items"]) == before[1:]

@@ -249,7 +249,9 @@ def keyset_page(session: Session, query: Select, key: SortKey, id_column: Any, d
 
     def fetch(part: Select, by: tuple, limit: int) -> list[Any]:
         if not branches or len(branches) == 1:
-            return list(session.execute(part.where(*(branches or [])).order_by(*by).limit(limit)))
+            found = list(session.execute(part.where(*(branches or [])).order_by(*by).limit(limit)))
+            seen[0] += len(found)
+            return found
         firsts = union(*[
             select(part.where(branch).with_only_columns(id_column.label("row_id"), column.label("row_key"))
                    .order_by(*by).limit(limit).subquery())
@@ -258,10 +260,14 @@ def keyset_page(session: Session, query: Select, key: SortKey, id_column: Any, d
         if len(by) == 1:  # the NULL keys: by id alone
             merged = merged[1:]
         ids = list(session.scalars(select(firsts.c.row_id).order_by(*merged).limit(limit)))
+        seen[0] += len(ids)
         rows = {_row_id(r): r for r in session.execute(part.where(id_column.in_(ids)))} if ids else {}
-        return [rows[i] for i in ids]
+        # Each statement sees the rows committed before it (READ COMMITTED): a task completed between the two
+        # reads is no longer ready, so it is left out of this page rather than looked for.
+        return [rows[i] for i in ids if i in rows]
 
     rows: list[Any] = []
+    seen = [0]  # rows the page's reads found (a next page exists when more than ``size``), vanished ones included
     limit = size + 1  # one more tells whether a next page exists
     in_nulls = after is not None and after[0] is None
     if not in_nulls:
@@ -271,14 +277,14 @@ def keyset_page(session: Session, query: Select, key: SortKey, id_column: Any, d
             bound = tuple_(literal(after[0], column.type), literal(after[1], id_column.type))
             part = part.where(beyond(tuple_(column, id_column), bound))
         rows = fetch(part, order, limit)
-    if key.nullable and len(rows) < limit:
+    if key.nullable and seen[0] < limit:
         part = query.where(column.is_(None))
         if in_nulls:
             part = part.where(beyond(id_column, after[1]))
-        rows += fetch(part, id_order, limit - len(rows))
-    more = len(rows) > size
+        rows += fetch(part, id_order, limit - seen[0])
+    more = seen[0] > size
     rows = rows[:size]
-    return rows, (rows[-1][-1], _row_id(rows[-1])) if more else None
+    return rows, (rows[-1][-1], _row_id(rows[-1])) if more and rows else None
 
 
 def count_capped(session: Session, query: Select, id_column: Any, branches: list[ColumnElement[bool]]) -> int:
