@@ -330,11 +330,16 @@ class Api:
         return {name: self.token(name) for name in usernames}
 
     def task_for(self, token: str, step: str, nomination_id: int) -> int | None:
-        """The id of my ready ``step`` task on this nomination, from my task list (``GET /api/v1/tasks``)."""
-        status, body = self.request("GET", f"/api/v1/tasks?name={step}", token=token)
-        if status != 200:
-            raise ProductError(f"GET /api/v1/tasks?name={step}: {status} {body}")
-        return next((t["id"] for t in body["items"] if t["nomination_id"] == nomination_id), None)
+        """The id of my ready ``step`` task on this nomination, from my task list (``GET /api/v1/tasks``, page by page)."""
+        path = f"/api/v1/tasks?name={step}"
+        while True:
+            status, body = self.request("GET", path, token=token)
+            if status != 200:
+                raise ProductError(f"GET {path}: {status} {body}")
+            found = next((t["id"] for t in body["items"] if t["nomination_id"] == nomination_id), None)
+            if found is not None or not body.get("next_cursor"):
+                return found
+            path = f"/api/v1/tasks?name={step}&cursor={urllib.parse.quote(body['next_cursor'])}"
 
     def complete(self, token: str, item_id: int, data: dict[str, Any]) -> tuple[int, Any]:
         return self.request("POST", f"/api/v1/tasks/{item_id}/complete", {"data": data}, token=token)

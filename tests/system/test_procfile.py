@@ -384,7 +384,7 @@ def create_due_drafts(db: Database, n: int) -> list[int]:
     """``n`` drafts made as if 40 days ago: both draft timers (reminder, escalation) are due now."""
     driver = Driver(db)
     with clock.frozen(datetime.now(UTC) - PAST):
-        return [driver.create() for _ in range(n)]
+        return [driver.create(documents=False) for _ in range(n)]  # drafts that stay drafts: no files
 
 
 def timers_of(db: Database, nids: list[int]) -> Counter[str]:

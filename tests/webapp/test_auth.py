@@ -63,7 +63,7 @@ def test_token_endpoint_gives_a_token_with_an_expiry_carrying_its_offset(web: Fl
         assert body["expires_at"] == "2026-03-02T16:30:00+07:00"
         assert len(body["token"]) >= 32
         tasks = client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {body['token']}"})
-        assert tasks.status_code == 200 and tasks.get_json() == {"items": []}
+        assert tasks.status_code == 200 and tasks.get_json() == {"items": [], "next_cursor": None, "sort": "due"}
 
 
 def test_wrong_password_and_unknown_user_are_the_same_401(web: Flask):
