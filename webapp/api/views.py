@@ -133,10 +133,14 @@ def add_attachment(nomination_id: int):
     return jsonify({k: att[k] for k in ("id", "name", "content_type", "size", "kind")}), 201
 
 
-@bp.delete("/nominations/<int:nomination_id>/attachments/<int:attachment_id>")
+# One rule for both methods: two rules on one path with <int:> converters answer an out-of-range id 405, not 404.
+@bp.route("/nominations/<int:nomination_id>/attachments/<int:attachment_id>", methods=["GET", "DELETE"])
 @token_required
-def delete_attachment(nomination_id: int, attachment_id: int):
-    """The unit's clerk takes a file back while the dossier is a draft or back for supplementation."""
+def attachment(nomination_id: int, attachment_id: int):
+    """GET downloads the file; DELETE: the unit's clerk takes it back while the dossier is a draft or back for
+    supplementation."""
+    if request.method == "GET":
+        return send_attachment(api_user().id, nomination_id, attachment_id)
     services.delete_attachment(get_db(), api_user(), nomination_id, attachment_id)
     return "", 204
 
@@ -152,12 +156,6 @@ def save_draft(nomination_id: int):
     db = get_db()
     services.save_draft(db, api_user(), nomination_id, data, if_match())
     return jsonify(_nomination_json(queries.nomination(db, api_user().id, nomination_id)))
-
-
-@bp.get("/nominations/<int:nomination_id>/attachments/<int:attachment_id>")
-@token_required
-def download_attachment(nomination_id: int, attachment_id: int):
-    return send_attachment(api_user().id, nomination_id, attachment_id)
 
 
 @bp.post("/nominations/<int:nomination_id>/close-vote")
