@@ -353,8 +353,8 @@ def test_nomination_journey_through_every_role(page: Page, request: pytest.Fixtu
     decision_number = page.locator("dl.dossier dt:text-is('Số quyết định') + dd").inner_text().strip()
     assert decision_number == proposal, decision_number
     expect(page.get_by_text("Không có việc nào của bạn ở hồ sơ này.")).to_be_visible()
-    # "Lưu nháp": an upload saves the form's fields first (the page keeps the clerk's edits), once, with what changed.
-    assert counts == Counter({"Tạo hồ sơ": 1, "Thêm tệp đính kèm": 3, "Lưu nháp": 1, "Nộp hồ sơ": 1, "Đồng ý trình Bộ": 1,
+    # No "Lưu nháp": each upload saves the form's fields first, but the clerk changed none of them.
+    assert counts == Counter({"Tạo hồ sơ": 1, "Thêm tệp đính kèm": 3, "Nộp hồ sơ": 1, "Đồng ý trình Bộ": 1,
                               "Hồ sơ đầy đủ, tiếp nhận": 1,
                               "Đưa vào đợt xét của Hội đồng": 1, "Kết quả bỏ phiếu": 1,
                               "Thẩm định đạt, trình Bộ trưởng": 1, "Đưa vào dự thảo quyết định / tờ trình": 1,

@@ -125,6 +125,18 @@ def test_an_unchanged_draft_writes_nothing(driver: Driver):
     assert row(driver, nid) == before and len(events(driver, nid)) == history
 
 
+def test_blank_optional_fields_posted_as_the_form_posts_them_are_no_change(driver: Driver):
+    """Created with optional fields left empty (stored as ""), the page posts them back as "" (an upload saves
+    the form first): a blank that stays blank is nothing to save, whatever blank the row holds."""
+    nid = driver.create(movement="", nominee_unit="")
+    before, history = row(driver, nid), len(events(driver, nid))
+    posted = DOSSIER | {"movement": "", "nominee_unit": ""}
+    services.save_draft(driver.db, driver.uid("clerk1"), nid, posted)
+    assert row(driver, nid) == before and len(events(driver, nid)) == history
+    services.save_draft(driver.db, driver.uid("clerk1"), nid, posted | {"movement": "Phong trào mới"})
+    assert [e.changes for e in events(driver, nid)[history:]] == [{"movement": ["", "Phong trào mới"]}]
+
+
 def test_only_the_clerk_at_the_draft_step_saves_a_draft(driver: Driver):
     nid = driver.create()
     with pytest.raises(Forbidden):

@@ -54,7 +54,7 @@ def save_draft(db: Database, actor: Actor | int, nomination_id: int, data: Any, 
         changes = {}
         for key in route.forms.field_names(form):
             old, new = getattr(nom, key), merged.get(key, getattr(nom, key))
-            if old != new:
+            if old != new and not (_blank(old) and _blank(new)):  # a form posts "" where the dossier holds NULL
                 changes[key] = [old, new]
                 setattr(nom, key, new)
         if not changes:  # nothing to write: the lock goes with the commit, the version stays
@@ -74,6 +74,10 @@ def save_draft(db: Database, actor: Actor | int, nomination_id: int, data: Any, 
         return step.write(instance)
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _checked(route: engine.Route, form: str, nom, data: Any) -> dict[str, Any]:
     """The dossier with ``data`` over it, every value checked; a field left blank is not an error yet."""
     fields = route.forms.field_names(form)
@@ -83,7 +87,7 @@ def _checked(route: engine.Route, form: str, nom, data: Any) -> dict[str, Any]:
     if extra:
         raise Invalid("Biểu mẫu có trường không hợp lệ.", {k: "Trường không thuộc biểu mẫu này." for k in extra})
     merged = {k: getattr(nom, k) for k in fields if getattr(nom, k) is not None} | data
-    blank = {k for k, v in merged.items() if v is None or (isinstance(v, str) and not v.strip())}
+    blank = {k for k, v in merged.items() if _blank(v)}
     errors = {k: v for k, v in route.forms.errors(form, merged).items() if k not in blank and k in fields}
     if "award_form" in merged and "award_form" not in blank and "award_form" not in errors:
         try:
