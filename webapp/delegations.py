@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -18,6 +20,30 @@ def _render(template: str, page: dict, values: dict | None = None, errors: dict 
     return render_template(template, page=page, values=values or {}, errors=errors or {}), status
 
 
+def _create(template: str, page: dict, values: dict, create: Callable[[], object], done: str, here: str):
+    """Create the window from ``values``; refused, the page again with the values as typed and the reason."""
+    try:
+        create()
+    except (Invalid, Conflict, Forbidden) as exc:
+        flash(exc.message, "error")
+        status = 422 if isinstance(exc, Invalid) else 409 if isinstance(exc, Conflict) else 403
+        return _render(template, page, values, exc.fields or {"": exc.message}, status)
+    flash(done, "success")
+    return redirect(url_for(here))
+
+
+def _end(end: Callable[[], object], missing: str, done: str, here: str):
+    try:
+        end()
+    except Conflict as exc:
+        flash(exc.message, "error")
+    except NotFound:
+        flash(missing, "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for(here))
+
+
 @bp.route("/delegations", methods=["GET", "POST"])
 @login_required
 def delegations_page():
@@ -28,29 +54,17 @@ def delegations_page():
     form = request.form
     values = {"deputy": form.get("deputy", ""), "starts_on": form.get("starts_on", ""), "ends_on": form.get("ends_on", ""),
               "award_forms": form.getlist("award_forms"), "note": form.get("note", ""), "minister": form.get("minister", "")}
-    try:
-        delegations.delegate(db, current_user.id, values["deputy"], values["starts_on"], values["ends_on"],
-                             values["award_forms"], values["note"], values["minister"] or None)
-    except (Invalid, Conflict, Forbidden) as exc:
-        flash(exc.message, "error")
-        status = 422 if isinstance(exc, Invalid) else 409 if isinstance(exc, Conflict) else 403
-        return _render("delegations.html", page, values, exc.fields or {"": exc.message}, status)
-    flash("Đã ủy quyền ký.", "success")
-    return redirect(url_for("delegations.delegations_page"))
+    return _create("delegations.html", page, values, lambda: delegations.delegate(
+        db, current_user.id, values["deputy"], values["starts_on"], values["ends_on"], values["award_forms"],
+        values["note"], values["minister"] or None), "Đã ủy quyền ký.", "delegations.delegations_page")
 
 
 @bp.post("/delegations/<int:delegation_id>/revoke")
 @login_required
 def revoke(delegation_id: int):
-    try:
-        delegations.revoke(get_db(), current_user.id, delegation_id, _version())
-    except Conflict as exc:
-        flash(exc.message, "error")
-    except NotFound:
-        flash("Không tìm thấy ủy quyền (hoặc bạn không có quyền thu hồi).", "error")
-    else:
-        flash("Đã thu hồi ủy quyền: từ bây giờ Thứ trưởng không ký thay nữa.", "success")
-    return redirect(url_for("delegations.delegations_page"))
+    return _end(lambda: delegations.revoke(get_db(), current_user.id, delegation_id, _version()),
+                "Không tìm thấy ủy quyền (hoặc bạn không có quyền thu hồi).",
+                "Đã thu hồi ủy quyền: từ bây giờ Thứ trưởng không ký thay nữa.", "delegations.delegations_page")
 
 
 @bp.route("/absences", methods=["GET", "POST"])
@@ -60,31 +74,19 @@ def absences_page():
     page = delegation_queries.absences(db, current_user.id)
     if request.method == "GET":
         return _render("absences.html", page)
-    form = request.form
-    values = {k: form.get(k, "") for k in ("user", "role", "substitute", "starts_on", "ends_on", "note")}
-    try:
-        delegations.set_absence(db, current_user.id, values["substitute"], values["starts_on"], values["ends_on"],
-                                values["role"] or None, values["note"], values["user"] or None)
-    except (Invalid, Conflict, Forbidden) as exc:
-        flash(exc.message, "error")
-        status = 422 if isinstance(exc, Invalid) else 409 if isinstance(exc, Conflict) else 403
-        return _render("absences.html", page, values, exc.fields or {"": exc.message}, status)
-    flash("Đã ghi lịch vắng mặt: trong thời gian này người thay xử lý công việc của bạn.", "success")
-    return redirect(url_for("delegations.absences_page"))
+    values = {k: request.form.get(k, "") for k in ("user", "role", "substitute", "starts_on", "ends_on", "note")}
+    return _create("absences.html", page, values, lambda: delegations.set_absence(
+        db, current_user.id, values["substitute"], values["starts_on"], values["ends_on"], values["role"] or None,
+        values["note"], values["user"] or None),
+        "Đã ghi lịch vắng mặt: trong thời gian này người thay xử lý công việc của bạn.", "delegations.absences_page")
 
 
 @bp.post("/absences/<int:absence_id>/cancel")
 @login_required
 def cancel_absence(absence_id: int):
-    try:
-        delegations.cancel_absence(get_db(), current_user.id, absence_id, _version())
-    except Conflict as exc:
-        flash(exc.message, "error")
-    except NotFound:
-        flash("Không tìm thấy lịch vắng mặt (hoặc bạn không có quyền hủy).", "error")
-    else:
-        flash("Đã hủy lịch vắng mặt: công việc trở lại với người được giao.", "success")
-    return redirect(url_for("delegations.absences_page"))
+    return _end(lambda: delegations.cancel_absence(get_db(), current_user.id, absence_id, _version()),
+                "Không tìm thấy lịch vắng mặt (hoặc bạn không có quyền hủy).",
+                "Đã hủy lịch vắng mặt: công việc trở lại với người được giao.", "delegations.absences_page")
 
 
 def _version() -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -22,58 +23,57 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
             if k not in ("can_revoke", "can_cancel")}
 
 
-def _one(rows: list[dict[str, Any]], row_id: int) -> dict[str, Any]:
-    return _plain(next(r for r in rows if r["id"] == row_id))
+def _listed(rows: Callable[..., dict[str, Any]]):
+    return jsonify({"items": [_plain(r) for r in rows(get_db(), api_user().id)["rows"]]})
+
+
+def _one(rows: Callable[..., dict[str, Any]], row_id: int, status: int = 200):
+    """The window as the list shows it, after its creation (201) or its end."""
+    return jsonify(_plain(next(r for r in rows(get_db(), api_user().id)["rows"] if r["id"] == row_id))), status
 
 
 @bp.get("/delegations")
 @token_required
 def list_delegations():
-    return jsonify({"items": [_plain(r) for r in delegation_queries.delegations(get_db(), api_user().id)["rows"]]})
+    return _listed(delegation_queries.delegations)
 
 
 @bp.post("/delegations")
 @token_required
 def create_delegation():
     body = json_object({"deputy", "starts_on", "ends_on", "award_forms", "note", "minister"})
-    db = get_db()
-    new_id = delegations.delegate(db, api_user(), body.get("deputy"), body.get("starts_on"), body.get("ends_on"),
+    new_id = delegations.delegate(get_db(), api_user(), body.get("deputy"), body.get("starts_on"), body.get("ends_on"),
                                   body.get("award_forms"), body.get("note"), body.get("minister"))
-    return jsonify(_one(delegation_queries.delegations(db, api_user().id)["rows"], new_id)), 201
+    return _one(delegation_queries.delegations, new_id, 201)
 
 
 @bp.post("/delegations/<int:delegation_id>/revoke")
 @token_required
 def revoke_delegation(delegation_id: int):
-    body = json_object({"version"})
-    db = get_db()
-    delegations.revoke(db, api_user(), delegation_id, _version(body))
-    return jsonify(_one(delegation_queries.delegations(db, api_user().id)["rows"], delegation_id))
+    delegations.revoke(get_db(), api_user(), delegation_id, _version(json_object({"version"})))
+    return _one(delegation_queries.delegations, delegation_id)
 
 
 @bp.get("/absences")
 @token_required
 def list_absences():
-    return jsonify({"items": [_plain(r) for r in delegation_queries.absences(get_db(), api_user().id)["rows"]]})
+    return _listed(delegation_queries.absences)
 
 
 @bp.post("/absences")
 @token_required
 def create_absence():
     body = json_object({"substitute", "starts_on", "ends_on", "role", "note", "user"})
-    db = get_db()
-    new_id = delegations.set_absence(db, api_user(), body.get("substitute"), body.get("starts_on"), body.get("ends_on"),
-                                     body.get("role"), body.get("note"), body.get("user"))
-    return jsonify(_one(delegation_queries.absences(db, api_user().id)["rows"], new_id)), 201
+    new_id = delegations.set_absence(get_db(), api_user(), body.get("substitute"), body.get("starts_on"),
+                                     body.get("ends_on"), body.get("role"), body.get("note"), body.get("user"))
+    return _one(delegation_queries.absences, new_id, 201)
 
 
 @bp.post("/absences/<int:absence_id>/cancel")
 @token_required
 def cancel_absence(absence_id: int):
-    body = json_object({"version"})
-    db = get_db()
-    delegations.cancel_absence(db, api_user(), absence_id, _version(body))
-    return jsonify(_one(delegation_queries.absences(db, api_user().id)["rows"], absence_id))
+    delegations.cancel_absence(get_db(), api_user(), absence_id, _version(json_object({"version"})))
+    return _one(delegation_queries.absences, absence_id)
 
 
 def _version(body: dict[str, Any]) -> int | None:

@@ -22,6 +22,7 @@ and the second sees the first. Each creation and revocation is audited on the pr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -86,15 +87,7 @@ def delegate(db: Database, actor: Actor | int, deputy: Any, starts_on: Any, ends
 
 def revoke(db: Database, actor: Actor | int, delegation_id: int, expected_version: int | None = None) -> None:
     """End a delegation early (or before it starts): from now on its deputy no longer signs for the minister."""
-    with NominationStep(db, actor) as step:
-        s, who = step.session, step.actor
-        row = s.get(SigningDelegation, delegation_id, with_for_update=True)
-        if row is None or not (who.can_administer() or row.minister_id == who.id):
-            raise NotFound("Không tìm thấy ủy quyền.")
-        _still_open(row.revoked_at, row.ends_on, row.version, expected_version, "Ủy quyền")
-        row.revoked_at, row.revoked_by_id, row.version = step.now, who.id, row.version + 1
-        audit.record_subject(s, "delegation", row.minister_id, at=step.now, actor=who, action="delegation_revoked",
-                             changes={"delegation_id": [row.id, row.id], "revoked_at": [None, step.now.isoformat()]})
+    _end(db, actor, _DELEGATION, delegation_id, expected_version)
 
 
 # --- absence --------------------------------------------------------------------------------------------
@@ -155,15 +148,41 @@ def set_absence(db: Database, actor: Actor | int, substitute: Any, starts_on: An
 
 def cancel_absence(db: Database, actor: Actor | int, absence_id: int, expected_version: int | None = None) -> None:
     """End an absence early (the user is back): their tasks are theirs alone again, at once."""
+    _end(db, actor, _ABSENCE, absence_id, expected_version)
+
+
+# --- ending a window -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Kind:
+    model: type[SigningDelegation] | type[Absence]
+    principal: str  # the column naming whose window it is (the audit subject's id)
+    ended_at: str
+    ended_by: str
+    subject: str
+    action: str
+    what: str  # its name in messages
+
+
+_DELEGATION = _Kind(SigningDelegation, "minister_id", "revoked_at", "revoked_by_id", "delegation", "delegation_revoked",
+                    "Ủy quyền")
+_ABSENCE = _Kind(Absence, "user_id", "cancelled_at", "cancelled_by_id", "absence", "absence_cancelled", "Lịch vắng mặt")
+
+
+def _end(db: Database, actor: Actor | int, kind: _Kind, row_id: int, expected_version: int | None) -> None:
+    """Its principal (or an admin) ends a window still open, version-checked under the row's lock; audited."""
     with NominationStep(db, actor) as step:
         s, who = step.session, step.actor
-        row = s.get(Absence, absence_id, with_for_update=True)
-        if row is None or not (who.can_administer() or row.user_id == who.id):
-            raise NotFound("Không tìm thấy lịch vắng mặt.")
-        _still_open(row.cancelled_at, row.ends_on, row.version, expected_version, "Lịch vắng mặt")
-        row.cancelled_at, row.cancelled_by_id, row.version = step.now, who.id, row.version + 1
-        audit.record_subject(s, "absence", row.user_id, at=step.now, actor=who, action="absence_cancelled",
-                             changes={"absence_id": [row.id, row.id], "cancelled_at": [None, step.now.isoformat()]})
+        row = s.get(kind.model, row_id, with_for_update=True)
+        principal = getattr(row, kind.principal, None)
+        if row is None or not (who.can_administer() or principal == who.id):
+            raise NotFound(f"Không tìm thấy {kind.what.lower()}.")
+        _still_open(getattr(row, kind.ended_at), row.ends_on, row.version, expected_version, kind.what)
+        setattr(row, kind.ended_at, step.now)
+        setattr(row, kind.ended_by, who.id)
+        row.version += 1
+        audit.record_subject(s, kind.subject, principal, at=step.now, actor=who, action=kind.action,
+                             changes={f"{kind.subject}_id": [row.id, row.id], kind.ended_at: [None, step.now.isoformat()]})
 
 
 # --- checks ---------------------------------------------------------------------------------------------
