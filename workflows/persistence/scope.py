@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from workflows import caches
 from workflows.domain.actor import UNIT_ROLES, Actor, Grant
-from workflows.domain.errors import Forbidden
+from workflows.domain.errors import Forbidden, NotFound
 from workflows.persistence import grants
 from workflows.persistence.model import Nomination, RoundDossier, RoundMember, TaskItem, User
 
@@ -41,6 +41,14 @@ _ASSIGNED = aliased(TaskItem, name="assigned_task")
 def visible_filter(actor: Actor) -> ColumnElement[bool]:
     """SQL condition selecting the nominations ``actor`` may see."""
     return or_(*visible_clauses(actor))
+
+
+def visible_nomination(session: Session, actor: Actor, nomination_id: int) -> Nomination:
+    """The nomination if ``actor`` may see it; unknown and out of scope are both "not found"."""
+    nom = session.scalar(select(Nomination).where(Nomination.id == nomination_id, visible_filter(actor)))
+    if nom is None:
+        raise NotFound("Không tìm thấy hồ sơ.")
+    return nom
 
 
 def visible_clauses(actor: Actor) -> list[ColumnElement[bool]]:

@@ -28,7 +28,7 @@ from workflows.persistence import reference as reference_data
 from workflows.persistence import versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import Attachment, AuditEvent, AwardForm, Nomination, TaskItem, Timer, Unit, User
-from workflows.persistence.scope import inbox_clauses, load_actor, visible_clauses, visible_filter
+from workflows.persistence.scope import inbox_clauses, load_actor, visible_clauses, visible_nomination
 from workflows.queries import claims as claim_queries
 from workflows.queries import decisions as decision_queries
 from workflows.queries import delegations as delegation_queries
@@ -49,13 +49,6 @@ def _user(session: Session, user_id: int) -> Actor:
         return load_actor(session, user_id)
     except Forbidden as exc:
         raise NotFound("Không tìm thấy người dùng.") from exc
-
-
-def _visible_nomination(session: Session, user: Actor, nomination_id: int) -> Nomination:
-    nom = session.scalar(select(Nomination).where(Nomination.id == nomination_id, visible_filter(user)))
-    if nom is None:
-        raise NotFound("Không tìm thấy hồ sơ.")
-    return nom
 
 
 def award_forms(db: Database, proposable_only: bool = False) -> list[dict[str, Any]]:
@@ -212,7 +205,7 @@ def task(db: Database, user_id: int, item_id: int) -> dict[str, Any]:
             row["can_act"] = item.state == "ready"
             row["prefill"] = {}
             return row
-        nom = _visible_nomination(s, user, item.nomination_id)
+        nom = visible_nomination(s, user, item.nomination_id)
         row = _task_row(item, nom, nom.unit.name, s.get(AwardForm, nom.award_form).name, now)
         route = versions.route_for(s, nom.process_model_id)
         step = route.steps.get(item.name)
@@ -291,7 +284,7 @@ def _summary(nom: Nomination, award_names: dict[str, str], unit_name: str | None
 def nomination(db: Database, user_id: int, nomination_id: int) -> dict[str, Any]:
     with db.read() as s:
         user = _user(s, user_id)
-        nom = _visible_nomination(s, user, nomination_id)
+        nom = visible_nomination(s, user, nomination_id)
         names = dict(s.execute(select(AwardForm.code, AwardForm.name)).all())
         route = versions.route_for(s, nom.process_model_id)
         data = _summary(nom, names) | _dossier(route, nom)
@@ -372,7 +365,7 @@ def history(db: Database, user_id: int, nomination_id: int) -> list[dict[str, An
     """Audit events oldest first, with the labels people read (step titles, the decision as worded)."""
     with db.read() as s:
         user = _user(s, user_id)
-        nom = _visible_nomination(s, user, nomination_id)
+        nom = visible_nomination(s, user, nomination_id)
         route = versions.route_for(s, nom.process_model_id)
         rows = s.execute(
             select(AuditEvent, User.full_name).outerjoin(User, AuditEvent.actor_id == User.id)
@@ -421,7 +414,7 @@ def _action_label(route, task: str | None, action: str) -> str:
 def attachment(db: Database, user_id: int, nomination_id: int, attachment_id: int) -> dict[str, Any]:
     with db.read() as s:
         user = _user(s, user_id)
-        _visible_nomination(s, user, nomination_id)
+        visible_nomination(s, user, nomination_id)
         att = s.get(Attachment, attachment_id)
         if att is None or att.nomination_id != nomination_id:
             raise NotFound("Không tìm thấy tệp đính kèm.")

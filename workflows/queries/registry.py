@@ -19,7 +19,7 @@ from workflows.persistence import registry as reads
 from workflows.persistence.db import Database
 from workflows.persistence.model import Nomination, Unit
 from workflows.persistence.registry_model import Collective, HeldAward, Hold, Initiative, Person, Rating
-from workflows.persistence.scope import load_actor
+from workflows.persistence.scope import load_actor, visible_nomination
 
 PAGE = 50
 
@@ -99,8 +99,6 @@ def dossier_check(db: Database, user_id: int, nomination_id: int) -> dict[str, A
     """The registry's check of a dossier as it stands now (the secretariat's view): holds, duplicates, chains.
 
     Read, never enforced: the rule set is the one of the dossier's submission, holds those in force today."""
-    from workflows.queries import _visible_nomination
-
     with db.read() as s:
-        nom = _visible_nomination(s, load_actor(s, user_id), nomination_id)
+        nom = visible_nomination(s, load_actor(s, user_id), nomination_id)
         return reads.check(s, nom, clock.now(), rules_on=nom.submitted_at, enforce=False)

@@ -13,6 +13,7 @@ from workflows.domain.actor import Actor
 from workflows.domain.errors import Conflict, Invalid, ServiceError
 from workflows.persistence.db import Database
 from workflows.persistence.scope import load_actor
+from workflows.services.nominations import complete_task
 
 MAX_TASKS = 500  # one request's worth: beyond it a client sends several
 
@@ -31,8 +32,6 @@ def task_ids(raw: Any) -> list[int]:
 
 def complete(db: Database, actor: Actor | int, raw_ids: Any, data: Any) -> list[dict[str, Any]]:
     """``[{"task_id", "status": "done" | "conflict" | "error", "error": message or None}]``, one per distinct id."""
-    from workflows.services import complete_task  # the package imports this module's siblings first
-
     ids = task_ids(raw_ids)
     if not isinstance(data, dict):
         raise Invalid("'data' phải là một đối tượng JSON.", {"data": "Phải là một đối tượng."})
