@@ -12,9 +12,10 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Table, create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from workflows import caches
@@ -84,11 +85,24 @@ def pg_url() -> Iterator[str]:
         admin.dispose()
 
 
+def _own_redis_database(url: str) -> str:
+    """Each pytest-xdist worker (gw0, gw1, ...) counts down from the configured Redis database, so that one
+    worker's FLUSHDB never empties another's queues."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    base, index = int(parts.path.strip("/") or 0), int(worker[2:])
+    if index > base:
+        raise pytest.UsageError(f"{url}: too few Redis databases below it for xdist worker {worker}")
+    return urlunsplit(parts._replace(path=f"/{base - index}"))
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     import redis
 
-    url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS)
+    url = _own_redis_database(os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS))
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except Exception as exc:
@@ -119,22 +133,57 @@ def _pg_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     db.dispose()
 
 
+_EMPTIED = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT_TABLES]
+# Per database URL: the rows the first real seed wrote, table by table in insertion order, and on PostgreSQL
+# the sequence of each emptied table's id column. Loading them again costs one INSERT per table, where the
+# seed's services cost a few hundred milliseconds a test.
+_SEEDED: dict[str, list[tuple[Table, list[dict]]]] = {}
+_SEQUENCES: dict[str, dict[str, str]] = {}
+
+
 def _empty(db: Database) -> None:
+    """Every row but the kept reference data and deployed routes, ids starting again from 1.
+
+    DELETE, not TRUNCATE: PostgreSQL's TRUNCATE gives every table and index a new file (about a second a
+    test here); these tables hold a few rows."""
     caches.clear_all()  # counters restart with the tables: a revision-keyed cache from an earlier test would lie
-    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT_TABLES]
     with db.engine.begin() as conn:
-        if db.is_sqlite:
-            for table in tables:
-                conn.execute(table.delete())
-        else:
-            conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+        for table in _EMPTIED:
+            conn.execute(table.delete())
+        if not db.is_sqlite:
+            _restart_ids(conn, db.url, {})
+
+
+def _restart_ids(conn, url: str, next_after: dict[str, int]) -> None:
+    """Each emptied table's id sequence restarts after ``next_after[table]`` (from 1 when absent)."""
+    if url not in _SEQUENCES:
+        names = [t.name for t in _EMPTIED]
+        _SEQUENCES[url] = {table: seq for table, seq in conn.execute(text(
+            "SELECT table_name, pg_get_serial_sequence(quote_ident(table_name), column_name) "
+            "FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = 'id' "
+            "AND table_name = ANY(:names)"), {"names": names}) if seq}
+    calls = [f"setval('{seq}', {next_after.get(table, 1)}, {'true' if table in next_after else 'false'})"
+             for table, seq in _SEQUENCES[url].items()]
+    if calls:
+        conn.execute(text("SELECT " + ", ".join(calls)))
 
 
 def _seed(db: Database) -> None:
     """The demo people, and the reference rows tests may change (fields): emptied with the rest, loaded again."""
-    seed_people(db)
-    with db.write() as s:
-        reference.ensure_fields(s)
+    if db.url not in _SEEDED:
+        seed_people(db)
+        with db.write() as s:
+            reference.ensure_fields(s)
+        with db.engine.connect() as conn:
+            _SEEDED[db.url] = [(t, [dict(r) for r in conn.execute(select(t)).mappings()]) for t in reversed(_EMPTIED)]
+        return
+    with db.engine.begin() as conn:
+        for table, rows in _SEEDED[db.url]:
+            if rows:
+                conn.execute(table.insert(), rows)
+        if not db.is_sqlite:
+            _restart_ids(conn, db.url, {t.name: max(r["id"] for r in rows) for t, rows in _SEEDED[db.url]
+                                        if rows and "id" in rows[0]})
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
