@@ -11,7 +11,7 @@ import logging
 from rq import Retry
 
 from workflows import services
-from workflows.services import digest, outbox, registry_import, reports, rounds
+from workflows.services import digest, outbox, registry_import, reports, round_deadline
 
 from .runtime import database
 
@@ -59,7 +59,7 @@ def open_quarterly_reports() -> int:
 
 def sweep_rounds() -> int:
     """Council rounds: reminders to members who have not voted, and the end of voting at the deadline."""
-    return rounds.sweep(database())
+    return round_deadline.sweep(database())
 
 
 def send_digests() -> int:

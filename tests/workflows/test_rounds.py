@@ -25,7 +25,7 @@ from workflows.persistence.model import (
     RoundMember,
     RoundSealedKey,
 )
-from workflows.services import rounds
+from workflows.services import round_deadline, rounds
 from workflows.services.demo import seed_people
 
 
@@ -181,17 +181,17 @@ def test_members_are_reminded_once_and_the_deadline_ends_the_voting(rd: RoundDri
         assert deadline > remind_at > clock.now()
         for member in COUNCIL[:6]:
             rd.ballot(rid, member, {nid: A})
-        assert rounds.sweep(rd.db) == 0  # nothing due yet
+        assert round_deadline.sweep(rd.db) == 0  # nothing due yet
         advance(remind_at - clock.now() + timedelta(minutes=1))
-        assert rounds.sweep(rd.db) == 1
-        assert rounds.sweep(rd.db) == 0  # once
+        assert round_deadline.sweep(rd.db) == 1
+        assert round_deadline.sweep(rd.db) == 0  # once
         with rd.db.read() as s:
             reminded = {u for (u,) in s.execute(select(Notification.user_id).where(Notification.kind == "reminder"))}
         assert reminded == {rd.uid(m) for m in COUNCIL[6:]}
         advance(deadline - clock.now() + timedelta(minutes=1))
         with pytest.raises(Conflict):  # past the deadline, even before the sweep ends the voting
             rd.ballot(rid, "council8", {nid: A})
-        assert rounds.sweep(rd.db) == 1
+        assert round_deadline.sweep(rd.db) == 1
         with pytest.raises(Conflict):
             rd.ballot(rid, "council7", {nid: A})
         with rd.db.read() as s:

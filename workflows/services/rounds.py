@@ -31,8 +31,7 @@ from workflows.domain.actor import Actor
 from workflows.domain.council import evaluate
 from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.domain.forms import text_problem
-from workflows.domain.quota import apply_quota
-from workflows.persistence import audit, calendars, numbering, versions
+from workflows.persistence import audit, calendars, versions
 from workflows.persistence.db import Database
 from workflows.persistence.model import (
     AwardForm,
@@ -49,7 +48,7 @@ from workflows.persistence.model import (
 )
 from workflows.persistence.scope import load_actor
 from workflows.queries.rounds import COUNTED, TIE_TASK, UNFINISHED
-from workflows.services import notify
+from workflows.services import notify, round_quotas
 from workflows.services.ballot import council_flags
 from workflows.services.unit_of_work import NominationStep
 
@@ -60,7 +59,6 @@ MIN_PASSPHRASE = 12
 BALLOT_TASK = "round_ballot"
 BALLOT_FORM = "round_ballot"
 TIE_FORM = TIE_TASK  # the chair's choice among dossiers tied at a quota's cut-off (queries.rounds.tie_schema)
-ENDED = ("rejected", "withdrawn")  # a nomination in these states gives its quota seat back
 
 
 @dataclass(frozen=True)
@@ -298,7 +296,7 @@ def close_round(db: Database, actor: Actor | int, round_id: int, passphrase: Any
             result |= {"round_id": round_id, "award_form": nom.award_form, "year": nom.year}
             dossier.encrypted_total, dossier.agree, dossier.proof = totals[dossier.nomination_id], tally.agree, hex(tally.proof)
             results[nom.id], quotas[nom.id] = result, rule.quota
-        tied = _apply_quotas(s, round_id, results, quotas)
+        tied = round_quotas.apply(s, round_id, results, quotas)
         for dossier in dossiers:
             dossier.result = results[dossier.nomination_id]
             if dossier.nomination_id not in tied:
@@ -328,54 +326,6 @@ def close_round(db: Database, actor: Actor | int, round_id: int, passphrase: Any
         audit.record_subject(s, "round", round_id, at=now, actor=step.actor, action="round_tie" if tied else "round_closed",
                              changes=changes)
         return results
-
-
-def _apply_quotas(s: Session, round_id: int, results: dict[int, dict[str, Any]], quotas: dict[int, int | None]) -> set[int]:
-    """Rank the dossiers that passed, per (award form, year) with a quota; returns the ones tied at a cut-off.
-
-    A group's quota is the smallest its dossiers' rules give (they may date from different rule sets).
-    """
-    groups: dict[tuple[str, int], list[int]] = {}
-    for nid, result in results.items():
-        if result["passed"] and quotas[nid] is not None:
-            groups.setdefault((result["award_form"], result["year"]), []).append(nid)
-    tied: set[int] = set()
-    for (form, year), nids in sorted(groups.items()):
-        quota = min(quotas[nid] for nid in nids)
-        numbering.next_value(s, f"quota:{form}"[:40], year)  # closes counting this form and year queue here
-        used = _quota_used(s, round_id, form, year, list(results))
-        outcome = apply_quota([(nid, results[nid]["agree"]) for nid in nids], quota, used)
-        if not outcome.exceeded:
-            continue
-        for nid in nids:
-            results[nid] |= {"quota": quota, "quota_used": used, "rank": outcome.ranks[nid]}
-        for nid in outcome.cut:
-            results[nid] |= {"passed": False, "over_quota": True}
-        for nid in outcome.tied:
-            results[nid] |= {"passed": None, "tie": True, "seats": outcome.seats}  # undecided until the chair chooses
-        tied |= set(outcome.tied)
-    return tied
-
-
-def _quota_used(s: Session, round_id: int, form: str, year: int, here: list[int]) -> int:
-    """Seats of (form, year) taken by other counted rounds: passed there (latest result) or held for their tie."""
-    rows = s.execute(
-        select(RoundDossier.nomination_id, RoundDossier.round_id, RoundDossier.result)
-        .join(CouncilRound, CouncilRound.id == RoundDossier.round_id)
-        .join(Nomination, Nomination.id == RoundDossier.nomination_id)
-        .where(CouncilRound.state.in_(COUNTED), CouncilRound.id != round_id, Nomination.award_form == form,
-               Nomination.year == year, Nomination.state.not_in(ENDED), Nomination.id.not_in(here))
-        .order_by(RoundDossier.round_id)).all()
-    latest = {nid: (rid, result) for nid, rid, result in rows}  # a dossier voted again counts by its last vote
-    used, held = 0, {}
-    for rid, result in latest.values():
-        if not result or result.get("award_form", form) != form or result.get("year", year) != year:
-            continue  # voted on as another form or year
-        if result.get("passed") is True:
-            used += 1
-        elif result.get("tie") and result.get("passed") is None:
-            held[rid] = result["seats"]
-    return used + sum(held.values())
 
 
 def _tie_groups(results: dict[int, dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:
@@ -459,56 +409,6 @@ def _finish_dossier(step: NominationStep, instance, result: dict[str, Any]) -> N
     nom.ballot_size = result["members"]
     step.record(instance, "council_result", actor=None, task=declared.id, changes={"council_result": [None, result]})
     step.run(instance, task, council_flags(result) | {"council_result": result}, acted=item)
-
-
-# --- the deadline --------------------------------------------------------------------------------------
-
-def sweep(db: Database, limit: int = 100) -> int:
-    """Remind members who have not voted, once; at the deadline stop the voting and ask the chair to count.
-
-    Rounds another worker holds are skipped (the next sweep takes them); returns how many rounds moved.
-    """
-    now = clock.now()
-    moved = 0
-    with db.write() as s:
-        due = s.scalars(select(CouncilRound).where(CouncilRound.state == "open",
-                                                   (CouncilRound.deadline_at <= now) |
-                                                   ((CouncilRound.remind_at <= now) & CouncilRound.reminded_at.is_(None)))
-                        .order_by(CouncilRound.id).limit(limit).with_for_update(skip_locked=True)).all()
-        for council_round in due:
-            moved += 1
-            if council_round.deadline_at <= now:
-                _end_voting(s, db, council_round, now)
-            else:
-                _remind(s, db, council_round, now)
-    return moved
-
-
-def _not_voted(s: Session, round_id: int) -> list[User]:
-    return list(s.scalars(select(User).join(RoundMember, RoundMember.user_id == User.id)
-                          .where(RoundMember.round_id == round_id, RoundMember.voted.is_(False), User.active.is_(True))))
-
-
-def _remind(s: Session, db: Database, council_round: CouncilRound, now: datetime) -> None:
-    late = _not_voted(s, council_round.id)
-    message = (f"Nhắc bỏ phiếu: đợt xét «{council_round.title}» của Hội đồng Thi đua - Khen thưởng hết hạn bỏ phiếu "
-               f"lúc {notify.local(council_round.deadline_at)}.")
-    notify.send(s, db.settings, late, None, "reminder", message, now)
-    council_round.reminded_at = now
-    audit.record_subject(s, "round", council_round.id, at=now, actor=None, action="reminder_sent",
-                         changes={"recipients": [None, sorted(u.username for u in late)]})
-
-
-def _end_voting(s: Session, db: Database, council_round: CouncilRound, now: datetime) -> None:
-    council_round.state = "counting"
-    s.execute(update(TaskItem).where(TaskItem.round_id == council_round.id, TaskItem.state == "ready")
-              .values(state="cancelled", completed_at=now))
-    chairs = list(s.scalars(select(User).join(UserRole).where(UserRole.role == "council_chair", User.active.is_(True))))
-    message = (f"Đợt xét «{council_round.title}» đã hết hạn bỏ phiếu với {council_round.ballots_cast}/"
-               f"{council_round.members_called} phiếu: mời Chủ tịch Hội đồng kiểm phiếu.")
-    notify.send(s, db.settings, chairs, None, "escalation", message, now)
-    audit.record_subject(s, "round", council_round.id, at=now, actor=None, action="voting_ended",
-                         changes={"ballots_cast": [None, council_round.ballots_cast]})
 
 
 # --- reading and checking ----------------------------------------------------------------------------
