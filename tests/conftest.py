@@ -146,7 +146,7 @@ def _empty(db: Database) -> None:
 
     DELETE, not TRUNCATE: PostgreSQL's TRUNCATE gives every table and index a new file (about a second a
     test here); these tables hold a few rows."""
-    caches.clear_all()  # counters restart with the tables: a revision-keyed cache from an earlier test would lie
+    caches.clear_database_keyed()  # counters restart with the tables: a revision-keyed cache would lie
     with db.engine.begin() as conn:
         for table in _EMPTIED:
             conn.execute(table.delete())

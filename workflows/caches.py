@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 _clearers: list[Callable[[], None]] = []
+_database_keyed: list[Callable[[], None]] = []
 
 
 def register(clear: Callable[[], None]) -> Callable[[], None]:
@@ -18,6 +19,20 @@ def register(clear: Callable[[], None]) -> Callable[[], None]:
     return clear
 
 
+def register_database_keyed(clear: Callable[[], None]) -> Callable[[], None]:
+    """Record a cache keyed by something the database counts (a revision number), not by content: a database
+    emptied and started again would count the same numbers for other data, so it is dropped with it."""
+    _database_keyed.append(clear)
+    return register(clear)
+
+
 def clear_all() -> None:
     for clear in _clearers:
+        clear()
+
+
+def clear_database_keyed() -> None:
+    """What must go when the database is emptied; caches keyed by content (a route's SHA-256, a shipped file,
+    a statement's shape) stay right whatever the database holds."""
+    for clear in _database_keyed:
         clear()

@@ -69,7 +69,7 @@ caches.register(announcements.cache_clear)
 
 REVISION = "calendar"  # the counters row every calendar change moves on
 _by_revision: dict[tuple[str, int], WorkingCalendar] = {}
-caches.register(_by_revision.clear)
+caches.register_database_keyed(_by_revision.clear)
 
 
 def load(session: Session, revision: int | None = None) -> WorkingCalendar:
