@@ -36,6 +36,22 @@ def test_an_invalid_document_is_refused():
         engine.parse(shipped_bundle(broken))
 
 
+def test_a_stored_version_is_read_without_the_checks_its_deploy_made():
+    """Deploying validates the BPMN (XSD), the forms (JSON Schema's meta-schema) and the DMN tables; a process
+    reading a deployed version trusts its row and only parses it, the same route either way."""
+    broken = XML.replace('<bpmn:userTask id="appraisal"', '<bpmn:userTask bogus="1" id="appraisal"', 1)
+    bad_forms = shipped_bundle()
+    bad_forms = engine.Bundle(bad_forms.bpmn_xml, bad_forms.forms | {"dossier": {"type": 12}}, bad_forms.rules,
+                              bad_forms.decisions)
+    for bundle in (shipped_bundle(broken), bad_forms):
+        with pytest.raises(engine.RouteError):
+            engine.parse(bundle)
+    assert engine.parse(shipped_bundle(broken), deployed=True).spec.name == engine.parse(shipped_bundle()).spec.name
+    stored, checked = engine.parse(shipped_bundle(), deployed=True), engine.parse(shipped_bundle())
+    assert (stored.sha256, sorted(stored.spec.task_specs), stored.forms.schemas) == (
+        checked.sha256, sorted(checked.spec.task_specs), checked.forms.schemas)
+
+
 def test_every_flow_node_and_flow_is_drawn():
     drawn = {s.get("bpmnElement") for s in ROOT.iterfind(".//bpmndi:BPMNShape", NS)}
     drawn |= {e.get("bpmnElement") for e in ROOT.iterfind(".//bpmndi:BPMNEdge", NS)}

@@ -49,15 +49,17 @@ def text_problem(value: str, *, multiline: bool) -> str | None:
 class FormSet:
     """The JSON Schemas of one bundle by form name, each checked once and validated by a cached validator."""
 
-    def __init__(self, schemas: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, schemas: dict[str, dict[str, Any]], *, checked: bool = False) -> None:
+        """``checked``: the schemas passed :meth:`check_schema` before (a deployed version's), so it is not run again."""
         self.schemas = dict(schemas)
         self._validators: dict[str, Draft202012Validator] = {}
         self._overlays: dict[tuple, Draft202012Validator] = {}
         for name, schema in self.schemas.items():
-            try:
-                Draft202012Validator.check_schema(schema)
-            except SchemaError as exc:
-                raise ValueError(f"form {name!r} is not a valid JSON Schema: {exc.message}") from exc
+            if not checked:
+                try:
+                    Draft202012Validator.check_schema(schema)
+                except SchemaError as exc:
+                    raise ValueError(f"form {name!r} is not a valid JSON Schema: {exc.message}") from exc
             self._validators[name] = Draft202012Validator(schema)
 
     def __contains__(self, name: str) -> bool:

@@ -211,19 +211,21 @@ def local_date(on: date | datetime) -> date:
     return on
 
 
-def load(files: Mapping[str, str]) -> RuleTables:
-    """Parse every ``*.dmn`` in a mapping of file name -> XML text (what a version bundle can pin)."""
-    tables = [load_table(name, text) for name, text in sorted(files.items()) if name.endswith(".dmn")]
+def load(files: Mapping[str, str], *, checked: bool = False) -> RuleTables:
+    """Parse every ``*.dmn`` in a mapping of file name -> XML text (what a version bundle can pin); ``checked``:
+    they were validated against the DMN schema before (a deployed version's), so that is not done again."""
+    tables = [load_table(name, text, checked=checked) for name, text in sorted(files.items()) if name.endswith(".dmn")]
     return RuleTables(tuple(sorted(tables, key=lambda t: (t.effective_from, t.file))))
 
 
-def load_table(file: str, xml: str) -> RuleTable:
-    """One document, schema-validated and parsed by SpiffWorkflow; :class:`DecisionError` names what is wrong."""
+def load_table(file: str, xml: str, *, checked: bool = False) -> RuleTable:
+    """One document, schema-validated (unless ``checked``) and parsed by SpiffWorkflow; :class:`DecisionError`
+    names what is wrong."""
     try:
         root = etree.fromstring(xml.encode("utf-8"))
     except etree.XMLSyntaxError as exc:
         raise DecisionError(file, f"không phải XML hợp lệ: {exc}") from exc
-    parser = SpiffBpmnParser(validator=BpmnValidator())
+    parser = SpiffBpmnParser(validator=None if checked else BpmnValidator())
     try:
         parser.add_dmn_xml(root, filename=file)  # validates against the DMN schema of its namespace
         [(decision_id, dmn_parser)] = parser.dmn_parsers.items()
@@ -487,12 +489,13 @@ class DecisionRuleSet(RuleSet):
         return self.form_rules(award_form, on).step_days()
 
 
-def rule_set(rules: Mapping[str, Any], files: Mapping[str, str] | None) -> RuleSet:
+def rule_set(rules: Mapping[str, Any], files: Mapping[str, str] | None, *, checked: bool = False) -> RuleSet:
     """What a bundle's route reads: its DMN tables when it pins some, else its legacy rule tables exactly."""
     legacy = RuleSet.from_dict(dict(rules))
     if not files:
         return legacy
-    return DecisionRuleSet(award_forms=legacy.award_forms, escalations=legacy.escalations, tables=load(files))
+    return DecisionRuleSet(award_forms=legacy.award_forms, escalations=legacy.escalations,
+                           tables=load(files, checked=checked))
 
 
 # A stand-in for the task the engine expects: it reads task.data and task.workflow.script_engine,
