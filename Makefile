@@ -25,12 +25,16 @@ run: $(STAMP) pdf-libs
 	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) --access-logfile - 'webapp:create_app()'
 
-## Lint and run the whole test suite (SQLite, PostgreSQL, Redis, browser), then the route paths, rounds and decisions with every
-## in-process cache dropped before each transaction (as if each step ran in a fresh process)
+## Lint and run the whole test suite (SQLite, PostgreSQL, Redis, browser): the in-process tests in $(JOBS)
+## pytest-xdist workers, then the browser and system tests alone (they run the product's own processes, and two
+## browsers at once gain nothing on two cores), then the route paths, rounds and decisions in $(JOBS) workers with
+## every in-process cache dropped before each transaction (as if each step ran in a fresh process)
+JOBS ?= 2
 test: $(STAMP) browser pdf-libs
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
-	$(BIN)/python -m pytest --cold-caches -q tests/workflows/test_route_paths.py tests/workflows/test_any_process.py \
+	$(BIN)/python -m pytest -n $(JOBS) --ignore=tests/e2e --ignore=tests/system
+	$(BIN)/python -m pytest tests/e2e tests/system
+	$(BIN)/python -m pytest -n $(JOBS) --cold-caches -q tests/workflows/test_route_paths.py tests/workflows/test_any_process.py \
 		tests/workflows/test_rounds.py tests/workflows/test_round_quota.py tests/workflows/test_batch_decisions.py
 
 lint: $(STAMP)

@@ -1,4 +1,4 @@
-"""The Procfile under load: 100 nominations through the whole route, the council by rounds of ten, by 20
+"""The Procfile under load: 60 nominations through the whole route, the council by rounds of ten, by 20
 concurrent API clients, while an RQ worker is SIGKILLed mid-job and its processes are started again.
 
 The Procfile is run by honcho, from the project root, in two groups: ``honcho start -f Procfile
@@ -10,7 +10,7 @@ crashed worker dyno. The database is a fresh PostgreSQL database migrated by the
 ``release`` line and loaded by ``seed-demo``; Redis is the test database (``TEST_REDIS_URL``).
 
 The chair's ballot passphrase is the demo's (set by ``seed-demo``). Twenty client threads
-each take the next of 100 nominations, create it (``POST /api/v1/nominations``) and drive it to the
+each take the next of 60 nominations, create it (``POST /api/v1/nominations``) and drive it to the
 council's round step, finding every task in the actor's own list (``GET /api/v1/tasks``). Each
 role-wide step (draft, unit head, secretariat, appraisal) is sent twice at once, as two
 people acting on the same dossier: exactly one of each pair must succeed and the other get 409, the
@@ -30,7 +30,7 @@ the nine. Any 5xx, or any other unexpected answer, fails the test.
 Meanwhile, at about a third of the run, the test creates drafts whose reminder and escalation
 timers are already due (in this process, with the clock moved 40 days back), so the workers
 have real work; an RQ worker is SIGKILLed while it is busy firing them, and its honcho group is
-started again. At the end: 90 nominations "awarded" and 10 "rejected", with no ready task row and
+started again. At the end: 54 nominations "awarded" and 6 "rejected", with no ready task row and
 exactly the route's task rows, each completed once and by its own actor (the round step by the
 chair's count, the decision step by the secretary who registered), each decision's signature and
 registration rows by the minister and the secretary; every round closed with its nine ballots, the
@@ -105,7 +105,7 @@ from .product import (
 
 pytestmark = [pytest.mark.system, pytest.mark.postgres, pytest.mark.redis, pytest.mark.usefixtures("honcho")]
 
-NOMINATIONS = 100
+NOMINATIONS = 60
 CLIENTS = 20
 BATCH = 10  # dossiers per round
 ROUNDS = -(-NOMINATIONS // BATCH)

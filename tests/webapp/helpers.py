@@ -42,20 +42,36 @@ def is_vietnamese(text: str) -> bool:
     return bool(_VIETNAMESE.search(text or ""))
 
 
-def make_app(db: Database, *, csrf: bool = False, **overrides: Any) -> Flask:
-    """The real app on this database; every 5xx it serves is recorded in ``app.config['SERVED_5XX']``."""
+# Built once per database and configuration: an app compiles its few hundred URL rules when it is made, which
+# cost more than most tests' requests. Each make_app starts the app again from its first configuration.
+_APPS: dict[tuple[int, str], tuple[Flask, dict[str, Any]]] = {}
+
+
+def make_app(db: Database, *, csrf: bool = False, fresh: bool = False, **overrides: Any) -> Flask:
+    """The real app on this database; every 5xx it serves is recorded in ``app.config['SERVED_5XX']``.
+
+    ``fresh``: an app of its own, never shared, for a test that adds routes to it."""
     config = {"TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": csrf, "REDIS_URL": None} | overrides
-    return watch_5xx(create_app(config, db=db))
+    if fresh:
+        return watch_5xx(create_app(config, db=db))
+    key = (id(db), repr(sorted(config.items())))
+    if key not in _APPS:
+        app = watch_5xx(create_app(config, db=db))
+        _APPS[key] = (app, dict(app.config))
+    app, first = _APPS[key]
+    app.config.clear()
+    app.config.update(first)
+    app.config["SERVED_5XX"] = []
+    return app
 
 
 def watch_5xx(app: Flask) -> Flask:
-    served: list[str] = []
-    app.config["SERVED_5XX"] = served
+    app.config["SERVED_5XX"] = []
 
     @app.after_request
     def _record(response):
         if response.status_code >= 500:
-            served.append(f"{request.method} {request.path} -> {response.status_code}")
+            app.config["SERVED_5XX"].append(f"{request.method} {request.path} -> {response.status_code}")
         return response
 
     return app

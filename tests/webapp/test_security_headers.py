@@ -99,7 +99,7 @@ def test_static_files_carry_the_headers_and_may_be_cached(web: Flask):
 
 
 def test_a_server_error_carries_the_headers(db: Database):
-    app = make_app(db)
+    app = make_app(db, fresh=True)
 
     @app.get("/boom")
     def boom():
