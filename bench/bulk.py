@@ -28,7 +28,7 @@ import time  # noqa: E402
 
 from sqlalchemy import select  # noqa: E402
 
-from bench.common import DOSSIER, fresh_database  # noqa: E402
+from bench.common import DOSSIER, attach_documents, fresh_database  # noqa: E402
 from webapp import create_app  # noqa: E402
 from workflows import services  # noqa: E402
 from workflows.persistence.model import TaskItem, User  # noqa: E402
@@ -49,6 +49,7 @@ def at_secretariat(db, ids: dict[str, int], count: int, prefix: str) -> list[int
     tasks = []
     for n in range(count):
         nid = services.create_nomination(db, ids["clerk1"], DOSSIER | {"nominee_name": f"{prefix} {n}"})
+        attach_documents(db, ids["clerk1"], nid)
         act(nid, "clerk1", {})
         tasks.append(act(nid, "head1", APPROVE))
     return tasks

@@ -36,7 +36,7 @@ from html import unescape  # noqa: E402
 
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
-from bench.common import DOSSIER, fresh_database  # noqa: E402
+from bench.common import DOSSIER, attach_documents, fresh_database  # noqa: E402
 from workflows import services  # noqa: E402
 from workflows.domain import clock  # noqa: E402
 from workflows.domain.folding import fold  # noqa: E402
@@ -110,6 +110,7 @@ def seed_few(db: Database) -> None:
     for i in range(12):
         nid = services.create_nomination(db, clerk1, DOSSIER | {"nominee_name": f"Nguyễn Văn Mẫu {i}"})
         if i % 2:
+            attach_documents(db, clerk1, nid)
             for user, data in (("clerk1", {}), ("head1", {"decision": "approve"})):
                 with db.read() as s:
                     item = s.scalar(select(TaskItem.id).where(TaskItem.nomination_id == nid, TaskItem.state == "ready"))
