@@ -16,6 +16,7 @@ from workflows.persistence import migrate
 from workflows.persistence.db import Database
 from workflows.persistence.model import Nomination, TaskItem, Unit
 from workflows.persistence.search_model import NominationTerm, terms
+from workflows.queries import bulk as bulk_queries
 from workflows.queries import listing
 from workflows.queries.listing import Filters
 
@@ -329,3 +330,31 @@ def test_a_task_completed_between_the_pages_two_reads_is_left_out(db: Database, 
     else:
         assert gone not in [r["id"] for r in page["items"]]
         assert _names(page["items"]) == before[1:]
+
+
+def test_the_bulk_form_reads_each_version_once_not_each_row(db: Database, driver: Driver, drafts: dict[str, int]):
+    """Which inbox rows the bulk form may take: its reads do not grow with the page (it read the route once a row)."""
+    for name, nid in drafts.items():
+        if name != "Trịnh Thị Vân":  # clerk2's
+            driver.act(nid, "clerk1", {})
+    head = driver.uid("head1")
+    rows = queries.inbox_page(db, head)["items"]
+    assert len(rows) == 6
+
+    def statements_for(some: list[dict]) -> tuple[int, set[int]]:
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            offered = bulk_queries.options(db, head, some)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen), offered["selectable"]
+
+    one, all_rows = statements_for(rows[:1]), statements_for(rows)
+    assert all_rows[1] == {r["id"] for r in rows} and one[1] == {rows[0]["id"]}
+    assert all_rows[0] == one[0], (one[0], all_rows[0])
+

@@ -30,8 +30,10 @@ def options(db: Database, user_id: int, rows: list[dict[str, Any]]) -> dict[str,
         versions_of = dict(s.execute(select(Nomination.id, Nomination.process_model_id)
                                      .where(Nomination.id.in_({r["nomination_id"] for r in candidates}))).all())
         offered: dict[str, dict[str, str]] = {}  # step -> decision -> label
+        routes: dict[int, Any] = {}  # a page's tasks run on one or two versions: one lookup each, not one a row
         for row in candidates:
-            route = versions.route_for(s, versions_of[row["nomination_id"]])
+            version = versions_of[row["nomination_id"]]
+            route = routes.get(version) or routes.setdefault(version, versions.route_for(s, version))
             step = route.steps.get(row["name"])
             if step is None or step.hook != "review":
                 continue
