@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
@@ -181,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     with fresh_database(args.pg_url, "vinhdanh_bench_inbox") as db:
         seed_few(db)
         app = create_app({"TESTING": True, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False, "REDIS_URL": None}, db=db)
+        gc.freeze()  # as each gunicorn worker does once the app is loaded (gunicorn.conf.py)
         empty = measure(app, db, args.reps)
         load_s = bulk_load(db, args.rows)
         print(f"  {args.rows} nominations and task rows inserted in {load_s:.1f} s", flush=True)

@@ -27,18 +27,18 @@ bp = Blueprint("inbox", __name__)
 @bp.get("/")
 @login_required
 def index():
-    db = get_db()
+    db, me = get_db(), acting_user()  # the user read once for this request serves every query of the page
     args = request.args
     error, status = None, 200
     try:
-        page = queries.inbox_page(db, current_user.id, filters=listing.filters_from_args(args), sort=args.get("sort"),
+        page = queries.inbox_page(db, me, filters=listing.filters_from_args(args), sort=args.get("sort"),
                                   cursor=args.get("cursor"))
     except Invalid as exc:  # a hand-edited link: say so on the page, list the default view
         error, status = exc.message, 422
-        page = queries.inbox_page(db, current_user.id)
+        page = queries.inbox_page(db, me)
     return render_template("inbox.html", page=page, tasks=page["items"], args=listing_args(args), error=error,
-                           award_forms=queries.award_forms(db), choices=queries.list_choices(db, current_user.id),
-                           reports=report_queries.open_reports(db, current_user.id)), status
+                           choices=queries.list_choices(db, me),
+                           reports=report_queries.open_reports(db, me)), status
 
 
 def listing_args(args) -> dict[str, str]:

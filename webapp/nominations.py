@@ -25,17 +25,17 @@ bp = Blueprint("nominations", __name__, url_prefix="/nominations")
 @bp.get("/")
 @login_required
 def index():
-    db = get_db()
+    db, me = get_db(), acting_user()  # the user read once for this request serves every query of the page
     args = request.args
     error, status = None, 200
     try:
-        result = queries.nominations(db, current_user.id, filters=listing.filters_from_args(args), sort=args.get("sort"),
+        result = queries.nominations(db, me, filters=listing.filters_from_args(args), sort=args.get("sort"),
                                      cursor=args.get("cursor"))
     except Invalid as exc:  # a hand-edited link: say so on the page, list the default view
         error, status = exc.message, 422
-        result = queries.nominations(db, current_user.id)
-    return render_template("nominations.html", result=result, states=STATES, award_forms=queries.award_forms(db),
-                           choices=queries.list_choices(db, current_user.id), args=listing_args(args),
+        result = queries.nominations(db, me)
+    return render_template("nominations.html", result=result, states=STATES, choices=queries.list_choices(db, me),
+                           args=listing_args(args),
                            error=error), status
 
 

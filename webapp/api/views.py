@@ -83,7 +83,7 @@ def token():
 @token_required
 def list_nominations():
     args = request.args
-    result = queries.nominations(get_db(), api_user().id, filters=listing.filters_from_args(args), sort=args.get("sort"),
+    result = queries.nominations(get_db(), api_user(), filters=listing.filters_from_args(args), sort=args.get("sort"),
                                  cursor=args.get("cursor"))
     items = [{k: n[k] for k in ("id", "code", "version", "state", "award_form", "nominee_name", "nominee_kind", "unit_id",
                                 "unit_name", "year", "current_step", "decision_number", "return_count", "returned")}
@@ -182,7 +182,7 @@ def record_outside_result(nomination_id: int):
 def list_tasks():
     args = request.args
     step_key = "step" if args.get("step") else "name"  # ``name`` is the older spelling of the step filter
-    page = queries.inbox_page(get_db(), api_user().id, filters=listing.filters_from_args(args, step_key=step_key),
+    page = queries.inbox_page(get_db(), api_user(), filters=listing.filters_from_args(args, step_key=step_key),
                               sort=args.get("sort"), cursor=args.get("cursor"), with_schema=True)
     # The few rows of no single dossier (ballots, ties, signatures) lead the first page; the cursor pages the rest.
     rows = page["others"] + page["items"]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, literal, null, select, union_all
+from sqlalchemy import ColumnElement, Date, Select, bindparam, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
+from workflows import caches
 from workflows.domain import clock
 from workflows.domain.actor import UNIT_ROLES, Actor, Grant, OnBehalfOf
 from workflows.persistence.delegation_model import Absence, SigningDelegation
@@ -23,26 +25,35 @@ def today() -> date:
     return clock.now().astimezone(clock.VN_TZ).date()
 
 
-def in_force(model, on: date) -> ColumnElement[bool]:
+def in_force(model, on: date | ColumnElement[date]) -> ColumnElement[bool]:
     """A window holds ``on`` (both ends included) and was not ended early."""
     ended = model.revoked_at if model is SigningDelegation else model.cancelled_at
     return (model.starts_on <= on) & (model.ends_on >= on) & ended.is_(None)
 
 
 def load_grants(session: Session, user_id: int, on: date | None = None) -> tuple[Grant, ...]:
-    on = on or today()
+    rows = session.execute(_windows_of(), {"grantee": user_id, "on": on or today()}).all()
+    return tuple(Grant(kind=r.kind, principal=OnBehalfOf(r.principal, r.username, r.full_name), role=r.role,
+                       unit_id=r.unit_id, award_forms=_forms(r.forms)) for r in rows)
+
+
+@lru_cache(maxsize=1)
+def _windows_of() -> Select:
+    """The windows a grantee holds on a day, with bind parameters: built once, since building this union costs
+    more than running it (every request loads its user's windows)."""
+    grantee, on = bindparam("grantee"), bindparam("on", type_=Date)
     delegations = (select(literal("delegation").label("kind"), SigningDelegation.minister_id.label("principal"),
                           literal("minister").label("role"), null().label("unit_id"),
                           SigningDelegation.award_forms.label("forms"), SigningDelegation.id.label("id"))
-                   .where(SigningDelegation.deputy_id == user_id, in_force(SigningDelegation, on)))
+                   .where(SigningDelegation.deputy_id == grantee, in_force(SigningDelegation, on)))
     absences = (select(literal("absence"), Absence.user_id, Absence.role, Absence.unit_id, null(), Absence.id)
-                .where(Absence.substitute_id == user_id, in_force(Absence, on)))
+                .where(Absence.substitute_id == grantee, in_force(Absence, on)))
     windows = union_all(delegations, absences).subquery()
-    rows = session.execute(select(windows, User.username, User.full_name)
-                           .join(User, User.id == windows.c.principal)
-                           .where(User.active.is_(True)).order_by(windows.c.kind, windows.c.id)).all()
-    return tuple(Grant(kind=r.kind, principal=OnBehalfOf(r.principal, r.username, r.full_name), role=r.role,
-                       unit_id=r.unit_id, award_forms=_forms(r.forms)) for r in rows)
+    return (select(windows, User.username, User.full_name).join(User, User.id == windows.c.principal)
+            .where(User.active.is_(True)).order_by(windows.c.kind, windows.c.id))
+
+
+caches.register(_windows_of.cache_clear)
 
 
 def _forms(value) -> frozenset[str] | None:

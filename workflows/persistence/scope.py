@@ -25,12 +25,17 @@ def actor_of(user: User, windows: tuple[Grant, ...] = ()) -> Actor:
                  unit_name=user.unit.name, roles=user.roles, session_token=user.session_token, grants=windows)
 
 
-def load_actor(session: Session, user_id: int) -> Actor:
-    """The active user as an actor (one query: user, unit and roles; one more: the windows in force), or Forbidden."""
-    user = session.get(User, user_id, options=[joinedload(User.role_rows)])
-    if user is None or not user.active:
+def load_actor(session: Session, user: Actor | int) -> Actor:
+    """The active user as an actor (one query: user, unit and roles; one more: the windows in force), or Forbidden.
+
+    An actor already loaded for this request (the web's logged-in user, read once by its session token) is
+    taken as it is: a page that asks several queries need not read the same user and windows for each."""
+    if isinstance(user, Actor):
+        return user
+    found = session.get(User, user, options=[joinedload(User.role_rows)])
+    if found is None or not found.active:
         raise Forbidden("Tài khoản không còn hiệu lực.")
-    return actor_of(user, grants.load_grants(session, user.id))
+    return actor_of(found, grants.load_grants(session, found.id))
 
 
 # An alias keeps the subquery correlated to the nomination even when the outer query also joins

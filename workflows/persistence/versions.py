@@ -156,8 +156,8 @@ def latest(session: Session, key: str = engine.PROCESS_ID) -> ProcessModel | Non
 
 def latest_route(session: Session, key: str = engine.PROCESS_ID) -> tuple[int, engine.Route]:
     """The newest version's id and route: what a new nomination starts on."""
-    pm_id = session.scalar(select(ProcessModel.id).where(ProcessModel.key == key)
-                           .order_by(ProcessModel.version.desc()).limit(1))
-    if pm_id is None:
+    newest = session.execute(select(ProcessModel.id, ProcessModel.sha256).where(ProcessModel.key == key)
+                             .order_by(ProcessModel.version.desc()).limit(1)).first()
+    if newest is None:
         raise RuntimeError("no route deployed: run `flask --app webapp migrate`")
-    return pm_id, route_for(session, pm_id)
+    return newest.id, route_for(session, newest.id, newest.sha256)

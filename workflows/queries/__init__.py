@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, load_only
 
 from workflows import engine
 from workflows.domain import attachment_kinds, clock
@@ -44,9 +44,9 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(clock.VN_TZ).isoformat() if value else None
 
 
-def _user(session: Session, user_id: int) -> Actor:
+def _user(session: Session, user: Actor | int) -> Actor:
     try:
-        return load_actor(session, user_id)
+        return load_actor(session, user)
     except Forbidden as exc:
         raise NotFound("Không tìm thấy người dùng.") from exc
 
@@ -54,19 +54,23 @@ def _user(session: Session, user_id: int) -> Actor:
 def award_forms(db: Database, proposable_only: bool = False) -> list[dict[str, Any]]:
     """The award forms of the current version (what a new dossier may propose), in display order, by today's rules."""
     with db.read() as s:
-        rules = versions.latest_route(s)[1].rules
-    today = clock.now()
+        return _award_forms(versions.latest_route(s)[1], proposable_only)
+
+
+def _award_forms(route: engine.Route, proposable_only: bool = False) -> list[dict[str, Any]]:
+    rules, today = route.rules, clock.now()
     found = [(a, rules.level(a.code, today)) for a in sorted(rules.award_forms.values(), key=lambda a: a.sort_order)]
     return [{"code": a.code, "name": a.name, "subject": a.subject, "level": level,
              "needs_vote": rules.routing_flags(a.code, today)["needs_vote"]}
             for a, level in found if not proposable_only or level != "unit"]
 
 
-def list_choices(db: Database, user_id: int) -> dict[str, Any]:
-    """What the lists' filters offer the user: the route's steps, the units they see."""
+def list_choices(db: Database, actor: Actor | int) -> dict[str, Any]:
+    """What the lists' filters offer the user: the current route's steps and award forms, the units they see."""
     with db.read() as s:
-        user = _user(s, user_id)
-        return {"steps": listing.step_choices(s),
+        user = _user(s, actor)
+        route = versions.latest_route(s)[1]
+        return {"steps": listing.step_choices(route), "award_forms": _award_forms(route),
                 "units": listing.unit_choices(s, None if user.reads_everything else user.units)}
 
 
@@ -105,6 +109,7 @@ def _task_row(item: TaskItem, nom: Nomination, unit_name: str, award_name: str, 
         "unit_name": unit_name,
         "award_form": nom.award_form,
         "award_form_name": award_name,
+        "process_model_id": nom.process_model_id,
         "year": nom.year,
         "return_count": nom.return_count,
         "returned": nom.return_count > 0,
@@ -131,7 +136,7 @@ def inbox(db: Database, user_id: int, *, step: str | None = None, award_form: st
     return rows
 
 
-def inbox_page(db: Database, user_id: int, *, filters: listing.Filters | None = None, sort: str | None = None,
+def inbox_page(db: Database, actor: Actor | int, *, filters: listing.Filters | None = None, sort: str | None = None,
                cursor: str | None = None, with_schema: bool = False, page_size: int = listing.PAGE_SIZE) -> dict[str, Any]:
     """One page of my ready dossier tasks, filtered, searched and sorted, from ``cursor``; ``others`` are my few
     rows that belong to no single dossier (a round's ballot or tie, a decision's signature or registration), listed
@@ -142,7 +147,7 @@ def inbox_page(db: Database, user_id: int, *, filters: listing.Filters | None = 
     after = listing.decode_cursor(cursor, sort, key)
     filters = filters or listing.Filters()
     with db.read() as s:
-        user = _user(s, user_id)
+        user = _user(s, actor)
         where = [TaskItem.state == "ready", *listing.nomination_filters(s, filters)]
         if filters.step:
             where.append(TaskItem.name == filters.step)
@@ -153,7 +158,7 @@ def inbox_page(db: Database, user_id: int, *, filters: listing.Filters | None = 
             .join(Nomination, TaskItem.nomination_id == Nomination.id)
             .join(Unit, Nomination.unit_id == Unit.id)
             .join(AwardForm, Nomination.award_form == AwardForm.code)
-            .options(lazyload(Nomination.unit))
+            .options(lazyload(Nomination.unit), load_only(*LISTED, raiseload=True))
             .where(*where)
         )
         found, position = listing.keyset_page(s, query, key, TaskItem.id, descending, after, page_size,
@@ -225,7 +230,7 @@ def _dossier(route: engine.Route, nom: Nomination) -> dict[str, Any]:
     return {k: getattr(nom, k) for k in fields if getattr(nom, k) is not None}
 
 
-def nominations(db: Database, user_id: int, *, state: str | None = None, award_form: str | None = None,
+def nominations(db: Database, actor: Actor | int, *, state: str | None = None, award_form: str | None = None,
                 q: str | None = None, filters: listing.Filters | None = None, sort: str | None = None,
                 cursor: str | None = None, page_size: int = listing.PAGE_SIZE) -> dict[str, Any]:
     """One page of the nominations I may see, filtered, searched and sorted (newest change first), from ``cursor``;
@@ -236,7 +241,7 @@ def nominations(db: Database, user_id: int, *, state: str | None = None, award_f
     sort, key, descending = listing.parse_sort(sort, listing.NOMINATION_SORTS, listing.NOMINATIONS_DEFAULT_SORT)
     after = listing.decode_cursor(cursor, sort, key)
     with db.read() as s:
-        user = _user(s, user_id)
+        user = _user(s, actor)
         where = listing.nomination_filters(s, filters)
         if filters.state:
             where.append(Nomination.state == filters.state)
@@ -248,7 +253,7 @@ def nominations(db: Database, user_id: int, *, state: str | None = None, award_f
         query = (select(Nomination, Unit.name, AwardForm.name, key.column)
                  .join(Unit, Nomination.unit_id == Unit.id)
                  .join(AwardForm, Nomination.award_form == AwardForm.code)
-                 .options(lazyload(Nomination.unit))
+                 .options(lazyload(Nomination.unit), load_only(*LISTED, raiseload=True))
                  .where(*where))
         found, position = listing.keyset_page(s, query, key, Nomination.id, descending, after, page_size,
                                               branches=branches)
@@ -256,6 +261,13 @@ def nominations(db: Database, user_id: int, *, state: str | None = None, award_f
         return {"items": items, "total": min(total, listing.COUNT_CAP), "total_exceeds": total > listing.COUNT_CAP,
                 "sort": sort, "page_size": page_size,
                 "next_cursor": listing.encode_cursor(sort, *position) if position else None}
+
+
+# What a list row reads of a nomination (its summary, an inbox row): the wide columns (achievements, the council's
+# result, eligibility) stay in the database, and reading any other raises rather than costing a query a row.
+LISTED = (Nomination.id, Nomination.version, Nomination.state, Nomination.award_form, Nomination.nominee_name,
+          Nomination.nominee_kind, Nomination.unit_id, Nomination.year, Nomination.return_count, Nomination.current_step,
+          Nomination.decision_number, Nomination.updated_at, Nomination.process_model_id)
 
 
 def _summary(nom: Nomination, award_names: dict[str, str], unit_name: str | None = None) -> dict[str, Any]:

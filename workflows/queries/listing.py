@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 
 from workflows.domain.errors import Invalid
 from workflows.domain.folding import fold
-from workflows.persistence import search_model, versions
+from workflows.engine import Route
+from workflows.persistence import search_model
 from workflows.persistence.model import AwardForm, Nomination, TaskItem, Unit
 
 PAGE_SIZE = 50
@@ -302,10 +303,8 @@ def _row_id(row: Any) -> int:
 
 # --- what the filters offer -------------------------------------------------------------------
 
-def step_choices(session: Session) -> list[dict[str, str]]:
-    """The current route's user steps (a task's ``name``) with their titles, for the step filter."""
-
-    route = versions.latest_route(session)[1]
+def step_choices(route: Route) -> list[dict[str, str]]:
+    """The route's user steps (a task's ``name``) with their titles, for the step filter."""
     return [{"code": step_id, "name": route.titles.get(step_id, step_id)} for step_id in route.steps]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from workflows.domain import clock
+from workflows.domain.actor import Actor
 from workflows.domain.errors import Forbidden, Invalid, NotFound
 from workflows.persistence.db import Database
 from workflows.persistence.model import QuarterlyReport, Unit, User
@@ -18,10 +19,10 @@ from workflows.persistence.reference_model import EmulationCluster
 from workflows.persistence.scope import load_actor
 
 
-def open_reports(db: Database, user_id: int) -> list[dict[str, Any]]:
+def open_reports(db: Database, user: Actor | int) -> list[dict[str, Any]]:
     """The open reports of the user's unit, for its clerks."""
     with db.read() as s:
-        actor = load_actor(s, user_id)
+        actor = load_actor(s, user)
         if not actor.has("unit_clerk"):
             return []
         reports = s.scalars(select(QuarterlyReport).where(QuarterlyReport.unit_id.in_(sorted(actor.units)),

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from workflows.domain import clock
 from workflows.domain.actor import Actor
@@ -158,7 +158,9 @@ def user_for_token(db: Database, token: str) -> Actor | None:
 
 def user_for_session(db: Database, session_token: str) -> Actor | None:
     with db.read() as s:
-        user = s.scalar(select(User).where(User.session_token == session_token, User.active.is_(True)))
+        # one read for the user, unit and roles (every request makes it), one for today's windows
+        user = s.scalars(select(User).options(joinedload(User.role_rows))
+                         .where(User.session_token == session_token, User.active.is_(True))).unique().one_or_none()
         return actor_of(user, load_grants(s, user.id)) if user else None  # a request acts with today's windows
 
 

@@ -83,7 +83,7 @@ def set_officer_passphrase(db: Database, actor: Actor | int, passphrase: str) ->
                       {"passphrase": f"Ít nhất {MIN_PASSPHRASE} ký tự."})
     keys = crypto.officer_keys(passphrase)  # slow on purpose (Argon2id): outside the transaction
     with db.write() as s:
-        who = _actor(s, actor)
+        who = load_actor(s, actor)
         if "council_chair" not in who.roles:
             raise Forbidden("Chỉ Chủ tịch Hội đồng đặt mật khẩu kiểm phiếu.")
         sealed_open = s.scalar(select(RoundSealedKey.round_id).join(CouncilRound)
@@ -141,7 +141,7 @@ def create_round(db: Database, actor: Actor | int, title: Any, meeting_date: Any
 def open_round(db: Database, actor: Actor | int, round_id: int) -> None:
     """Call the members, generate the round's key sealed to the officers, and give each member a ballot."""
     with db.write() as s:
-        who = _actor(s, actor)
+        who = load_actor(s, actor)
         if "secretariat" not in who.roles:
             raise Forbidden("Chỉ bộ phận thường trực Hội đồng mở đợt xét.")
         council_round = _lock_round(s, round_id)
@@ -208,7 +208,7 @@ def submit_ballot(db: Database, actor: Actor | int, item_id: int, data: Any) -> 
     once wait for each other only for the box's append; everything it relied on is checked again under the lock.
     """
     with db.read() as s:
-        who = _actor(s, actor)
+        who = load_actor(s, actor)
         item = s.get(TaskItem, item_id)
         if item is None or item.round_id is None or item.assignee_id != who.id:
             raise NotFound("Không tìm thấy công việc.")  # another member's ballot: as if it did not exist
@@ -443,10 +443,6 @@ def verify(db: Database, round_id: int) -> list[str]:
 
 
 # --- helpers -----------------------------------------------------------------------------------------
-
-def _actor(s: Session, actor: Actor | int) -> Actor:
-    return load_actor(s, actor) if isinstance(actor, int) else actor
-
 
 def _lock_round(s: Session, round_id: int) -> CouncilRound:
     council_round = s.scalar(select(CouncilRound).where(CouncilRound.id == round_id).with_for_update()
