@@ -118,6 +118,9 @@ def test_disclosure_window_passes_then_the_council_votes(driver: Driver, advance
     assert services.fire_due_timers(driver.db) == 1
     assert driver.ready_steps(nid) == ["council_round"]
     assert notified(driver, "window") == ["secretary"]
+    with driver.db.read() as s:  # told once: the window's message names the council's step it opens
+        told_now = s.scalars(select(Notification.kind).where(Notification.created_at == clock.now())).all()
+    assert told_now == ["window"], told_now
     driver.vote(nid, ["agree"] * 9)
     driver.act(nid, "reviewer", APPROVE)
     driver.sign(nid)

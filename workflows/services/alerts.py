@@ -37,7 +37,7 @@ def for_step(step: NominationStep, instance: Instance, opened: list[TaskItem], e
     name = f"«{nom.nominee_name}» ({nom.unit.name})"
     notes: list[dict] = []
     mails: list[dict] = []
-    told: set[int] = set()
+    told: set[int] = set(instance.told_what_next)  # one message a step: a timer's says what comes next
 
     def tell(users: list[User], kind: str, message: str) -> None:
         fresh = [u for u in users if u.id not in told]

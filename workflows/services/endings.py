@@ -63,6 +63,7 @@ def react_to_timer(step: NominationStep, instance: Instance, timer: FiredTimer, 
         users = notify.with_roles(s, {"secretariat"}, nom.unit_id)
         message = f"Hết thời gian công khai hồ sơ {name} mà không có ý kiến phản ánh; chuyển Hội đồng bỏ phiếu."
         action = "disclosure_ended"
+        instance.told_what_next.update(u.id for u in users)  # this message is their news of the council's step
     else:
         users, message, action = [], "", "timer_fired"
     if users:

@@ -74,6 +74,7 @@ class Instance:
     events: list[AuditEvent] = field(default_factory=list)  # appended to the chain, written with the batch
     outcome: Outcome | None = None
     issued: endings.Issued | None = None  # the registered decision an award at this step's end comes from
+    told_what_next: set[int] = field(default_factory=set)  # users a fired timer's message told of the work it opens
 
     def rules_on(self, now: datetime) -> datetime:
         """The moment whose rule set this dossier follows: its submission; before it, ``now``
