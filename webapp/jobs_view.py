@@ -33,6 +33,18 @@ JOBS = {
         "Nhắc ủy viên Hội đồng bỏ phiếu và kết thúc bỏ phiếu các đợt xét đến hạn",
         "Xét lại các đợt xét đến hạn; đợt đã xử lý không bị xử lý lần nữa.",
     ),
+    "send_digests": (
+        "Gửi thư tổng hợp thông báo hằng ngày cho người chọn nhận theo ngày",
+        "Gửi thư tổng hợp còn thiếu của hôm nay; mỗi người chỉ nhận một thư mỗi ngày.",
+    ),
+    "import_registry": (
+        "Nhập dữ liệu khen thưởng các năm trước từ tệp CSV",
+        "Nhập lại tệp nếu lần trước chưa ghi được; dữ liệu được ghi một lần, đủ cả tệp hoặc không dòng nào.",
+    ),
+    "resume_registry_imports": (
+        "Tiếp tục các lần nhập dữ liệu bị dừng giữa chừng hoặc chưa được xử lý",
+        "Xét lại các lần nhập còn treo; lần nhập đã xong không bị nhập lần nữa.",
+    ),
 }
 UNKNOWN_JOB = ("Tác vụ nền khác của hệ thống", "Chạy lại đúng tác vụ này với cùng tham số.")
 

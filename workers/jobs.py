@@ -29,6 +29,7 @@ RETRIES = {
     "sweep_rounds": Retry(max=3),
     "send_digests": Retry(max=3),
     "import_registry": Retry(max=1),
+    "resume_registry_imports": Retry(max=3),
 }
 
 
@@ -70,6 +71,11 @@ def send_digests() -> int:
 def import_registry(import_id: int) -> dict:
     """A registry CSV import the secretariat started: all rows or none (a second run finds it claimed)."""
     return registry_import.execute(database(), import_id)
+
+
+def resume_registry_imports() -> int:
+    """Registry imports whose worker died or whose Redis job was lost: queued again, then run here."""
+    return registry_import.resume_stalled(database())
 
 
 def enqueue(queue, name: str, *args: object):

@@ -32,6 +32,7 @@ SCHEDULE: list[tuple[Callable[[], int], int]] = [
     (jobs.remind_quarterly_reports, 300),
     (jobs.sweep_rounds, 60),
     (jobs.send_digests, 600),  # acts once a day, from 07:00 Vietnam time
+    (jobs.resume_registry_imports, 60),
 ]
 
 log = logging.getLogger("workers.scheduler")

@@ -82,5 +82,15 @@ def test_each_job_and_cause_has_its_words(func: str, last_line: str, what: str, 
         assert told.nomination_ids == (3,) and told.timer_ids == (7,)
 
 
+def test_every_job_the_workers_run_is_described() -> None:
+    """The page speaks of each job by what it does: none falls back to "another job of the system"."""
+    from webapp.jobs_view import JOBS
+    from workers import jobs, scheduler
+
+    names = {func.__name__ for func, _every in scheduler.SCHEDULE} | set(jobs.RETRIES)
+    assert names - set(JOBS) == set(), names - set(JOBS)
+    assert set(jobs.RETRIES) >= {func.__name__ for func, _every in scheduler.SCHEDULE}
+
+
 def test_a_job_that_left_no_error_says_so() -> None:
     assert "Không có thông tin lỗi" in describe("j2", "workers.jobs.deliver_outbox", "", None, None).cause

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from workflows.domain import clock
 from workflows.domain.errors import Forbidden, Invalid
 from workflows.persistence import registry as reads
 from workflows.persistence.model import AuditEvent
@@ -180,3 +182,49 @@ def test_the_import_runs_as_an_rq_job(db, redis_url):
     with db.read() as s:
         assert s.get(RegistryImport, import_id).state == "done"
         assert s.scalar(select(func.count()).select_from(Person)) == 3
+
+
+def _stranded(db, state: str) -> tuple[int, int]:
+    """An import started and then left ``state`` as a killed worker (running) or a lost Redis job (queued) leaves it."""
+    actor = Driver(db).uid("secretary")
+    import_id = registry_import.upload(db, actor, "persons", "nguoi.csv", sample("persons"))
+    registry_import.start(db, actor, import_id)
+    if state == "running":
+        with db.write() as s:
+            job = s.get(RegistryImport, import_id)
+            job.state, job.done_rows, job.progress_at = "running", 2, clock.now()
+    return actor, import_id
+
+
+@pytest.mark.parametrize("state, wait", [("running", registry_import.STALLED_RUNNING),
+                                         ("queued", registry_import.UNCLAIMED_QUEUED)])
+def test_an_import_its_worker_or_job_left_behind_is_taken_up_by_the_sweep(db, state, wait):
+    actor, import_id = _stranded(db, state)
+    with clock.frozen(clock.now()) as advance:
+        advance(wait - timedelta(seconds=1))
+        assert registry_import.resume_stalled(db) == 0  # still within the worker's time: left alone
+        assert registry_import.preview(db, actor, import_id)["state"] == state and counts(db)["registry_persons"] == 0
+        advance(timedelta(seconds=2))
+        assert registry_import.resume_stalled(db) == 1
+    view = registry_import.preview(db, actor, import_id)
+    assert view["state"] == "done" and view["percent"] == 100 and counts(db)["registry_persons"] == 3
+    assert registry_import.resume_stalled(db) == 0  # done stays done
+    with db.read() as s:
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.subject_type == "registry_import",
+                                                            AuditEvent.subject_id == str(import_id))
+                            .order_by(AuditEvent.id)).all()
+    assert actions == ["uploaded", "started", *(["resumed"] if state == "running" else []), "imported"]
+
+
+def test_two_sweeps_at_once_import_a_stranded_file_once(db):
+    actor, import_id = _stranded(db, "running")
+    results: list[int] = []
+    with clock.frozen(clock.now() + registry_import.STALLED_RUNNING + timedelta(minutes=1)):
+        threads = [threading.Thread(target=lambda: results.append(registry_import.resume_stalled(db))) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sorted(results) == [0, 1], results  # the claim lets one run it
+    assert counts(db)["registry_persons"] == 3
+    assert registry_import.preview(db, actor, import_id)["state"] == "done"

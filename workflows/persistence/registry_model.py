@@ -130,4 +130,5 @@ class RegistryImport(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    progress_at: Mapped[datetime | None]  # last sign of life: queued, claimed, a batch of rows checked
     __table_args__ = (Index("ix_registry_imports_created", "created_at"),)

@@ -21,10 +21,10 @@ import hashlib
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from workflows.domain import clock
@@ -348,7 +348,7 @@ def start(db: Database, actor: Actor | int, import_id: int) -> None:
         if job.errors:
             raise Invalid(f"Tệp có {len(job.errors)} dòng lỗi: sửa tệp rồi tải lên lại; không dòng nào được nhập.")
         moved = s.execute(update(RegistryImport).where(RegistryImport.id == import_id, RegistryImport.state == "preview")
-                          .values(state="queued"))
+                          .values(state="queued", progress_at=clock.now()))
         if moved.rowcount != 1:
             raise Conflict("Lần nhập này đã được bắt đầu.")
         audit.record_subject(s, "registry_import", import_id, at=clock.now(), actor=who, action="started")
@@ -359,7 +359,7 @@ def execute(db: Database, import_id: int) -> dict[str, Any]:
     transaction; a failure marks the import failed and writes nothing."""
     with db.write() as s:
         claimed = s.execute(update(RegistryImport).where(RegistryImport.id == import_id, RegistryImport.state == "queued")
-                            .values(state="running", done_rows=0))
+                            .values(state="running", done_rows=0, progress_at=clock.now()))
         if claimed.rowcount != 1:
             return {}
     try:
@@ -370,7 +370,8 @@ def execute(db: Database, import_id: int) -> dict[str, Any]:
 
         def progress(n: int) -> None:
             with db.write() as w:
-                w.execute(update(RegistryImport).where(RegistryImport.id == import_id).values(done_rows=n))
+                w.execute(update(RegistryImport).where(RegistryImport.id == import_id)
+                          .values(done_rows=n, progress_at=clock.now()))
 
         with db.read() as s:
             resolver.session = s
@@ -394,6 +395,35 @@ def execute(db: Database, import_id: int) -> dict[str, Any]:
             audit.record_subject(s, "registry_import", import_id, at=clock.now(), actor=None, action="failed",
                                  comment=message)
         return {"error": message}
+
+
+# A worker's job is killed at its time limit (``workers.jobs.enqueue``: 600 s); an import still "running" with no sign
+# of life for longer has no process behind it. A queued import no worker took for a while lost its Redis job
+# (Redis only carries work) or waits behind a long queue: the sweep runs it, and the claim lets only one run.
+STALLED_RUNNING = timedelta(minutes=15)
+UNCLAIMED_QUEUED = timedelta(minutes=5)
+
+
+def resume_stalled(db: Database) -> int:
+    """Queue again each import left running by a dead worker, then run each queued one nobody took; how many ran."""
+    now = clock.now()
+    last_seen = func.coalesce(RegistryImport.progress_at, RegistryImport.created_at)
+    with db.write() as s:
+        stalled = s.scalars(select(RegistryImport.id).where(RegistryImport.state == "running",
+                                                            last_seen < now - STALLED_RUNNING)).all()
+        for import_id in stalled:
+            moved = s.execute(update(RegistryImport).where(RegistryImport.id == import_id,
+                                                           RegistryImport.state == "running",
+                                                           last_seen < now - STALLED_RUNNING)
+                              .values(state="queued", done_rows=0))  # stale still: this sweep's next read runs it
+            if moved.rowcount == 1:  # nothing of it was written: its rows go in one transaction at the end
+                audit.record_subject(s, "registry_import", import_id, at=now, actor=None, action="resumed",
+                                     comment="Tiến trình nhập bị dừng giữa chừng; nhập lại từ đầu.")
+    with db.read() as s:
+        waiting = s.scalars(select(RegistryImport.id).where(RegistryImport.state == "queued",
+                                                            last_seen < now - UNCLAIMED_QUEUED)
+                            .order_by(RegistryImport.id)).all()
+    return sum(1 for import_id in waiting if execute(db, import_id))
 
 
 def _write(session: Session, parsed: list[Parsed]) -> dict[str, int]:
