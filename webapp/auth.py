@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from workflows.domain.actor import Actor
-from workflows.domain.errors import AuthFailed, RateLimited
+from workflows.domain.errors import AuthFailed, Conflict, Invalid, RateLimited
 from workflows.domain.labels import ROLES
 from workflows.services import accounts
 
@@ -124,6 +124,54 @@ def login():
             _remember_device(response, user.id, known)
             return response
     return make_response(render_template("login.html", error=error, username=username[:200]), status, headers)
+
+
+PASSWORD_FIELDS = [
+    ("current_password", "Mật khẩu đang dùng", "current-password", None),
+    ("new_password", "Mật khẩu mới", "new-password",
+     f"Ít nhất {accounts.PASSWORD_MIN} ký tự, khác tên đăng nhập và mật khẩu đang dùng; nên là một cụm từ dễ nhớ."),
+    ("confirm_password", "Nhập lại mật khẩu mới", "new-password", None),
+]
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = request.form
+        try:
+            token = accounts.change_password(get_db(), acting_user(), form.get("current_password"),
+                                             form.get("new_password"), form.get("confirm_password"))
+        except Invalid as exc:
+            errors, status = exc.fields or {"": exc.message}, 422
+        except Conflict as exc:
+            flash(exc.message, "warning")
+            return redirect(url_for("auth.password"))
+        else:
+            # Every other session of this user ended with the old token; this browser carries the new one.
+            login_user(SessionUser.of(replace(current_user._get_current_object(), session_token=token,
+                                              must_change_password=False)))
+            flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã được đăng xuất.", "success")
+            return redirect(url_for("inbox.index"))
+    return render_template("password.html", errors=errors, fields=PASSWORD_FIELDS,
+                           max_length=accounts.PASSWORD_MAX), status
+
+
+# What a user with a temporary password may reach: the page to change it, and the way out.
+_BEFORE_PASSWORD = frozenset({"auth.password", "auth.logout", "auth.login", "static", "health.healthz"})
+
+
+@bp.before_app_request
+def _password_first():
+    """A temporary password leads to the page that changes it; every other page waits (the API refuses tokens)."""
+    if request.endpoint in _BEFORE_PASSWORD or request.path.startswith("/api/") or not current_user.is_authenticated:
+        return None
+    if current_user.must_change_password:
+        flash("Bạn cần đổi mật khẩu tạm thời trước khi tiếp tục.", "warning")
+        return redirect(url_for("auth.password"))
+    return None
 
 
 @bp.route("/logout", methods=["POST"])

@@ -109,7 +109,7 @@ def test_create_user_shows_the_temporary_password_once_and_it_logs_in(web, db):
     password = re.search(r"Mật khẩu tạm thời: <code>([^<]+)</code>", made.get_data(as_text=True)).group(1)
     browser = web.test_client()
     assert browser.post("/login", data={"username": "clerk3", "password": password}).status_code == 302
-    assert browser.get("/").status_code == 200
+    assert browser.get("/").headers["Location"] == "/account/password"  # their own password first
     again = admin.post("/admin/users/new", data=form | {"full_name": "Người khác"})
     html = again.get_data(as_text=True)
     assert again.status_code == 422 and "Tên đăng nhập này đã có." in html and 'value="Người khác"' in html

@@ -103,12 +103,14 @@ def document(dossier: dict | None = None, report: dict | None = None, outside: d
         "paths": {
             "/auth/token": {"post": {
                 "summary": "Exchange username and password for a bearer token", "security": [],
+                "description": "An account still on the temporary password an admin gave it answers 403 "
+                               "`password_change_required`: change it on the web page first.",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["username", "password"], "additionalProperties": False,
                     "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
                 "responses": _ok({"type": "object", "properties": {"token": {"type": "string"},
                                                                    "expires_at": {"type": "string", "format": "date-time"}}})
-                | _errors(400, 401, 422, 429)}},
+                | _errors(400, 401, 403, 422, 429)}},
             "/nominations": {
                 "get": {"summary": "Nominations I may see: filtered, searched, sorted, one page from a cursor",
                         "description": LIST_DESCRIPTION,

@@ -9,7 +9,7 @@ from werkzeug.exceptions import BadRequest
 
 from workflows import queries, services
 from workflows.domain import attachment_kinds
-from workflows.domain.errors import Invalid
+from workflows.domain.errors import Invalid, PasswordChangeRequired
 from workflows.queries import iso, listing
 from workflows.queries import notifications as notification_queries
 from workflows.queries import reports as report_queries
@@ -75,6 +75,9 @@ def token():
         raise Invalid("Cần tên đăng nhập và mật khẩu.", {k: "Trường này là bắt buộc." for k in ("username", "password")
                                                         if not isinstance(body.get(k), str) or not body.get(k)})
     user = accounts.authenticate(get_db(), username, password, request.remote_addr or "")
+    if user.must_change_password:
+        raise PasswordChangeRequired("Tài khoản đang dùng mật khẩu tạm thời: đổi mật khẩu trên trang web "
+                                     "(Đổi mật khẩu) trước khi dùng API.")
     value, expires = accounts.issue_token(get_db(), user.id)
     return jsonify({"token": value, "expires_at": iso(expires)})
 

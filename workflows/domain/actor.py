@@ -75,6 +75,7 @@ class Actor:
     on_behalf_of: OnBehalfOf | None = None
     session_token: str = ""
     grants: tuple[Grant, ...] = ()  # delegations and absences in force for this actor today
+    must_change_password: bool = False  # signed in with a temporary password: nothing else until it is changed
 
     def __post_init__(self) -> None:
         if not self.units:

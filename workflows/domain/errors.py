@@ -32,6 +32,12 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class PasswordChangeRequired(Forbidden):
+    """The account still has the temporary password an admin handed over."""
+
+    code = "password_change_required"
+
+
 class Invalid(ServiceError):
     """Field errors: nothing was changed."""
 

@@ -88,6 +88,8 @@ class User(Base):
     # How notifications reach them by e-mail: event (one each), digest (once a day) or none (the web page only).
     notify_mode: Mapped[str] = mapped_column(String(20), default="event", server_default="event")
     version: Mapped[int] = mapped_column(Integer, default=1)  # admins' edits are optimistic
+    # A temporary password an admin handed over (account created, password reset): changed before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     unit: Mapped[Unit] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(lazy="selectin", cascade="all, delete-orphan")
 

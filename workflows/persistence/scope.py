@@ -22,7 +22,8 @@ COUNCIL_ROLES = frozenset({"council_member", "council_chair"})
 
 def actor_of(user: User, windows: tuple[Grant, ...] = ()) -> Actor:
     return Actor(id=user.id, username=user.username, full_name=user.full_name, unit_id=user.unit_id,
-                 unit_name=user.unit.name, roles=user.roles, session_token=user.session_token, grants=windows)
+                 unit_name=user.unit.name, roles=user.roles, session_token=user.session_token, grants=windows,
+                 must_change_password=user.must_change_password)
 
 
 def load_actor(session: Session, user: Actor | int) -> Actor:

@@ -7,15 +7,17 @@ import math
 import secrets
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from workflows.domain import clock
 from workflows.domain.actor import Actor
-from workflows.domain.errors import AuthFailed, RateLimited
+from workflows.domain.errors import AuthFailed, Conflict, Invalid, RateLimited
+from workflows.persistence import audit
 from workflows.persistence.db import Database
 from workflows.persistence.grants import load_grants
 from workflows.persistence.model import ApiToken, LoginAttempt, User
@@ -162,6 +164,51 @@ def user_for_session(db: Database, session_token: str) -> Actor | None:
         user = s.scalars(select(User).options(joinedload(User.role_rows))
                          .where(User.session_token == session_token, User.active.is_(True))).unique().one_or_none()
         return actor_of(user, load_grants(s, user.id)) if user else None  # a request acts with today's windows
+
+
+# Long enough that guessing is hopeless, short enough that hashing a pasted novel costs nothing; the username,
+# or the temporary password again, are refused by name (the checks people meet, not a composition rule).
+PASSWORD_MIN, PASSWORD_MAX = 10, 128
+
+
+def change_password(db: Database, actor: Actor, current: Any, new: Any, confirm: Any) -> str:
+    """The user's own new password (the current one proves it is them); clears a temporary password's flag and
+    ends every other session and API token. Returns the new session token, which keeps this browser signed in."""
+    fields = {}
+    current = current if isinstance(current, str) else ""
+    new = new if isinstance(new, str) else ""
+    if not current:
+        fields["current_password"] = "Nhập mật khẩu đang dùng."
+    if len(new) < PASSWORD_MIN:
+        fields["new_password"] = f"Mật khẩu mới cần ít nhất {PASSWORD_MIN} ký tự."
+    elif len(new) > PASSWORD_MAX:
+        fields["new_password"] = f"Mật khẩu mới dài tối đa {PASSWORD_MAX} ký tự."
+    elif new.casefold() == actor.username.casefold():
+        fields["new_password"] = "Mật khẩu mới không được trùng tên đăng nhập."
+    elif "\x00" in new:
+        fields["new_password"] = "Mật khẩu chứa ký tự không hợp lệ."
+    if not fields.get("new_password") and confirm != new:
+        fields["confirm_password"] = "Nhập lại đúng mật khẩu mới."
+    if fields:
+        raise Invalid("Chưa đổi được mật khẩu.", fields)
+    with db.read() as s:
+        old_hash = s.scalar(select(User.password_hash).where(User.id == actor.id, User.active.is_(True)))
+    # Outside any transaction: hashing is slow, and on SQLite it must not hold the write lock.
+    if old_hash is None or not _password_ok(old_hash, current):
+        raise Invalid("Chưa đổi được mật khẩu.", {"current_password": "Mật khẩu đang dùng không đúng."})
+    if _password_ok(old_hash, new):
+        raise Invalid("Chưa đổi được mật khẩu.", {"new_password": "Mật khẩu mới phải khác mật khẩu đang dùng."})
+    new_hash, token = hash_password(new), new_session_token()
+    with db.write() as s:
+        # Guarded on the hash read above: an admin's reset (or another change) in between wins, this one is refused.
+        changed = s.execute(update(User).where(User.id == actor.id, User.password_hash == old_hash)
+                            .values(password_hash=new_hash, must_change_password=False, session_token=token,
+                                    version=User.version + 1))
+        if changed.rowcount != 1:
+            raise Conflict("Mật khẩu vừa được thay đổi ở nơi khác; đăng nhập lại rồi thử lại.")
+        s.execute(delete(ApiToken).where(ApiToken.user_id == actor.id))
+        audit.record_subject(s, "user", actor.id, at=clock.now(), actor=actor, action="password_changed")
+    return token
 
 
 def rotate_session_token(db: Database, user_id: int) -> None:

@@ -83,7 +83,9 @@ def create_user(db: Database, admin_id: int, *, username: Any, full_name: Any, u
         unit = _unit(s, unit_id)
         if s.scalar(select(User.id).where(User.username == username)) is not None:
             raise Invalid(f"Đã có tài khoản {username}.", {"username": "Tên đăng nhập này đã có."})
-        return people.add_user(s, actor, username, full_name, unit.code, roles, password_hash, email), password
+        user_id = people.add_user(s, actor, username, full_name, unit.code, roles, password_hash, email)
+        s.get(User, user_id).must_change_password = True  # the admin saw it: the user makes their own first
+        return user_id, password
 
 
 def update_user(db: Database, admin_id: int, user_id: int, version: int | None, *, full_name: Any, email: Any,
@@ -130,7 +132,7 @@ def reset_password(db: Database, admin_id: int, user_id: int, version: int | Non
     with db.write() as s:
         actor = admin_of(s, admin_id)
         user = locked(s, User, user_id, version, MISSING)
-        user.password_hash = password_hash
+        user.password_hash, user.must_change_password = password_hash, True
         user.version += 1
         _end_sessions(s, user)
         audit.record_subject(s, "user", user.id, at=clock.now(), actor=actor, action="password_reset")
