@@ -168,8 +168,7 @@ def _password_first():
     """A temporary password leads to the page that changes it; every other page waits (the API refuses tokens)."""
     if request.endpoint in _BEFORE_PASSWORD or request.path.startswith("/api/") or not current_user.is_authenticated:
         return None
-    if current_user.must_change_password:
-        flash("Bạn cần đổi mật khẩu tạm thời trước khi tiếp tục.", "warning")
+    if current_user.must_change_password:  # the page itself says why
         return redirect(url_for("auth.password"))
     return None
 

@@ -22,8 +22,16 @@ def test_create_user_then_the_demo_seed_refuses(db: Database):
         user = s.scalar(select(User).where(User.username == "lan.nt"))
     assert user.email == "lan.nt@bo.example.test" and not user.is_demo
     assert user.password_hash.startswith("$argon2id$") and user.roles == {"unit_clerk"}
+    # beside the demo's accounts (an admin trying the demo made one), the seed knows it ran: `make run` starts again
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0 and "demo data already present" in again.output
+    with db.write() as s:  # a database whose accounts are all real gets no demo accounts (password 'demo')
+        for account in s.scalars(select(User)):
+            account.is_demo = False
     refused = runner.invoke(args=["seed-demo"])
     assert refused.exit_code != 0 and "real users" in refused.output
+    with db.read() as s:
+        assert not s.scalar(select(User.id).where(User.is_demo.is_(True)))
 
 
 def test_unknown_unit_is_a_clear_error(db: Database):

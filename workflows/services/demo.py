@@ -123,12 +123,13 @@ def _demo_password_hash() -> str:
 
 
 def seed_people(db: Database) -> bool:
-    """Demo units and accounts only (tests build their own nominations on top)."""
+    """Demo units and accounts only (tests build their own nominations on top). Seeded once: accounts an admin
+    made while trying the demo keep ``make run`` starting; a database whose users are all real is refused."""
     with db.write() as s:
-        if s.scalar(select(func.count(User.id)).where(User.is_demo.is_(False))):
-            raise RealUsersPresent("the database has real users; the demo seed (password 'demo') refuses to run")
-        if s.scalar(select(func.count(User.id))):
+        if s.scalar(select(func.count(User.id)).where(User.is_demo.is_(True))):
             return False
+        if s.scalar(select(func.count(User.id))):
+            raise RealUsersPresent("the database has real users; the demo seed (password 'demo') refuses to run")
         for code, name, office in UNITS:
             people.add_unit(s, None, code, name, office)
         password_hash = _demo_password_hash()
