@@ -17,7 +17,7 @@ from workflows.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows.engine import lint
 from workflows.persistence import audit, versions
 from workflows.persistence.decision_model import Decision, DecisionDossier
-from workflows.persistence.model import AuditEvent, AwardRecord, Counter, Nomination, TaskItem
+from workflows.persistence.model import AuditEvent, AwardRecord, Counter, Nomination, Notification, TaskItem, User
 from workflows.persistence.scope import load_actor
 from workflows.services import decisions
 
@@ -192,8 +192,16 @@ def test_the_minister_returns_the_decision_and_every_dossier_goes_back_to_apprai
     assert "comment" in missing.value.fields
     assert decision(rd, did).state == "sent"
 
+    with rd.db.read() as s:
+        told_before = s.scalar(select(func.max(Notification.id)))
     back = services.complete_task(rd.db, rd.uid("minister"), item, returned("Làm rõ thành tích năm 2025"))
     assert back.state == "returned"
+    with rd.db.read() as s:  # the ministry's own steps hear of it; the unit has nothing to supplement
+        told = s.execute(select(User.username, Notification.kind, Notification.message)
+                         .join(User, User.id == Notification.user_id).where(Notification.id > told_before)).all()
+    assert {(who, kind) for who, kind, _ in told} == {("secretary", "decision"), ("reviewer", "task")}, told
+    assert all("Làm rõ thành tích năm 2025" in message for _, _, message in told)
+    assert all("được trả lại bước «Thẩm định»" in m for who, _, m in told if who == "reviewer")
     returned_decision = decision(rd, did)
     assert (returned_decision.close_reason, returned_decision.closed_by_id) == ("Làm rõ thành tích năm 2025",
                                                                                 rd.uid("minister"))

@@ -3,8 +3,8 @@
 Called by :meth:`~workflows.services.unit_of_work.NominationStep.write` inside the step's
 transaction: the rows go into the step's batch (one insert of notifications, one of e-mails), so
 they commit with the state change or not at all. Nobody is told of their own action. The drafting
-task a return reopens is told as the return (with its reason), not as new work, and a new draft is
-its creator's own.
+task a return reopens is told to the unit as the return (with its reason), not as new work, and a new
+draft is its creator's own; a return to a step inside the ministry tells that step's holders, with the reason.
 """
 
 from __future__ import annotations
@@ -46,9 +46,12 @@ def for_step(step: NominationStep, instance: Instance, opened: list[TaskItem], e
         notes.extend(more_notes)
         mails.extend(more_mails)
 
-    if reason is not None:
-        tell(unit_people(s, nom, {"unit_clerk"}), "returned",
-             f"Hồ sơ {name} bị trả lại để bổ sung. Lý do: {reason or 'không ghi lý do'}.")
+    why = f"Lý do: {reason or 'không ghi lý do'}."
+    # Only a return that reopens the unit's drafting asks the unit to supplement; one that goes back to a step
+    # inside the ministry (the minister returning a decision to appraisal) is news for that step's holders.
+    to_unit = reason is not None and any(route.steps[item.name].hook == "dossier" for item in opened)
+    if to_unit:
+        tell(unit_people(s, nom, {"unit_clerk"}), "returned", f"Hồ sơ {name} bị trả lại để bổ sung. {why}")
     outside_told = bool(instance.delivered and OUTSIDE_RESULT in instance.delivered)  # services.outside told the unit
     if end == "awarded" and not outside_told:
         number = f" theo Quyết định số {nom.decision_number}" if nom.decision_number else ""
@@ -61,7 +64,10 @@ def for_step(step: NominationStep, instance: Instance, opened: list[TaskItem], e
         holders = _holders(s, work)
         for item in work:
             who = [u for u in holders if actor_of(u).can_act(item)]
-            tell(who, "task", f"Công việc mới: «{item.title}» — hồ sơ {name}.")
+            if reason is not None and not to_unit:
+                tell(who, "task", f"Hồ sơ {name} được trả lại bước «{item.title}». {why}")
+            else:
+                tell(who, "task", f"Công việc mới: «{item.title}» — hồ sơ {name}.")
     return notes, mails
 
 
