@@ -2,8 +2,9 @@
 
 On a dedicated PostgreSQL database, the inbox page (query and render, through the Flask test client) is read
 as the secretariat and as a unit clerk, then a search without diacritics ("trinh van bao", a name about one
-dossier in two thousand carries), the inbox's second page (from its cursor) and the nominations list (with
-its count): first with a few dossiers made through the service, then again after ``--rows`` nominations and
+dossier in two thousand carries), the inbox's second page (from its cursor), the nominations list (with
+its count) and the secretariat's rounds and decisions pages (the dossiers waiting for a round, for a
+decision): first with a few dossiers made through the service, then again after ``--rows`` nominations and
 as many open task rows (half the secretariat's, the rest the units' clerks and heads over 20 units) were
 inserted in bulk with core ``insert()`` batches (not through the engine: only the lists read them).
 Each page is read ``--reps`` times; p50 and p95 in milliseconds, the loaded/empty ratio of each p95, and
@@ -69,6 +70,9 @@ def pages(db: Database) -> dict[str, tuple[str, str]]:
         "search_nominations": ("secretary", f"/nominations/?q={SEARCH.replace(' ', '+')}"),
         "nominations_secretariat": ("secretary", "/nominations/"),
         "nominations_clerk": ("clerk1", "/nominations/"),
+        # the secretariat's waiting lists: dossiers at the round step, at the decision step (few, among 100,000)
+        "rounds_secretariat": ("secretary", "/rounds"),
+        "decisions_secretariat": ("secretary", "/decisions"),
     }
 
 

@@ -49,3 +49,29 @@ def test_a_changed_route_is_a_new_version_and_running_nominations_stay_pinned(dr
         with driver.db.write() as s:  # later tests expect only the bundled version
             s.execute(Nomination.__table__.delete())
             s.execute(ProcessModel.__table__.delete().where(ProcessModel.version > 1))
+
+
+def test_running_versions_are_those_an_unfinished_nomination_runs_on(driver: Driver):
+    """What the waiting lists read instead of every open task: a version counts while a dossier on it is unfinished."""
+    with driver.db.read() as s:
+        first = versions.latest_route(s)[0]
+        assert versions.running(s) == []
+    old = driver.create()
+    changed = NOMINATION_ROUTE.read_text(encoding="utf-8").replace('name="Thẩm định"', 'name="Thẩm định (v2)"')
+    try:
+        with driver.db.write() as s:
+            second = versions.deploy(s, versions.current_bundle(s, changed))[0].id
+        with driver.db.read() as s:
+            assert versions.running(s) == [first]  # nothing runs on the new version yet
+        fresh = driver.create()
+        with driver.db.read() as s:
+            assert versions.running(s) == [first, second]
+        driver.act(old, "clerk1", {})
+        driver.act(old, "head1", {"decision": "withdraw", "comment": "Cá nhân xin rút"})
+        with driver.db.read() as s:
+            assert versions.running(s) == [second]  # the old version's last dossier has ended
+        assert driver.nomination(fresh).state == "in_progress"
+    finally:
+        with driver.db.write() as s:  # later tests expect only the bundled version
+            s.execute(Nomination.__table__.delete())
+            s.execute(ProcessModel.__table__.delete().where(ProcessModel.version > 1))

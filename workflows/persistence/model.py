@@ -256,6 +256,7 @@ class Nomination(Base):
         Index("ix_nominations_updated", "updated_at", "id"),
         Index("ix_nominations_unit_updated", "unit_id", "updated_at", "id"),
         Index("ix_nominations_search_text", "search_text", "id"),  # sorting by name; a search scans it
+        Index("ix_nominations_version_state", "process_model_id", "state"),  # the versions still running
     )
 
     unit: Mapped[Unit] = relationship(lazy="joined")
@@ -314,6 +315,7 @@ class TaskItem(Base):
         # The inbox's keyset orders (earliest due, longest waiting) as index range scans.
         Index("ix_task_items_state_due", "state", "due_at", "id"),
         Index("ix_task_items_state_created", "state", "created_at", "id"),
+        Index("ix_task_items_state_name", "state", "name", "created_at"),  # one step's open tasks, oldest first
         Index("ix_task_items_nomination", "nomination_id", "state"),
         # "Was this dossier ever assigned to me?" (what a council member may see), without a scan.
         Index("ix_task_items_assignee_nomination", "assignee_id", "nomination_id"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from workflows.domain.forms import SCHEMA_SUFFIX
 from workflows.domain.rules import AwardFormRule, RuleSet
 from workflows.engine import decisions, lint
 from workflows.persistence import audit, reference
-from workflows.persistence.model import AwardForm, Counter, EscalationRule, ProcessModel
+from workflows.persistence.model import AwardForm, Counter, EscalationRule, Nomination, ProcessModel
 
 BPMN_DIR = resources.files("bpmn")  # package data: a non-editable install has its route and forms
 NOMINATION_ROUTE = BPMN_DIR / "nomination.bpmn"
@@ -146,6 +146,17 @@ def route_for(session: Session, process_model_id: int, sha256: str | None = None
         return engine.Bundle(row.bpmn_xml, row.forms, row.rules, row.decisions or {})
 
     return engine.get_route(sha, load)
+
+
+UNFINISHED = ("in_progress", "submitted")  # a nomination whose route still runs
+
+
+def running(session: Session) -> list[int]:
+    """The versions some unfinished nomination runs on, oldest first: one index probe per deployed version (they
+    are few), where a DISTINCT over the open tasks would read every one of them."""
+    live = exists(select(Nomination.id).where(Nomination.process_model_id == ProcessModel.id,
+                                              Nomination.state.in_(UNFINISHED)))
+    return list(session.scalars(select(ProcessModel.id).where(live).order_by(ProcessModel.id)))
 
 
 def latest(session: Session, key: str = engine.PROCESS_ID) -> ProcessModel | None:

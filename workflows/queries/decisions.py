@@ -186,9 +186,8 @@ def waiting_groups(s: Session, user: Actor) -> list[dict[str, Any]]:
     if "secretariat" not in user.roles:
         return []
     ready = (TaskItem.state == "ready", TaskItem.nomination_id.is_not(None))
-    models = s.scalars(select(Nomination.process_model_id).join(TaskItem, TaskItem.nomination_id == Nomination.id)
-                       .where(*ready).distinct())
-    steps = [(pm, step.id) for pm in models if (step := versions.route_for(s, pm).contract.decision_step()) is not None]
+    steps = [(pm, step.id) for pm in versions.running(s)
+             if (step := versions.route_for(s, pm).contract.decision_step()) is not None]
     if not steps:
         return []
     taken = select(DecisionDossier.nomination_id).join(DecisionRow).where(DecisionRow.state.in_(UNFINISHED))

@@ -214,9 +214,8 @@ def waiting_dossiers(s: Session, user: Actor) -> list[dict[str, Any]]:
     if "secretariat" not in user.roles:
         return []
     ready = (TaskItem.state == "ready", TaskItem.round_id.is_(None))
-    models = s.scalars(select(Nomination.process_model_id).join(TaskItem, TaskItem.nomination_id == Nomination.id)
-                       .where(*ready).distinct())
-    steps = [(pm, step.id) for pm in models if (step := versions.route_for(s, pm).contract.round_step()) is not None]
+    steps = [(pm, step.id) for pm in versions.running(s)
+             if (step := versions.route_for(s, pm).contract.round_step()) is not None]
     if not steps:
         return []
     taken = select(RoundDossier.nomination_id).join(CouncilRound).where(CouncilRound.state.in_(UNFINISHED))
