@@ -65,7 +65,8 @@ def pages(db: Database) -> dict[str, tuple[str, str]]:
     return {
         "inbox_secretariat": ("secretary", "/"),
         "inbox_clerk": ("clerk1", "/"),
-        "inbox_next_page": ("secretary", None),  # the cursor of the first page, found at run time
+        # the cursor of the first page, found at run time; a nearly empty inbox has no second page: its first is read
+        "inbox_next_page": ("secretary", None),
         "search_inbox": ("secretary", f"/?q={SEARCH.replace(' ', '+')}"),
         "search_nominations": ("secretary", f"/nominations/?q={SEARCH.replace(' ', '+')}"),
         "nominations_secretariat": ("secretary", "/nominations/"),
