@@ -143,9 +143,12 @@ def password():
         form = request.form
         try:
             token = accounts.change_password(get_db(), acting_user(), form.get("current_password"),
-                                             form.get("new_password"), form.get("confirm_password"))
+                                             form.get("new_password"), form.get("confirm_password"),
+                                             request.remote_addr or "", known_users())
         except Invalid as exc:
             errors, status = exc.fields or {"": exc.message}, 422
+        except RateLimited as exc:
+            errors, status = {"current_password": exc.message}, 429
         except Conflict as exc:
             flash(exc.message, "warning")
             return redirect(url_for("auth.password"))

@@ -9,7 +9,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from workflows.domain.errors import AuthFailed, Conflict, Invalid
+from workflows.domain.errors import AuthFailed, Conflict, Invalid, RateLimited
 from workflows.persistence.model import ApiToken, AuditEvent, User
 from workflows.services import accounts
 from workflows.services import users as user_service
@@ -84,6 +84,19 @@ def test_a_refused_change_names_its_field_and_changes_nothing(db, clerk, current
     after = stored(db, uid)
     assert (after.password_hash, after.session_token, after.version, after.must_change_password) == \
         (before.password_hash, before.session_token, before.version, True)
+
+
+def test_wrong_current_passwords_count_toward_the_login_limits(db, clerk):
+    """A session someone else borrowed cannot guess the password through this page: the login's limits apply."""
+    uid, temporary = clerk
+    for _ in range(accounts.MAX_FAILURES):
+        with pytest.raises(Invalid):
+            accounts.change_password(db, actor(db, uid), "not-the-password", NEW, NEW, "203.0.113.9")
+    with pytest.raises(RateLimited):
+        accounts.change_password(db, actor(db, uid), temporary, NEW, NEW, "203.0.113.9")
+    with pytest.raises(RateLimited):  # and the login itself, from anywhere (the account's limit)
+        accounts.authenticate(db, "clerk3", temporary, "198.51.100.7")
+    assert stored(db, uid).must_change_password  # nothing changed
 
 
 def test_the_username_is_no_password(db):

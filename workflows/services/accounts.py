@@ -171,9 +171,11 @@ def user_for_session(db: Database, session_token: str) -> Actor | None:
 PASSWORD_MIN, PASSWORD_MAX = 10, 128
 
 
-def change_password(db: Database, actor: Actor, current: Any, new: Any, confirm: Any) -> str:
-    """The user's own new password (the current one proves it is them); clears a temporary password's flag and
-    ends every other session and API token. Returns the new session token, which keeps this browser signed in."""
+def change_password(db: Database, actor: Actor, current: Any, new: Any, confirm: Any, client: str = "",
+                    known_users: Collection[int] = ()) -> str:
+    """The user's own new password (the current one proves it is them, checked as a login is: its failures count
+    toward the same limits, so a borrowed session cannot guess the password); clears a temporary password's flag
+    and ends every other session and API token. Returns the new session token, which keeps this browser signed in."""
     fields = {}
     current = current if isinstance(current, str) else ""
     new = new if isinstance(new, str) else ""
@@ -193,9 +195,12 @@ def change_password(db: Database, actor: Actor, current: Any, new: Any, confirm:
         raise Invalid("Chưa đổi được mật khẩu.", fields)
     with db.read() as s:
         old_hash = s.scalar(select(User.password_hash).where(User.id == actor.id, User.active.is_(True)))
-    # Outside any transaction: hashing is slow, and on SQLite it must not hold the write lock.
-    if old_hash is None or not _password_ok(old_hash, current):
-        raise Invalid("Chưa đổi được mật khẩu.", {"current_password": "Mật khẩu đang dùng không đúng."})
+    try:  # RateLimited passes through: too many wrong passwords for this account or client
+        authenticate(db, actor.username, current, client, known_users)
+    except AuthFailed as exc:
+        raise Invalid("Chưa đổi được mật khẩu.", {"current_password": "Mật khẩu đang dùng không đúng."}) from exc
+    if old_hash is None:  # deactivated between the two reads
+        raise Conflict("Tài khoản không còn hiệu lực.")
     if _password_ok(old_hash, new):
         raise Invalid("Chưa đổi được mật khẩu.", {"new_password": "Mật khẩu mới phải khác mật khẩu đang dùng."})
     new_hash, token = hash_password(new), new_session_token()
