@@ -92,3 +92,19 @@ def test_a_file_too_large_or_of_a_wrong_type_is_stopped_before_sending(page: Pag
     form.get_by_role("button", name="Lưu nháp").click()
     assert sent == [], sent
     expect(form.locator("input[name=nominee_position]")).to_have_value("Không mất khi chọn sai tệp")
+
+
+def test_typing_a_name_without_diacritics_narrows_the_registry_picker(page: Page) -> None:
+    login(page, "clerk1")
+    page.get_by_role("link", name="+ Lập hồ sơ").click()
+    search = page.get_by_label("Tìm trong sổ (gõ tên hoặc mã cán bộ, không cần dấu)")
+    picker = page.locator("select#registry_subject")
+    search.fill("trinh van bao")
+    expect(page.locator("#registry_filter_status")).to_have_text("1 kết quả trong sổ.")
+    expect(picker.locator("option:checked")).to_contain_text("Trịnh Văn Bảo")  # the one left is chosen
+    assert picker.locator("optgroup option:not([hidden])").count() == 1
+    search.fill("không có ai tên này")
+    expect(page.locator("#registry_filter_status")).to_contain_text("Không có ai trong sổ khớp")
+    expect(picker).to_have_value("")  # nothing hidden stays chosen
+    search.fill("")
+    assert picker.locator("optgroup option:not([hidden])").count() >= 2  # everyone again
