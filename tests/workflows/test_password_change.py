@@ -10,19 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from workflows.domain.errors import AuthFailed, Conflict, Invalid, RateLimited
-from workflows.persistence.model import ApiToken, AuditEvent, User
+from workflows.persistence.model import ApiToken, AuditEvent
 from workflows.services import accounts
 from workflows.services import users as user_service
 
 from ..support import Driver
 from .test_user_admin import new_clerk
+from .test_user_admin import user as stored
 
 NEW = "hoa sen nở giữa hồ"
-
-
-def stored(db, uid: int) -> User:
-    with db.read() as s:
-        return s.get(User, uid)
 
 
 def actor(db, uid: int):

@@ -21,21 +21,17 @@ BULK_DECISIONS = ("approve", "return")  # never the irreversible ones (withdraw,
 
 
 def options(db: Database, user_id: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """``{"selectable": {task ids}, "choices": [{"decision", "label"}], "step": title if one step}``; a row that
-    carries its nomination's ``process_model_id`` (the inbox's do) spares a read."""
+    """``{"selectable": {task ids}, "choices": [{"decision", "label"}], "step": title if one step}`` for the inbox's
+    rows (each carries its nomination's ``process_model_id``)."""
     candidates = [r for r in rows if r.get("nomination_id") is not None and r.get("claimed_by") in (None, user_id)]
     out: dict[str, Any] = {"selectable": set(), "choices": [], "step": None}
     if not candidates:
         return out
     with db.read() as s:
-        versions_of = {r["nomination_id"]: r["process_model_id"] for r in candidates if "process_model_id" in r}
-        if missing := {r["nomination_id"] for r in candidates} - versions_of.keys():
-            versions_of |= dict(s.execute(select(Nomination.id, Nomination.process_model_id)
-                                          .where(Nomination.id.in_(missing))).all())
         offered: dict[str, dict[str, str]] = {}  # step -> decision -> label
         routes: dict[int, Any] = {}  # a page's tasks run on one or two versions: one lookup each, not one a row
         for row in candidates:
-            version = versions_of[row["nomination_id"]]
+            version = row["process_model_id"]
             if version not in routes:
                 routes[version] = versions.route_for(s, version)
             route = routes[version]

@@ -46,12 +46,12 @@ def for_step(step: NominationStep, instance: Instance, opened: list[TaskItem], e
         notes.extend(more_notes)
         mails.extend(more_mails)
 
-    why = f"Lý do: {reason or 'không ghi lý do'}."
+    returned_why = f"Lý do: {reason or 'không ghi lý do'}."
     # Only a return that reopens the unit's drafting asks the unit to supplement; one that goes back to a step
     # inside the ministry (the minister returning a decision to appraisal) is news for that step's holders.
     to_unit = reason is not None and any(route.steps[item.name].hook == "dossier" for item in opened)
     if to_unit:
-        tell(unit_people(s, nom, {"unit_clerk"}), "returned", f"Hồ sơ {name} bị trả lại để bổ sung. {why}")
+        tell(unit_people(s, nom, {"unit_clerk"}), "returned", f"Hồ sơ {name} bị trả lại để bổ sung. {returned_why}")
     outside_told = bool(instance.delivered and OUTSIDE_RESULT in instance.delivered)  # services.outside told the unit
     if end == "awarded" and not outside_told:
         number = f" theo Quyết định số {nom.decision_number}" if nom.decision_number else ""
@@ -65,7 +65,7 @@ def for_step(step: NominationStep, instance: Instance, opened: list[TaskItem], e
         for item in work:
             who = [u for u in holders if actor_of(u).can_act(item)]
             if reason is not None and not to_unit:
-                tell(who, "task", f"Hồ sơ {name} được trả lại bước «{item.title}». {why}")
+                tell(who, "task", f"Hồ sơ {name} được trả lại bước «{item.title}». {returned_why}")
             else:
                 tell(who, "task", f"Công việc mới: «{item.title}» — hồ sơ {name}.")
     return notes, mails

@@ -291,7 +291,7 @@ def upload(db: Database, actor: Actor | int, kind: str, filename: str, content: 
     if not rows:
         raise Invalid("Tệp không có dòng dữ liệu nào.", {"file": "Tệp trống."})
     with db.write() as s:
-        who = load_actor(s, actor) if isinstance(actor, int) else actor
+        who = load_actor(s, actor)
         may_manage(who)
         _parsed, errors = check_rows(Resolver(s), kind, rows)
         now = clock.now()
@@ -309,7 +309,7 @@ def upload(db: Database, actor: Actor | int, kind: str, filename: str, content: 
 def preview(db: Database, actor: Actor | int, import_id: int) -> dict[str, Any]:
     """The import's state, its progress, the first rows as they will be written and every bad row."""
     with db.read() as s:
-        who = load_actor(s, actor) if isinstance(actor, int) else actor
+        who = load_actor(s, actor)
         if not (who.has("admin", "secretariat", "auditor")):
             raise NotFound("Không tìm thấy lần nhập dữ liệu.")
         job = s.get(RegistryImport, import_id)
@@ -329,7 +329,7 @@ def preview(db: Database, actor: Actor | int, import_id: int) -> dict[str, Any]:
 
 def imports(db: Database, actor: Actor | int) -> list[dict[str, Any]]:
     with db.read() as s:
-        who = load_actor(s, actor) if isinstance(actor, int) else actor
+        who = load_actor(s, actor)
         if not who.has("admin", "secretariat", "auditor"):
             return []
         rows = s.scalars(select(RegistryImport).order_by(RegistryImport.id.desc()).limit(50))
@@ -340,7 +340,7 @@ def imports(db: Database, actor: Actor | int) -> list[dict[str, Any]]:
 def start(db: Database, actor: Actor | int, import_id: int) -> None:
     """Queue a checked import; a file with bad rows, or one already started, is refused."""
     with db.write() as s:
-        who = load_actor(s, actor) if isinstance(actor, int) else actor
+        who = load_actor(s, actor)
         may_manage(who)
         job = s.get(RegistryImport, import_id)
         if job is None:
